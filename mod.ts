@@ -1,0 +1,63 @@
+/**
+ * Client for shipping SpectraStrike telemetry and findings into VectorVue:
+ * HTTPS only by default, HMAC request signing, bounded retries with jittered
+ * back-off, idempotent event delivery, typed errors, and logs with secrets
+ * redacted. No dependencies: `fetch`, `AbortSignal` and WebCrypto.
+ *
+ * @example Send an event
+ * ```ts ignore
+ * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * const client = new VectorVueClient({
+ *   baseUrl: "https://vectorvue.internal",
+ *   username: "spectrastrike",
+ *   password: Deno.env.get("VECTORVUE_PASSWORD"),
+ *   tenantId: "10000000-0000-0000-0000-000000000001",
+ * });
+ * const result = await client.sendEvent({
+ *   source_system: "spectrastrike",
+ *   event_type: "PROCESS_ANOMALY",
+ *   occurred_at: new Date().toISOString(),
+ *   severity: "high",
+ *   asset_ref: "host-42",
+ *   message: "Unexpected child process",
+ * });
+ * console.log(result.status, result.requestId);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type CallOptions,
+  PATHS,
+  type SendEventOptions,
+  VectorVueClient,
+  type VectorVuePaths,
+} from "./src/client.ts";
+export { DEFAULTS, type VectorVueConfig, type VectorVueDefaults } from "./src/config.ts";
+export { configFromEnv, ENV_VARIABLES } from "./src/env.ts";
+export type {
+  EnvelopeError,
+  EnvelopeSignature,
+  EnvelopeStatus,
+  ResponseEnvelope,
+  SignatureState,
+} from "./src/envelope.ts";
+export {
+  type APIErrorInit,
+  type TransportFailureKind,
+  VectorVueAPIError,
+  VectorVueAuthError,
+  VectorVueConfigError,
+  VectorVueConflictError,
+  VectorVueError,
+  VectorVueNotFoundError,
+  VectorVueRateLimitError,
+  VectorVueResponseError,
+  VectorVueSerializationError,
+  VectorVueTokenError,
+  VectorVueTransportError,
+  VectorVueValidationError,
+} from "./src/errors.ts";
+export type { LogFields, Logger } from "./src/logger.ts";

@@ -1,0 +1,45 @@
+// Deno side of the runtime seam. The npm build swaps every `*_deno.ts` import
+// for its `*_node.ts` twin, so both files must export the same names and types.
+import type { HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
+
+export type { HttpClientHandle, TlsSettings };
+
+/** Which runtime this build targets. */
+export const runtimeName = "deno" as const;
+
+/**
+ * Deno cannot switch certificate verification off for one client (only for the
+ * whole process, with `--unsafely-ignore-certificate-errors`).
+ */
+export const canDisableTlsVerification = false;
+
+/** Builds a `fetch` bound to a Deno HTTP client carrying the TLS settings. */
+export function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
+  const client = Deno.createHttpClient({
+    caCerts: tls.caCerts ? [...tls.caCerts] : undefined,
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    ...(tls.http2 === false ? { http2: false } : {}),
+    ...(tls.http2 === true ? { http1: false, http2: true } : {}),
+  });
+  const boundFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
+  return Promise.resolve({ fetch: boundFetch, close: () => client.close() });
+}
+
+/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+export function readTextFile(path: string): string {
+  return Deno.readTextFileSync(path);
+}
+
+/** The process environment, or an empty object when env access is not permitted. */
+export function processEnv(): Record<string, string | undefined> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    return {};
+  }
+}
+
+/** Lets the process exit even while this timer is pending. */
+export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
+  Deno.unrefTimer(id as unknown as number);
+}

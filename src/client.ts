@@ -1,0 +1,789 @@
+/**
+ * {@linkcode VectorVueClient}: the orchestration of login, signing, retries,
+ * errors and logging around the SpectraStrike integration routes. The
+ * arithmetic and parsing live in their own modules; this one only decides
+ * what happens next.
+ *
+ * @module
+ */
+
+import { createTlsFetch, type HttpClientHandle } from "./_runtime_deno.ts";
+import { resolveConfig, type ResolvedConfig, type VectorVueConfig } from "./config.ts";
+import {
+  isEnvelopeShape,
+  parseBody,
+  type ParsedBody,
+  readErrorFacts,
+  type ResponseEnvelope,
+  toEnvelope,
+} from "./envelope.ts";
+import {
+  apiErrorFor,
+  errorCodeForStatus,
+  type VectorVueAPIError,
+  VectorVueResponseError,
+  VectorVueSerializationError,
+  VectorVueTokenError,
+  VectorVueTransportError,
+} from "./errors.ts";
+import { inspectToken, type TokenInfo } from "./jwt.ts";
+import { type LogFields, Scrubber } from "./logger.ts";
+import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
+import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
+import { importHmacKey, signRequest } from "./signing.ts";
+import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport.ts";
+
+/** The routes the client calls. */
+export interface VectorVuePaths {
+  /** Login (`POST`). */
+  readonly login: string;
+  /** One event (`POST`). */
+  readonly events: string;
+  /** A batch of events (`POST`). */
+  readonly eventsBatch: string;
+  /** One finding (`POST`). */
+  readonly findings: string;
+  /** A batch of findings (`POST`). */
+  readonly findingsBatch: string;
+  /** Ingest status of a request (`GET`), a template. */
+  readonly ingestStatus: string;
+  /** Client telemetry (`POST`). */
+  readonly clientEvents: string;
+}
+
+/**
+ * Paths of the VectorVue API, relative to `baseUrl`. `ingestStatus` is a
+ * template: `{request_id}` stands for the id.
+ *
+ * @example Match a log record to a route
+ * ```ts
+ * import { PATHS } from "@spectrastrike/vectorvue-client";
+ *
+ * console.assert(PATHS.eventsBatch === "/api/v1/integrations/spectrastrike/events/batch");
+ * ```
+ */
+export const PATHS: VectorVuePaths = Object.freeze({
+  login: "/api/v1/client/auth/login",
+  events: "/api/v1/integrations/spectrastrike/events",
+  eventsBatch: "/api/v1/integrations/spectrastrike/events/batch",
+  findings: "/api/v1/integrations/spectrastrike/findings",
+  findingsBatch: "/api/v1/integrations/spectrastrike/findings/batch",
+  ingestStatus: "/api/v1/integrations/spectrastrike/ingest/status/{request_id}",
+  clientEvents: "/api/v1/client/events",
+});
+
+/**
+ * Per-call options of every method.
+ *
+ * @example Give up on a call after five seconds, retries included
+ * ```ts
+ * import type { CallOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const options: CallOptions = { signal: AbortSignal.timeout(5_000) };
+ * ```
+ */
+export interface CallOptions {
+  /** Aborts the call at once, also during a back-off wait; the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Options of {@linkcode VectorVueClient.sendEvent}.
+ *
+ * @example Make re-sending the same step a replay, not a duplicate
+ * ```ts
+ * import type { SendEventOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const options: SendEventOptions = { idempotencyKey: "run-17-step-3" };
+ * ```
+ */
+export interface SendEventOptions extends CallOptions {
+  /**
+   * The `Idempotency-Key` header. Without one the client makes a UUID per
+   * call, reused by every retry of it, so a retry after a lost answer is
+   * answered as a replay rather than stored twice.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** Client clock differences below this are left alone (the server allows 300 s). */
+const CLOCK_SKEW_TOLERANCE_MS = 30_000;
+/** Renew a token this long before it expires. */
+const TOKEN_RENEW_MARGIN_MS = 60_000;
+/** The server's signature failures: logging in again does not cure them. */
+const SIGNATURE_FAILURES = new Set([
+  "Missing request signature headers",
+  "Invalid X-Timestamp",
+  "Signature timestamp out of range",
+  "Invalid request signature",
+]);
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** One call to the API, as the retry loop sees it. */
+interface Operation {
+  readonly method: "GET" | "POST";
+  /** The path sent. */
+  readonly path: string;
+  /** The path as named in logs and errors (a template for status). */
+  readonly endpoint: string;
+  readonly body?: SerializedBody;
+  readonly auth: boolean;
+  readonly sign: boolean;
+  readonly idempotencyKey?: string;
+  /** What a 2xx body must be. */
+  readonly expect: "envelope" | "object";
+}
+
+/** The outcome of the retry loop: the last answer and how it was reached. */
+interface Exchange {
+  readonly answer: AttemptAnswer;
+  /** The last answer's body, parsed once. */
+  readonly parsed: ParsedBody;
+  readonly retryCount: number;
+  /** The `X-Request-ID` sent with the last attempt. */
+  readonly sentRequestId: string;
+}
+
+interface Session {
+  readonly token: string;
+  readonly info: TokenInfo;
+}
+
+const INSPECT_NODE = Symbol.for("nodejs.util.inspect.custom");
+const INSPECT_DENO = Symbol.for("Deno.customInspect");
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * The VectorVue client: authenticates, signs, retries and reports every
+ * outcome as a {@linkcode ResponseEnvelope} or a typed error. One instance
+ * shares its token and connection pool across calls; create it once.
+ *
+ * @example Send one event and one finding
+ * ```ts ignore
+ * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * await using client = new VectorVueClient({
+ *   baseUrl: "https://vectorvue.internal",
+ *   username: "spectrastrike",
+ *   password: Deno.env.get("VECTORVUE_PASSWORD"),
+ *   tenantId: "10000000-0000-0000-0000-000000000001",
+ * });
+ * const sent = await client.sendEvent({
+ *   source_system: "spectrastrike",
+ *   event_type: "PROCESS_ANOMALY",
+ *   occurred_at: new Date().toISOString(),
+ *   severity: "high",
+ *   asset_ref: "host-42",
+ *   message: "Unexpected child process of lsass.exe",
+ * });
+ * console.log(sent.status, sent.requestId);
+ * ```
+ */
+export class VectorVueClient {
+  readonly #config: ResolvedConfig;
+  readonly #scrubber = new Scrubber();
+  #session: Session | undefined;
+  #loginInFlight: Promise<Session> | undefined;
+  #signingKey: Promise<CryptoKey> | undefined;
+  #httpClient: Promise<HttpClientHandle> | undefined;
+  #clockOffsetMs = 0;
+
+  /**
+   * Checks the options (throwing one {@linkcode VectorVueConfigError} that
+   * lists every problem) and prepares the client. Nothing is sent yet.
+   */
+  constructor(config: VectorVueConfig = {}) {
+    this.#config = resolveConfig(config);
+    const { password, token, signatureSecret, responseSigningKey } = this.#config;
+    for (const secret of [password, token, signatureSecret, responseSigningKey]) {
+      this.#scrubber.add(secret);
+    }
+    if (token !== undefined) {
+      this.#session = { token, info: inspectToken(token, this.#config.tenantId) as TokenInfo };
+    }
+  }
+
+  /** The configured base URL, normalised (no trailing slash). */
+  get baseUrl(): string {
+    return this.#config.baseUrl;
+  }
+
+  /** The largest batch this client sends in one request (`maxBatchSize`). */
+  get maxBatchSize(): number {
+    return this.#config.maxBatchSize;
+  }
+
+  /**
+   * Logs in with the configured credentials and returns the bearer token,
+   * which the client also keeps for later calls. Concurrent calls share one
+   * request. With only a `token` configured, checks it and returns it.
+   *
+   * @example Log in explicitly, to fail fast on bad credentials
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ username: "u", password: "p", tenantId: "t" });
+   * await client.login({ signal: AbortSignal.timeout(5_000) });
+   * ```
+   */
+  async login(options: CallOptions = {}): Promise<string> {
+    if (!this.#canLogin) return await this.#bearer(options.signal);
+    const session = await this.#sharedLogin(options.signal);
+    return session.token;
+  }
+
+  /**
+   * Sends one event (`POST .../events`), always with an `Idempotency-Key`.
+   * A replay is reported as `status: "replayed"`, `replayed: true`; a key
+   * reused with another payload is a {@linkcode VectorVueConflictError}.
+   *
+   * @example Send an event with your own idempotency key
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const event = {
+   *   event_id: "run-17-step-3",
+   *   source_system: "spectrastrike",
+   *   event_type: "CREDENTIAL_ACCESS",
+   *   occurred_at: "2026-11-28T12:00:00Z",
+   *   severity: "critical",
+   *   asset_ref: "dc-01",
+   *   message: "LSASS memory read",
+   * };
+   * const result = await client.sendEvent(event, { idempotencyKey: "run-17-step-3" });
+   * console.log(result.replayed ? "already delivered" : "delivered");
+   * ```
+   */
+  async sendEvent(
+    event: Record<string, unknown>,
+    options: SendEventOptions = {},
+  ): Promise<ResponseEnvelope> {
+    const body = serializeObject(event, "event");
+    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    if (typeof idempotencyKey !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new VectorVueSerializationError(
+        "idempotencyKey must be 1-255 visible ASCII characters",
+        "idempotencyKey",
+      );
+    }
+    return await this.#call({
+      method: "POST",
+      path: PATHS.events,
+      endpoint: PATHS.events,
+      body,
+      auth: true,
+      sign: true,
+      idempotencyKey,
+      expect: "envelope",
+    }, options.signal);
+  }
+
+  /**
+   * Sends up to `maxBatchSize` events in one request (`POST .../events/batch`).
+   * The server validates each item: the envelope's `status` is `accepted`,
+   * `partial` or `failed`, and `data.results` says which items failed.
+   *
+   * @example Send a batch and list the rejected items
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const result = await client.sendEventsBatch([{ event_type: "A" }, { event_type: "B" }]);
+   * if (result.status !== "accepted") console.log(result.data);
+   * ```
+   */
+  async sendEventsBatch(
+    events: readonly Record<string, unknown>[],
+    options: CallOptions = {},
+  ): Promise<ResponseEnvelope> {
+    const body = serializeBatch(events, "events", this.#config.maxBatchSize);
+    return await this.#postIntegration(PATHS.eventsBatch, body, options.signal);
+  }
+
+  /**
+   * Sends one finding (`POST .../findings`).
+   *
+   * @example Report a finding
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * await client.sendFinding({
+   *   title: "SMB signing disabled",
+   *   description: "Hosts accept unsigned SMB sessions.",
+   *   severity: "medium",
+   *   first_seen: "2026-11-28T12:00:00Z",
+   * });
+   * ```
+   */
+  async sendFinding(
+    finding: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<ResponseEnvelope> {
+    const body = serializeObject(finding, "finding");
+    return await this.#postIntegration(PATHS.findings, body, options.signal);
+  }
+
+  /**
+   * Sends up to `maxBatchSize` findings in one request
+   * (`POST .../findings/batch`), with per-item results as for events.
+   *
+   * @example Send findings in one request
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const result = await client.sendFindingsBatch([{ title: "One" }, { title: "Two" }]);
+   * console.log(result.status);
+   * ```
+   */
+  async sendFindingsBatch(
+    findings: readonly Record<string, unknown>[],
+    options: CallOptions = {},
+  ): Promise<ResponseEnvelope> {
+    const body = serializeBatch(findings, "findings", this.#config.maxBatchSize);
+    return await this.#postIntegration(PATHS.findingsBatch, body, options.signal);
+  }
+
+  /**
+   * Reads the ingest record of an earlier request
+   * (`GET .../ingest/status/{request_id}`). A {@linkcode VectorVueNotFoundError}
+   * may also mean the request belongs to another tenant.
+   *
+   * @example Poll the status of a batch
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const sent = await client.sendEventsBatch([{ event_type: "A" }]);
+   * const status = await client.getIngestStatus(sent.requestId!);
+   * console.log(status.data);
+   * ```
+   */
+  async getIngestStatus(requestId: string, options: CallOptions = {}): Promise<ResponseEnvelope> {
+    if (typeof requestId !== "string" || !REQUEST_ID_PATTERN.test(requestId)) {
+      throw new VectorVueSerializationError(
+        "requestId must be 1-128 characters of letters, digits and ._:- (a request_id the server returned)",
+        "requestId",
+      );
+    }
+    return await this.#call({
+      method: "GET",
+      path: PATHS.ingestStatus.replace("{request_id}", encodeURIComponent(requestId)),
+      endpoint: PATHS.ingestStatus,
+      auth: true,
+      sign: false,
+      expect: "envelope",
+    }, options.signal);
+  }
+
+  /**
+   * Sends a client telemetry event (`POST /api/v1/client/events`), such as
+   * `FINDING_VIEWED`. The server answers `{"accepted": true}`, which becomes
+   * the envelope's `data`.
+   *
+   * @example Record that a finding was viewed
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * await client.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: "finding", object_id: "fnd_1" });
+   * ```
+   */
+  async sendClientEvent(
+    event: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<ResponseEnvelope> {
+    const body = serializeObject(event, "event");
+    return await this.#call({
+      method: "POST",
+      path: PATHS.clientEvents,
+      endpoint: PATHS.clientEvents,
+      body,
+      auth: true,
+      sign: false,
+      expect: "object",
+    }, options.signal);
+  }
+
+  /**
+   * Releases the client's own connection pool (created for TLS options).
+   * The client stays usable; a later call opens a new pool.
+   *
+   * @example Close explicitly
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
+   * await client.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    const pending = this.#httpClient;
+    this.#httpClient = undefined;
+    if (pending) (await pending).close();
+  }
+
+  /** Same as {@linkcode VectorVueClient.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** A printable summary with no secrets, for `JSON.stringify`. */
+  toJSON(): Record<string, unknown> {
+    const config = this.#config;
+    return {
+      baseUrl: config.baseUrl,
+      tenantId: config.tenantId ?? this.#session?.info.tenantId,
+      username: config.username,
+      auth: this.#canLogin ? "credentials" : "token",
+      signing: config.signatureSecret !== undefined,
+      responseVerification: config.responseSigningKey !== undefined,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      maxBatchSize: config.maxBatchSize,
+    };
+  }
+
+  /** `util.inspect` (Node) output: the same summary, no secrets. */
+  [INSPECT_NODE](): string {
+    return `VectorVueClient ${JSON.stringify(this.toJSON())}`;
+  }
+
+  /** `Deno.inspect` / `console.log` (Deno) output: the same summary, no secrets. */
+  [INSPECT_DENO](): string {
+    return `VectorVueClient ${JSON.stringify(this.toJSON())}`;
+  }
+
+  // ---- internals -------------------------------------------------------
+
+  get #canLogin(): boolean {
+    return this.#config.username !== undefined;
+  }
+
+  #postIntegration(path: string, body: SerializedBody, signal?: AbortSignal) {
+    return this.#call({
+      method: "POST",
+      path,
+      endpoint: path,
+      body,
+      auth: true,
+      sign: true,
+      expect: "envelope",
+    }, signal);
+  }
+
+  #now(): number {
+    return Date.now() + this.#clockOffsetMs;
+  }
+
+  #log(level: "debug" | "info" | "warn" | "error", message: string, fields: LogFields): void {
+    try {
+      this.#config.logger[level](message, this.#scrubber.fields(fields));
+    } catch {
+      // A broken logger must not break delivery.
+    }
+  }
+
+  #fetch(): Promise<typeof fetch> {
+    const config = this.#config;
+    if (config.fetch) return Promise.resolve(config.fetch);
+    if (!config.needsOwnHttpClient) return Promise.resolve((input, init) => fetch(input, init));
+    this.#httpClient ??= createTlsFetch({
+      caCerts: config.caCerts,
+      verifyTls: config.verifyTls,
+      cert: config.tls?.cert,
+      key: config.tls?.key,
+      http2: config.http2,
+    });
+    return this.#httpClient.then((client) => client.fetch);
+  }
+
+  /** The learned difference between the server's clock and ours, from `Date`. */
+  #observeClock(dateHeader: string | undefined): void {
+    if (!dateHeader) return;
+    const serverMs = Date.parse(dateHeader);
+    if (Number.isNaN(serverMs)) return;
+    const skew = serverMs - Date.now();
+    const next = Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS ? skew : 0;
+    // The Date header has one-second resolution; ignore jitter around the current offset.
+    if (Math.abs(next - this.#clockOffsetMs) <= 5_000) return;
+    this.#clockOffsetMs = next;
+    this.#log("warn", "vectorvue clock correction", {
+      offsetSeconds: Math.round(next / 1000),
+      detail: next === 0
+        ? "local clock agrees with the server again; signing with local time"
+        : "local clock differs from the server's Date header; signing with corrected timestamps",
+    });
+  }
+
+  async #bearer(signal: AbortSignal | undefined): Promise<string> {
+    const session = this.#session;
+    const expiresAt = session?.info.expiresAtMs;
+    const fresh = expiresAt === undefined || expiresAt - TOKEN_RENEW_MARGIN_MS > this.#now();
+    if (session && fresh) return session.token;
+    if (this.#canLogin) return (await this.#sharedLogin(signal)).token;
+    if (!session) {
+      throw new VectorVueTokenError("no token is available and no credentials are configured");
+    }
+    throw new VectorVueTokenError(
+      `the configured token expired at ${new Date(expiresAt!).toISOString()}; ` +
+        "configure username, password and tenantId so the client can renew it",
+    );
+  }
+
+  #sharedLogin(signal: AbortSignal | undefined): Promise<Session> {
+    if (!this.#loginInFlight) {
+      // Shared by every caller, so no one caller's signal may cancel it; each caller races its own.
+      const inFlight = this.#performLogin();
+      this.#loginInFlight = inFlight;
+      inFlight.then(
+        () => {},
+        () => {},
+      ).finally(() => {
+        if (this.#loginInFlight === inFlight) this.#loginInFlight = undefined;
+      });
+    }
+    return raceSignal(this.#loginInFlight, signal);
+  }
+
+  async #performLogin(): Promise<Session> {
+    const { username, password, tenantId } = this.#config;
+    const body = serializeObject({ username, password, tenant_id: tenantId }, "login");
+    const exchange = await this.#exchange({
+      method: "POST",
+      path: PATHS.login,
+      endpoint: PATHS.login,
+      body,
+      auth: false,
+      sign: false,
+      expect: "object",
+    }, undefined);
+    const { answer, parsed } = exchange;
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.#apiError(PATHS.login, "POST", exchange);
+    }
+    const value = parsed.kind === "json" ? parsed.value as Record<string, unknown> | null : null;
+    const nested = value?.data as Record<string, unknown> | null | undefined;
+    const token = value?.access_token ?? nested?.access_token;
+    if (typeof token !== "string" || token === "") {
+      throw new VectorVueResponseError(
+        `POST ${PATHS.login} answered ${answer.status} without an access_token`,
+        this.#errorInit(exchange, "invalid_response"),
+      );
+    }
+    this.#scrubber.add(token);
+    const info = inspectToken(token, tenantId);
+    if (typeof info === "string") throw new VectorVueTokenError(`login succeeded, but ${info}`);
+    const session = { token, info };
+    this.#session = session;
+    this.#log("info", "vectorvue login", {
+      endpoint: PATHS.login,
+      tenantId: info.tenantId,
+      username,
+      expiresAt: info.expiresAtMs === undefined ? null : new Date(info.expiresAtMs).toISOString(),
+      retryCount: exchange.retryCount,
+    });
+    return session;
+  }
+
+  async #call(operation: Operation, signal: AbortSignal | undefined): Promise<ResponseEnvelope> {
+    const exchange = await this.#exchange(operation, signal);
+    const { answer, parsed, retryCount } = exchange;
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.#apiError(operation.endpoint, operation.method, exchange);
+    }
+    const value = parsed.kind === "json" ? parsed.value : undefined;
+    const shapeOk = operation.expect === "envelope"
+      ? isEnvelopeShape(value)
+      : value !== null && typeof value === "object";
+    if (!shapeOk) {
+      const got = parsed.kind === "text"
+        ? `${
+          answer.headers["content-type"] ?? "no content type"
+        } (${answer.text.length} characters)`
+        : "JSON of another shape";
+      throw new VectorVueResponseError(
+        `${operation.method} ${operation.endpoint} answered ${answer.status} with ${got}, ` +
+          `not the ${
+            operation.expect === "envelope" ? "response envelope" : "JSON object"
+          } the API promises`,
+        this.#errorInit(exchange, "invalid_response"),
+      );
+    }
+    return toEnvelope(value, { httpStatus: answer.status, headers: answer.headers, retryCount });
+  }
+
+  #errorInit(exchange: Exchange, fallbackCode: string, facts = readErrorFacts(exchange.parsed)) {
+    const { parsed } = exchange;
+    return {
+      httpStatus: exchange.answer.status,
+      errorCode: facts.errorCode ?? fallbackCode,
+      requestId: facts.requestId ?? exchange.sentRequestId,
+      retryCount: exchange.retryCount,
+      body: this.#scrubber.value(parsed.kind === "json" ? parsed.value : parsed.text),
+      headers: exchange.answer.headers,
+    };
+  }
+
+  #apiError(
+    endpoint: string,
+    method: string,
+    exchange: Exchange,
+  ): VectorVueAPIError {
+    const status = exchange.answer.status;
+    const facts = readErrorFacts(exchange.parsed);
+    const init = this.#errorInit(exchange, errorCodeForStatus(status), facts);
+    let reason = facts.message ?? "no error details in the body";
+    if (status >= 300 && status < 400) {
+      const location = exchange.answer.headers["location"];
+      const target = location && URL.canParse(location, this.#config.origin)
+        ? new URL(location, this.#config.origin).origin
+        : "an unknown location";
+      reason = `redirect to ${target} not followed: the client never follows redirects, ` +
+        `so the bearer token only goes to ${this.#config.origin}`;
+    } else if (status === 404 && endpoint === PATHS.ingestStatus) {
+      reason += "; VectorVue also answers 404 for a request that belongs to another tenant";
+    }
+    const retries = exchange.retryCount > 0 ? ` after ${exchange.retryCount} retries` : "";
+    const message = this.#scrubber.text(
+      `${method} ${endpoint} failed with ${status} ${init.errorCode}${retries}: ${reason} ` +
+        `(request_id ${init.requestId})`,
+    );
+    return apiErrorFor(message, init);
+  }
+
+  /**
+   * The retry loop: attempts until an answer is final, the retries are used
+   * up, or the caller aborts. Returns the last answer, whatever its status.
+   */
+  async #exchange(operation: Operation, signal: AbortSignal | undefined): Promise<Exchange> {
+    const config = this.#config;
+    const fetchImpl = await this.#fetch();
+    const url = config.baseUrl + operation.path;
+    let retryCount = 0;
+    let reauthenticated = false;
+    let clockRetried = false;
+    for (let attempt = 1;; attempt++) {
+      signal?.throwIfAborted();
+      const requestId = crypto.randomUUID();
+      const headers: Record<string, string> = {
+        "accept": "application/json",
+        "x-request-id": requestId,
+      };
+      if (operation.body) headers["content-type"] = "application/json";
+      if (operation.idempotencyKey) headers["idempotency-key"] = operation.idempotencyKey;
+      const token = operation.auth ? await this.#bearer(signal) : undefined;
+      if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
+      const signedWithOffset = this.#clockOffsetMs;
+      if (operation.sign && config.signatureSecret !== undefined && operation.body) {
+        this.#signingKey ??= importHmacKey(config.signatureSecret);
+        const signature = await signRequest(
+          await this.#signingKey,
+          Math.floor(this.#now() / 1000),
+          operation.body.bytes,
+        );
+        this.#scrubber.add(signature["X-Signature"]);
+        headers["x-timestamp"] = signature["X-Timestamp"];
+        headers["x-signature"] = signature["X-Signature"];
+      }
+
+      const started = performance.now();
+      const logFields = (outcome: string, httpStatus: number | null, serverRequestId?: string) => ({
+        endpoint: operation.endpoint,
+        method: operation.method,
+        requestId: serverRequestId ?? requestId,
+        tenantId: config.tenantId ?? this.#session?.info.tenantId ?? null,
+        outcome,
+        httpStatus,
+        attempt,
+        retryCount,
+        durationMs: Math.round(performance.now() - started),
+      });
+
+      let answer: AttemptAnswer;
+      try {
+        answer = await sendAttempt(fetchImpl, {
+          url,
+          method: operation.method,
+          headers,
+          body: operation.body?.bytes,
+        }, { timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes, signal });
+      } catch (error) {
+        if (!(error instanceof TransportFailure)) throw error; // the caller aborted
+        const retryable = error.kind === "connection" || error.kind === "timeout";
+        if (retryable && retryCount < config.maxRetries) {
+          this.#log("warn", "vectorvue request retrying", logFields(error.kind, null));
+          await abortableDelay(retryDelay(retryCount, undefined, config), signal);
+          retryCount++;
+          continue;
+        }
+        this.#log("error", "vectorvue request failed", logFields(error.kind, null));
+        throw new VectorVueTransportError(
+          this.#scrubber.text(
+            `${operation.method} ${operation.endpoint} failed after ${attempt} attempt(s): ${error.message}`,
+          ),
+          { kind: error.kind, attempts: attempt, cause: error },
+        );
+      }
+
+      this.#observeClock(answer.headers["date"]);
+      const status = answer.status;
+      const parsed = parseBody(answer.text);
+      if (status === 401 && operation.auth) {
+        const detail = readErrorFacts(parsed).message ?? "";
+        if (SIGNATURE_FAILURES.has(detail)) {
+          if (
+            detail === "Signature timestamp out of range" && !clockRetried &&
+            this.#clockOffsetMs !== signedWithOffset
+          ) {
+            clockRetried = true;
+            this.#log("warn", "vectorvue request re-signing", logFields("clock_corrected", status));
+            continue;
+          }
+        } else if (this.#canLogin && !reauthenticated) {
+          reauthenticated = true;
+          if (this.#session?.token === token) this.#session = undefined;
+          this.#log(
+            "warn",
+            "vectorvue request re-authenticating",
+            logFields("unauthorized", status),
+          );
+          continue;
+        }
+      }
+      if (isRetryableStatus(status) && retryCount < config.maxRetries) {
+        this.#log("warn", "vectorvue request retrying", logFields("retryable_status", status));
+        const retryAfter = parseRetryAfter(answer.headers["retry-after"], Date.now());
+        await abortableDelay(retryDelay(retryCount, retryAfter, config), signal);
+        retryCount++;
+        continue;
+      }
+      const ok = status >= 200 && status < 300;
+      const serverRequestId = ok ? readRequestId(parsed) : undefined;
+      this.#log(
+        ok ? "debug" : "error",
+        ok ? "vectorvue request" : "vectorvue request failed",
+        logFields(ok ? "ok" : "http_error", status, serverRequestId),
+      );
+      return { answer, parsed, retryCount, sentRequestId: requestId };
+    }
+  }
+}
+
+function readRequestId(parsed: ParsedBody): string | undefined {
+  if (parsed.kind !== "json") return undefined;
+  const value = parsed.value as { request_id?: unknown } | null;
+  return typeof value?.request_id === "string" ? value.request_id : undefined;
+}

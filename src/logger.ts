@@ -1,0 +1,101 @@
+/**
+ * Logging is an interface, not a library: anything with `debug`, `info`,
+ * `warn` and `error` taking `(message, fields)` fits (`console`, an
+ * `@std/log` logger, pino, LogTape). The client is silent without one, and
+ * redacts fields before the logger sees them.
+ *
+ * @module
+ */
+
+/**
+ * Structured fields of a log record.
+ *
+ * @example
+ * ```ts
+ * import type { LogFields } from "@spectrastrike/vectorvue-client";
+ *
+ * const fields: LogFields = { endpoint: "/api/v1/client/events", httpStatus: 202 };
+ * ```
+ */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * The logger the client writes to. `console` fits.
+ *
+ * @example Log to the console
+ * ```ts
+ * import { type Logger, VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * const logger: Logger = console;
+ * const client = new VectorVueClient({ token: "header.payload.signature", logger });
+ * ```
+ */
+export interface Logger {
+  /** Per-attempt detail: successes. */
+  debug(message: string, fields?: LogFields): void;
+  /** Notable events: a login, a clock correction. */
+  info(message: string, fields?: LogFields): void;
+  /** A failed attempt that will be retried. */
+  warn(message: string, fields?: LogFields): void;
+  /** A call that failed for good. */
+  error(message: string, fields?: LogFields): void;
+}
+
+const noop = () => {};
+
+/** The logger used when none is given: drops everything. */
+export const silentLogger: Logger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
+
+/** The text that stands where a secret was. */
+export const REDACTED = "[REDACTED]";
+
+/** Field names whose values are secrets, whatever they hold. */
+const SECRET_KEY = /pass(word)?|secret|token|authorization|^signature$|x-signature|signing.?key/i;
+
+/**
+ * Replaces secrets in a value: every field whose name says secret, and every
+ * occurrence of a known secret string anywhere in strings, deeply. Used on
+ * log fields, error messages and error bodies.
+ */
+export class Scrubber {
+  #secrets: Set<string> = new Set();
+
+  /** Adds a secret to look for (empty and very short strings are ignored). */
+  add(secret: string | undefined): void {
+    // A 1-3 character "secret" would blot out ordinary text; such a secret is no secret.
+    if (secret !== undefined && secret.length >= 4) this.#secrets.add(secret);
+  }
+
+  /** Replaces every known secret in a string. */
+  text(value: string): string {
+    let out = value;
+    for (const secret of this.#secrets) {
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** Deep copy of a JSON-like value with secrets replaced. */
+  value(value: unknown, depth = 0): unknown {
+    if (typeof value === "string") return this.text(value);
+    if (value === null || typeof value !== "object" || depth > 32) return value;
+    if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = SECRET_KEY.test(key) && item !== null && item !== undefined
+        ? REDACTED
+        : this.value(item, depth + 1);
+    }
+    return out;
+  }
+
+  /** Log fields with secrets replaced. */
+  fields(fields: LogFields): LogFields {
+    return this.value(fields) as LogFields;
+  }
+}

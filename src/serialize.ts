@@ -1,0 +1,134 @@
+/**
+ * Turning payloads into request bodies, refusing what JSON cannot carry
+ * faithfully. `JSON.stringify` silently turns `NaN` into `null`, a `Map` into
+ * `{}` and drops functions; telemetry changed that way is worse than an error.
+ *
+ * @module
+ */
+
+import { VectorVueSerializationError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+
+function describe(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "bigint":
+      return "a BigInt";
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+    case "number":
+      return Number.isFinite(value) ? undefined : `the non-finite number ${value}`;
+  }
+  return undefined;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function check(value: unknown, path: string, ancestors: object[]): void {
+  const problem = describe(value);
+  if (problem) {
+    throw new VectorVueSerializationError(
+      `${path} is ${problem}, which JSON cannot carry`,
+      path,
+    );
+  }
+  if (value === null || typeof value !== "object") return;
+  if (ancestors.includes(value)) {
+    throw new VectorVueSerializationError(`${path} refers back to itself (a cycle)`, path);
+  }
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const itemPath = `${path}[${index}]`;
+      if (item === undefined) {
+        throw new VectorVueSerializationError(
+          `${itemPath} is undefined, which JSON would turn into null`,
+          itemPath,
+        );
+      }
+      check(item, itemPath, ancestors);
+    }
+  } else if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    // Date, URL and user classes that say how they serialise: trust that.
+    check((value as { toJSON: () => unknown }).toJSON(), path, ancestors);
+  } else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      // An undefined property is an absent optional field: JSON drops it, as intended.
+      if (item !== undefined) check(item, `${path}.${key}`, ancestors);
+    }
+  } else {
+    const kind = (value as object).constructor?.name ?? "object";
+    throw new VectorVueSerializationError(
+      `${path} is a ${kind}, which JSON cannot carry faithfully; convert it to a plain object or array`,
+      path,
+    );
+  }
+  ancestors.pop();
+}
+
+/** A payload turned into the exact bytes to send (and sign). */
+export interface SerializedBody {
+  /** The JSON text. */
+  readonly text: string;
+  /** Its UTF-8 bytes: sent and signed as they are. */
+  readonly bytes: Uint8Array;
+}
+
+function isObjectPayload(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Throws unless `value` is a JSON object payload that JSON carries faithfully. */
+export function assertObjectPayload(value: unknown, path: string): void {
+  if (!isObjectPayload(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw new VectorVueSerializationError(`${path} must be an object, got ${kind}`, path);
+  }
+  check(value, path, []);
+}
+
+/** Serialises an already checked value once, to text and UTF-8 bytes. */
+export function encodeJson(value: unknown): SerializedBody {
+  const text = JSON.stringify(value);
+  return { text, bytes: encoder.encode(text) };
+}
+
+/**
+ * Checks and serialises one object payload (an event, a finding).
+ *
+ * @param path How the payload is named in errors, such as `event`.
+ */
+export function serializeObject(value: unknown, path: string): SerializedBody {
+  assertObjectPayload(value, path);
+  return encodeJson(value);
+}
+
+/**
+ * Checks and serialises a batch: a non-empty array of at most `maxItems`
+ * objects.
+ *
+ * @param path How the batch is named in errors, such as `events`.
+ */
+export function serializeBatch(items: unknown, path: string, maxItems: number): SerializedBody {
+  if (!Array.isArray(items)) {
+    throw new VectorVueSerializationError(`${path} must be an array`, path);
+  }
+  if (items.length === 0) {
+    throw new VectorVueSerializationError(`${path} is empty; send at least one item`, path);
+  }
+  if (items.length > maxItems) {
+    throw new VectorVueSerializationError(
+      `${path} has ${items.length} items, more than maxBatchSize (${maxItems}); ` +
+        "split it or use sendEvents()/sendFindings(), which split for you",
+      path,
+    );
+  }
+  items.forEach((item, index) => assertObjectPayload(item, `${path}[${index}]`));
+  return encodeJson(items);
+}

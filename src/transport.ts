@@ -1,0 +1,200 @@
+/**
+ * One HTTP attempt: `fetch` under a deadline that covers the headers and the
+ * whole body, a body size limit, no redirects, and the runtime's errors
+ * sorted into connection, timeout and TLS failures.
+ *
+ * @module
+ */
+
+import type { TransportFailureKind } from "./errors.ts";
+
+/** One request, ready to send. */
+export interface AttemptRequest {
+  readonly url: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+}
+
+/** The answer of one attempt, body read in full. */
+export interface AttemptAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string;
+}
+
+/** Limits of one attempt. */
+export interface AttemptLimits {
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** The caller's signal: its abort ends the attempt with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Why an attempt got no usable answer; the client turns it into a public error. */
+export class TransportFailure extends Error {
+  /** What failed. */
+  readonly kind: TransportFailureKind;
+
+  /** Creates the failure. */
+  constructor(kind: TransportFailureKind, message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = "TransportFailure";
+    this.kind = kind;
+  }
+}
+
+const TLS_WORDS = /certificate|\bcert\b|tls|ssl|handshake|unknownissuer|peer|self.signed|x509/i;
+const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|DEPTH_ZERO/;
+
+/** The messages and codes along an error's `cause` chain, outermost first. */
+function causeChain(error: unknown): { messages: string[]; codes: string[] } {
+  const messages: string[] = [];
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Error || typeof current === "object") {
+      const { message, code } = current as { message?: unknown; code?: unknown };
+      if (typeof message === "string" && message !== "") messages.push(message);
+      if (typeof code === "string") codes.push(code);
+      current = (current as { cause?: unknown }).cause;
+    } else {
+      messages.push(String(current));
+      break;
+    }
+  }
+  return { messages, codes };
+}
+
+/**
+ * Sorts a rejected `fetch` into a TLS failure or a connection failure, with a
+ * message that says which, rather than "fetch failed".
+ */
+export function classifyNetworkError(error: unknown, url: string): TransportFailure {
+  const { messages, codes } = causeChain(error);
+  const origin = URL.canParse(url) ? new URL(url).origin : url;
+  const detail = [...new Set([...codes, ...messages])].join(": ") || "unknown error";
+  if (codes.some((code) => TLS_CODES.test(code)) || messages.some((m) => TLS_WORDS.test(m))) {
+    return new TransportFailure(
+      "tls",
+      `TLS/certificate verification with ${origin} failed (${detail}); ` +
+        "if the server uses a private CA, pass it with caCerts",
+      error,
+    );
+  }
+  return new TransportFailure("connection", `connection to ${origin} failed (${detail})`, error);
+}
+
+function headersToRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    record[key] = value;
+  });
+  return record;
+}
+
+async function readLimited(
+  response: Response,
+  maxBytes: number,
+): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new TransportFailure(
+      "response_too_large",
+      `response body of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`,
+    );
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new TransportFailure(
+        "response_too_large",
+        `response body exceeds maxResponseBytes (${maxBytes}); refused without buffering the rest`,
+      );
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+class TimeoutMarker extends Error {}
+
+/**
+ * Sends one request and reads the whole answer within `timeoutMs`. Rejects
+ * with the caller's abort reason when the caller aborts, and with a
+ * {@linkcode TransportFailure} when there is no usable answer.
+ */
+export async function sendAttempt(
+  fetchImpl: typeof fetch,
+  request: AttemptRequest,
+  limits: AttemptLimits,
+): Promise<AttemptAnswer> {
+  const { signal } = limits;
+  signal?.throwIfAborted();
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new TimeoutMarker("timeout")),
+    limits.timeoutMs,
+  );
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // A fetch or body stream that ignores its signal must still not outlive the deadline.
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+      once: true,
+    });
+  });
+  aborted.catch(() => {});
+  const fail = (error: unknown): never => {
+    if (signal?.aborted) throw signal.reason;
+    if (controller.signal.reason instanceof TimeoutMarker) {
+      throw new TransportFailure(
+        "timeout",
+        `no complete answer within timeoutMs (${limits.timeoutMs} ms)`,
+        error,
+      );
+    }
+    if (error instanceof TransportFailure) throw error;
+    throw classifyNetworkError(error, request.url);
+  };
+  try {
+    let response: Response;
+    try {
+      response = await Promise.race([
+        fetchImpl(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body as Uint8Array<ArrayBuffer> | undefined,
+          redirect: "manual",
+          signal: controller.signal,
+        }),
+        aborted,
+      ]);
+    } catch (error) {
+      return fail(error);
+    }
+    try {
+      const text = await Promise.race([readLimited(response, limits.maxResponseBytes), aborted]);
+      return { status: response.status, headers: headersToRecord(response.headers), text };
+    } catch (error) {
+      return fail(error);
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

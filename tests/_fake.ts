@@ -1,0 +1,123 @@
+// Test doubles shared by the client tests: a scripted fetch, JWTs, a capturing logger.
+import type { LogFields, Logger } from "../mod.ts";
+
+export const TENANT = "10000000-0000-0000-0000-000000000001";
+export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
+
+function base64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** An unsigned-looking HS256 JWT with the given claims (the client reads, never verifies). */
+export function makeJwt(claims: Record<string, unknown>, signature = "c2lnbmF0dXJl"): string {
+  return `${base64Url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${
+    base64Url(JSON.stringify(claims))
+  }.${signature}`;
+}
+
+/** A token for TENANT that expires in an hour. */
+export function validJwt(extra: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return makeJwt({ sub: "operator", tenant_id: TENANT, iat: now, exp: now + 3600, ...extra });
+}
+
+/** What the fake fetch saw of one request. */
+export interface Seen {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly redirect: RequestRedirect | undefined;
+}
+
+type Reply = Response | Error | ((seen: Seen) => Response | Error | Promise<Response | Error>);
+
+/** A fetch that answers from a script, in order, and records every request. */
+export function scriptedFetch(...replies: Reply[]) {
+  const seen: Seen[] = [];
+  const queue = [...replies];
+  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => (headers[key] = value));
+    const record: Seen = {
+      url: request.url,
+      method: request.method,
+      headers,
+      body: await request.text(),
+      redirect: init?.redirect,
+    };
+    seen.push(record);
+    const next = queue.shift();
+    if (next === undefined) throw new Error(`unexpected request ${record.method} ${record.url}`);
+    const reply = typeof next === "function" ? await next(record) : next;
+    if (reply instanceof Error) throw reply;
+    return reply;
+  };
+  return { fetch: fetchImpl as typeof fetch, seen, remaining: () => queue.length };
+}
+
+/** A JSON response. */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** An accepted envelope. */
+export function accepted(data: unknown = { event_id: "evt_1" }, status = 202): Response {
+  return json(status, {
+    request_id: crypto.randomUUID(),
+    status: "accepted",
+    data,
+    errors: [],
+    signature: null,
+  });
+}
+
+/** The login answer of the real server. */
+export function loginOk(token = validJwt()): Response {
+  return json(200, {
+    access_token: token,
+    token_type: "bearer",
+    expires_in: 43200,
+    tenant_id: TENANT,
+    username: "operator",
+  });
+}
+
+/** A logger that keeps every record. */
+export function capturingLogger() {
+  const records: { level: string; message: string; fields: LogFields }[] = [];
+  const at = (level: string) => (message: string, fields: LogFields = {}) => {
+    records.push({ level, message, fields });
+  };
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  };
+  return { logger, records };
+}
+
+/** A minimal valid event. */
+export function sampleEvent(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    source_system: "spectrastrike",
+    event_type: "PROCESS_ANOMALY",
+    occurred_at: "2026-11-28T12:00:00Z",
+    severity: "high",
+    asset_ref: "host-42",
+    message: "Unexpected child process",
+    ...extra,
+  };
+}
