@@ -29,6 +29,15 @@
  */
 
 export {
+  type BatcherOptions,
+  type BatcherStats,
+  type RejectedItem,
+  VectorVueBatcher,
+  VectorVueBatcherClosedError,
+} from "./src/batcher.ts";
+export type { ItemOutcome } from "./src/batch_outcome.ts";
+export type { BulkItemResult, BulkOptions, BulkResult } from "./src/bulk.ts";
+export {
   type CallOptions,
   PATHS,
   type SendEventOptions,

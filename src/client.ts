@@ -8,6 +8,8 @@
  */
 
 import { createTlsFetch, type HttpClientHandle } from "./_runtime_deno.ts";
+import { type BatcherOptions, VectorVueBatcher } from "./batcher.ts";
+import { type BulkOptions, type BulkResult, sendBulk } from "./bulk.ts";
 import { resolveConfig, type ResolvedConfig, type VectorVueConfig } from "./config.ts";
 import {
   isEnvelopeShape,
@@ -27,7 +29,7 @@ import {
   VectorVueTransportError,
 } from "./errors.ts";
 import { inspectToken, type TokenInfo } from "./jwt.ts";
-import { type LogFields, Scrubber } from "./logger.ts";
+import { type LogFields, type Logger, Scrubber } from "./logger.ts";
 import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
 import { importHmacKey, signRequest } from "./signing.ts";
@@ -415,6 +417,90 @@ export class VectorVueClient {
       sign: false,
       expect: "object",
     }, options.signal);
+  }
+
+  /**
+   * Sends any number of events: split into batches of `maxBatchSize`, sent
+   * `concurrency` at a time, with one outcome per event in your order.
+   * Events the server refuses are `rejected` (never retried), events whose
+   * batch could not be delivered are `failed`; it resolves either way, and
+   * rejects only for input that is not an array.
+   *
+   * @example Ship a run's events and report what did not land
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const events = [{ event_type: "A" }, { event_type: "B" }];
+   * const result = await client.sendEvents(events, { concurrency: 2 });
+   * console.log(`${result.accepted} accepted, ${result.rejected} rejected, ${result.failed} failed`);
+   * ```
+   */
+  sendEvents(
+    events: readonly Record<string, unknown>[],
+    options: BulkOptions = {},
+  ): Promise<BulkResult> {
+    return sendBulk(
+      (body, signal) => this.#postIntegration(PATHS.eventsBatch, body, signal),
+      events,
+      "events",
+      this.#config.maxBatchSize,
+      options,
+    );
+  }
+
+  /**
+   * Sends any number of findings, as {@linkcode VectorVueClient.sendEvents}
+   * does events.
+   *
+   * @example Ship every finding of an assessment
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const result = await client.sendFindings([{ title: "Weak TLS" }, { title: "Open SMB" }]);
+   * console.log(result.requestIds);
+   * ```
+   */
+  sendFindings(
+    findings: readonly Record<string, unknown>[],
+    options: BulkOptions = {},
+  ): Promise<BulkResult> {
+    return sendBulk(
+      (body, signal) => this.#postIntegration(PATHS.findingsBatch, body, signal),
+      findings,
+      "findings",
+      this.#config.maxBatchSize,
+      options,
+    );
+  }
+
+  /**
+   * Creates a background batcher: `add()` items as they happen and they go
+   * out in batches by count, bytes or time, with back-pressure, and every
+   * item ends accepted, rejected or dead-lettered. Close it to flush.
+   *
+   * @example Batch events in the background
+   * ```ts ignore
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * await using batcher = client.createBatcher({ kind: "events", flushIntervalMs: 500 });
+   * await batcher.add({ event_type: "A" });
+   * ```
+   */
+  createBatcher(options: BatcherOptions): VectorVueBatcher {
+    const path = options?.kind === "findings" ? PATHS.findingsBatch : PATHS.eventsBatch;
+    const log = (level: keyof Logger) => (message: string, fields?: LogFields) =>
+      this.#log(level, message, fields ?? {});
+    return new VectorVueBatcher(
+      (body, signal) => this.#postIntegration(path, body, signal),
+      options,
+      {
+        maxBatchSize: this.#config.maxBatchSize,
+        logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+      },
+    );
   }
 
   /**

@@ -93,10 +93,22 @@ export function assertObjectPayload(value: unknown, path: string): void {
   check(value, path, []);
 }
 
-/** Serialises an already checked value once, to text and UTF-8 bytes. */
-export function encodeJson(value: unknown): SerializedBody {
-  const text = JSON.stringify(value);
+function encodeText(text: string): SerializedBody {
   return { text, bytes: encoder.encode(text) };
+}
+
+/**
+ * Checks and serialises one item of a batch on its own, so that batches can
+ * be assembled (and measured) without serialising an item twice.
+ */
+export function serializeItem(value: unknown, path: string): string {
+  assertObjectPayload(value, path);
+  return JSON.stringify(value);
+}
+
+/** Assembles a batch body from items serialised by {@linkcode serializeItem}. */
+export function joinBatch(texts: readonly string[]): SerializedBody {
+  return encodeText(`[${texts.join(",")}]`);
 }
 
 /**
@@ -105,8 +117,7 @@ export function encodeJson(value: unknown): SerializedBody {
  * @param path How the payload is named in errors, such as `event`.
  */
 export function serializeObject(value: unknown, path: string): SerializedBody {
-  assertObjectPayload(value, path);
-  return encodeJson(value);
+  return encodeText(serializeItem(value, path));
 }
 
 /**
@@ -129,6 +140,5 @@ export function serializeBatch(items: unknown, path: string, maxItems: number): 
       path,
     );
   }
-  items.forEach((item, index) => assertObjectPayload(item, `${path}[${index}]`));
-  return encodeJson(items);
+  return joinBatch(items.map((item, index) => serializeItem(item, `${path}[${index}]`)));
 }

@@ -121,3 +121,86 @@ export function sampleEvent(extra: Record<string, unknown> = {}): Record<string,
     ...extra,
   };
 }
+
+/** Options of {@linkcode fakeBatchServer}. */
+export interface FakeBatchServerOptions {
+  /** Items for which this returns true are refused by the "server". */
+  readonly refuse?: (item: Record<string, unknown>) => boolean;
+  /** Batches longer than this get 422 batch_too_large. */
+  readonly serverMaxBatch?: number;
+  /** Statuses (or thrown errors) for the next requests, before normal answers. */
+  readonly faults?: (number | Error | { status: number; headers?: Record<string, string> })[];
+  /** Delay before each answer, in ms. */
+  readonly delayMs?: number;
+}
+
+/**
+ * A fetch that answers the batch routes as the server does: 202 with
+ * per-item results, de-duplicating stored items by their `id` field.
+ */
+export function fakeBatchServer(options: FakeBatchServerOptions = {}) {
+  const stored = new Map<string, Record<string, unknown>>();
+  const faults = [...(options.faults ?? [])];
+  const batchSizes: number[] = [];
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    try {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      const request = new Request(input, init);
+      const items = JSON.parse(await request.text()) as Record<string, unknown>[];
+      const fault = faults.shift();
+      if (fault instanceof Error) throw fault;
+      if (typeof fault === "number") return json(fault, { detail: "injected" });
+      if (fault) return json(fault.status, { detail: "injected" }, fault.headers);
+      if (options.serverMaxBatch !== undefined && items.length > options.serverMaxBatch) {
+        return json(422, {
+          request_id: crypto.randomUUID(),
+          status: "failed",
+          data: null,
+          errors: [{
+            code: "batch_too_large",
+            message: `Batch size exceeds configured maximum (${options.serverMaxBatch})`,
+          }],
+          signature: null,
+        });
+      }
+      batchSizes.push(items.length);
+      const results = items.map((item, index) => {
+        if (options.refuse?.(item)) {
+          return {
+            index,
+            item_id: null,
+            status: "failed",
+            error_code: "validation_failed",
+            error_message: "Field required",
+          };
+        }
+        const id = String(item.id);
+        stored.set(id, item);
+        return { index, item_id: id, status: "accepted", error_code: null, error_message: null };
+      });
+      const failed = results.filter((r) => r.status === "failed").length;
+      return json(202, {
+        request_id: crypto.randomUUID(),
+        status: failed === 0 ? "accepted" : failed === items.length ? "failed" : "partial",
+        data: {
+          summary: { total: items.length, accepted: items.length - failed, failed },
+          results,
+        },
+        errors: [],
+        signature: null,
+      });
+    } finally {
+      inFlight--;
+    }
+  };
+  return {
+    fetch: fetchImpl as typeof fetch,
+    stored,
+    batchSizes,
+    peakInFlight: () => peakInFlight,
+  };
+}

@@ -1,0 +1,448 @@
+/**
+ * The background batcher: `add()` items as they happen; they go out in
+ * batches by count, size or time, with bounded memory, and every item ends
+ * in exactly one of accepted, rejected or dead-lettered.
+ *
+ * @module
+ */
+
+import { unrefTimer } from "./_runtime_deno.ts";
+import { readBatchOutcomes } from "./batch_outcome.ts";
+import { type BatchSender, describeFailure, isBatchTooLarge } from "./bulk.ts";
+import { VectorVueError, VectorVueSerializationError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { joinBatch, serializeItem } from "./serialize.ts";
+
+/**
+ * `add()` after `close()`.
+ *
+ * @example Stop producing once the batcher is closed
+ * ```ts
+ * import { VectorVueBatcherClosedError } from "@spectrastrike/vectorvue-client";
+ *
+ * const error = new VectorVueBatcherClosedError();
+ * console.assert(error.name === "VectorVueBatcherClosedError");
+ * ```
+ */
+export class VectorVueBatcherClosedError extends VectorVueError {
+  /** Creates the error. */
+  constructor() {
+    super("the batcher is closed and accepts no new items");
+  }
+}
+
+/**
+ * An item the server refused, as given to `onRejected`.
+ *
+ * @example
+ * ```ts
+ * import type { RejectedItem } from "@spectrastrike/vectorvue-client";
+ *
+ * const report = (rejected: RejectedItem) => `${rejected.errorCode}: ${rejected.errorMessage}`;
+ * ```
+ */
+export interface RejectedItem {
+  /** The item as added. */
+  readonly item: unknown;
+  /** The server's code, such as `validation_failed`. */
+  readonly errorCode: string;
+  /** The server's message. */
+  readonly errorMessage: string;
+}
+
+/**
+ * Options of `client.createBatcher()`.
+ *
+ * @example Findings, flushed every 2 s, dead letters kept
+ * ```ts
+ * import type { BatcherOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const deadLetters: unknown[] = [];
+ * const options: BatcherOptions = {
+ *   kind: "findings",
+ *   flushIntervalMs: 2_000,
+ *   onDeadLetter: (items) => void deadLetters.push(...items),
+ * };
+ * ```
+ */
+export interface BatcherOptions {
+  /** What the batcher sends. */
+  readonly kind: "events" | "findings";
+  /**
+   * Items per batch.
+   * @default {the client's maxBatchSize}
+   */
+  readonly maxBatchSize?: number;
+  /**
+   * Largest batch body in bytes of JSON; a single larger item goes alone.
+   * @default {1048576}
+   */
+  readonly maxBatchBytes?: number;
+  /**
+   * Longest time an item waits for its batch to fill.
+   * @default {1000}
+   */
+  readonly flushIntervalMs?: number;
+  /**
+   * Items held at most, queued and in flight; `add()` waits beyond it.
+   * @default {10000}
+   */
+  readonly maxQueueSize?: number;
+  /**
+   * Batches in flight at once.
+   * @default {2}
+   */
+  readonly concurrency?: number;
+  /**
+   * Receives items that could not be delivered after the client's retries,
+   * with the error. Without it they are still counted and logged, never
+   * silently dropped.
+   */
+  readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
+  /** Receives items the server refused (never retried). */
+  readonly onRejected?: (items: RejectedItem[]) => void | Promise<void>;
+}
+
+/**
+ * Counters of a batcher. `accepted + rejected + deadLettered + queued +
+ * inFlight` is the number of items added.
+ *
+ * @example
+ * ```ts
+ * import type { BatcherStats } from "@spectrastrike/vectorvue-client";
+ *
+ * const done = (stats: BatcherStats) => stats.queued + stats.inFlight === 0;
+ * ```
+ */
+export interface BatcherStats {
+  /** Items waiting for a batch. */
+  readonly queued: number;
+  /** Items in batches being sent. */
+  readonly inFlight: number;
+  /** Items the server stored. */
+  readonly accepted: number;
+  /** Items the server refused. */
+  readonly rejected: number;
+  /** Items handed to `onDeadLetter`. */
+  readonly deadLettered: number;
+  /** The most items ever held at once (queued + in flight). */
+  readonly peakHeld: number;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly item: unknown;
+  readonly text: string;
+  /** UTF-8 bytes of `text` plus its separator. */
+  readonly size: number;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+const encoder = new TextEncoder();
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) {
+    throw new VectorVueSerializationError(
+      `${name} must be a positive whole number, got ${value}`,
+      name,
+    );
+  }
+  return result;
+}
+
+/**
+ * A background batcher, made by `client.createBatcher()`. Always `close()` it
+ * (or use `await using`): that waits until every item added has been
+ * delivered, refused or dead-lettered.
+ *
+ * @example Stream events and shut down cleanly
+ * ```ts ignore
+ * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+ * await using batcher = client.createBatcher({
+ *   kind: "events",
+ *   onDeadLetter: (items, error) => console.error(`${items.length} undelivered`, error),
+ * });
+ * for (const event of [{ event_type: "A" }, { event_type: "B" }]) await batcher.add(event);
+ * // leaving the block flushes and closes
+ * ```
+ */
+export class VectorVueBatcher {
+  readonly #send: BatchSender;
+  readonly #logger: Logger;
+  readonly #maxBatchSize: number;
+  readonly #maxBatchBytes: number;
+  readonly #flushIntervalMs: number;
+  readonly #maxQueueSize: number;
+  readonly #concurrency: number;
+  readonly #onDeadLetter: BatcherOptions["onDeadLetter"];
+  readonly #onRejected: BatcherOptions["onRejected"];
+  readonly #what: string;
+
+  #queue: Entry[] = [];
+  #queueHead = 0;
+  #queuedBytes = 0;
+  #nextSeq = 0;
+  /** Lowest sequence number of each batch in flight. */
+  #inFlight = new Map<number, number>();
+  #inFlightItems = 0;
+  #accepted = 0;
+  #rejected = 0;
+  #deadLettered = 0;
+  #peakHeld = 0;
+  #closed = false;
+  #flushUpTo = -1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDue = false;
+  #spaceWaiters: (() => void)[] = [];
+  #flushWaiters: Waiter[] = [];
+
+  /** Use `client.createBatcher()`; this is its implementation. */
+  constructor(send: BatchSender, options: BatcherOptions, defaults: {
+    maxBatchSize: number;
+    logger: Logger;
+  }) {
+    if (options?.kind !== "events" && options?.kind !== "findings") {
+      throw new VectorVueSerializationError('kind must be "events" or "findings"', "kind");
+    }
+    this.#send = send;
+    this.#logger = defaults.logger;
+    this.#what = options.kind === "events" ? "event" : "finding";
+    this.#maxBatchSize = positiveInteger(
+      "maxBatchSize",
+      options.maxBatchSize,
+      defaults.maxBatchSize,
+    );
+    this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, 1024 * 1024);
+    this.#flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 1000);
+    this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
+    this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
+    this.#onDeadLetter = options.onDeadLetter;
+    this.#onRejected = options.onRejected;
+  }
+
+  /**
+   * Queues one item. Resolves once it is queued, which waits while
+   * `maxQueueSize` items are held (back-pressure). Rejects with a
+   * {@linkcode VectorVueSerializationError} for an item JSON cannot carry
+   * (it is then not added) and a {@linkcode VectorVueBatcherClosedError}
+   * after `close()`.
+   */
+  async add(item: Record<string, unknown>): Promise<void> {
+    if (this.#closed) throw new VectorVueBatcherClosedError();
+    const text = serializeItem(item, this.#what);
+    while (this.#held >= this.#maxQueueSize) {
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      if (this.#closed) throw new VectorVueBatcherClosedError();
+    }
+    const size = encoder.encode(text).byteLength + 1;
+    this.#queue.push({ seq: this.#nextSeq++, item, text, size });
+    this.#queuedBytes += size;
+    this.#peakHeld = Math.max(this.#peakHeld, this.#held);
+    this.#armTimer();
+    this.#pump();
+  }
+
+  /**
+   * Sends everything added so far, and resolves when each of those items has
+   * been accepted, rejected or dead-lettered, batches in flight included.
+   */
+  async flush(): Promise<void> {
+    const target = this.#nextSeq - 1;
+    if (target < 0 || this.#lowestUnsettled() > target) return;
+    this.#flushUpTo = Math.max(this.#flushUpTo, target);
+    const settled = new Promise<void>((resolve) =>
+      this.#flushWaiters.push({ seq: target, resolve })
+    );
+    this.#pump();
+    await settled;
+  }
+
+  /**
+   * Flushes, then refuses new items with
+   * {@linkcode VectorVueBatcherClosedError}. Items whose `add()` was still
+   * waiting for space when `close()` was called are refused the same way.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    await this.flush();
+    this.#clearTimer();
+  }
+
+  /** Same as {@linkcode VectorVueBatcher.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The batcher's counters now. */
+  stats(): BatcherStats {
+    return {
+      queued: this.#queuedCount,
+      inFlight: this.#inFlightItems,
+      accepted: this.#accepted,
+      rejected: this.#rejected,
+      deadLettered: this.#deadLettered,
+      peakHeld: this.#peakHeld,
+    };
+  }
+
+  get #queuedCount(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  get #held(): number {
+    return this.#queuedCount + this.#inFlightItems;
+  }
+
+  #lowestUnsettled(): number {
+    let lowest = this.#queueHead < this.#queue.length ? this.#queue[this.#queueHead].seq : Infinity;
+    for (const seq of this.#inFlight.values()) lowest = Math.min(lowest, seq);
+    return lowest;
+  }
+
+  #armTimer(): void {
+    if (this.#timer !== undefined || this.#timerDue) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerDue = true;
+      this.#pump();
+    }, this.#flushIntervalMs);
+    // Waiting to fill a batch must not keep a process alive; close() is what flushes.
+    unrefTimer(this.#timer);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Whether the queue head should go out now rather than wait to fill. */
+  #ready(): boolean {
+    const queued = this.#queuedCount;
+    if (queued === 0) return false;
+    return queued >= this.#maxBatchSize || this.#queuedBytes >= this.#maxBatchBytes ||
+      this.#timerDue || this.#queue[this.#queueHead].seq <= this.#flushUpTo ||
+      this.#spaceWaiters.length > 0 || this.#held >= this.#maxQueueSize;
+  }
+
+  #takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let bytes = 2;
+    while (this.#queueHead < this.#queue.length && batch.length < this.#maxBatchSize) {
+      const entry = this.#queue[this.#queueHead];
+      if (batch.length > 0 && bytes + entry.size > this.#maxBatchBytes) break;
+      batch.push(entry);
+      bytes += entry.size;
+      this.#queuedBytes -= entry.size;
+      this.#queueHead++;
+    }
+    // Compact now and then, so the array does not grow without bound.
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return batch;
+  }
+
+  #pump(): void {
+    while (this.#inFlight.size < this.#concurrency && this.#ready()) {
+      const batch = this.#takeBatch();
+      // Any batch going out restarts the wait of what is left.
+      this.#timerDue = false;
+      const key = batch[0].seq;
+      this.#inFlight.set(key, key);
+      this.#inFlightItems += batch.length;
+      this.#deliver(batch).finally(() => {
+        this.#inFlight.delete(key);
+        this.#inFlightItems -= batch.length;
+        this.#afterSettle();
+      });
+    }
+    if (this.#queuedCount === 0) {
+      this.#timerDue = false;
+      this.#clearTimer();
+    } else {
+      this.#armTimer();
+    }
+  }
+
+  #afterSettle(): void {
+    const lowest = this.#lowestUnsettled();
+    this.#flushWaiters = this.#flushWaiters.filter((waiter) => {
+      if (waiter.seq >= lowest) return true;
+      waiter.resolve();
+      return false;
+    });
+    while (this.#spaceWaiters.length > 0 && this.#held < this.#maxQueueSize) {
+      this.#spaceWaiters.shift()!();
+    }
+    this.#pump();
+  }
+
+  /** Sends one batch to a final state; never rejects. */
+  async #deliver(batch: Entry[]): Promise<void> {
+    try {
+      const envelope = await this.#send(joinBatch(batch.map((entry) => entry.text)));
+      const outcomes = readBatchOutcomes(envelope, batch.length);
+      const rejected: RejectedItem[] = [];
+      const undelivered: unknown[] = [];
+      outcomes.forEach((outcome, position) => {
+        if (outcome.status === "accepted") this.#accepted++;
+        else if (outcome.status === "rejected") {
+          rejected.push({
+            item: batch[position].item,
+            errorCode: outcome.errorCode ?? "rejected",
+            errorMessage: outcome.errorMessage ?? "",
+          });
+        } else undelivered.push(batch[position].item);
+      });
+      this.#rejected += rejected.length;
+      if (rejected.length > 0) {
+        await this.#callback("onRejected", () => this.#onRejected?.(rejected));
+      }
+      if (undelivered.length > 0) {
+        await this.#deadLetter(
+          undelivered,
+          new VectorVueError("the batch answer did not account for these items"),
+        );
+      }
+    } catch (error) {
+      if (isBatchTooLarge(error) && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.#deliver(batch.slice(0, half));
+        await this.#deliver(batch.slice(half));
+        return;
+      }
+      await this.#deadLetter(
+        batch.map((entry) => entry.item),
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    }
+  }
+
+  async #deadLetter(items: unknown[], error: Error): Promise<void> {
+    this.#deadLettered += items.length;
+    this.#logger.error("vectorvue batcher dead-lettered items", {
+      count: items.length,
+      ...describeFailure(error),
+    });
+    await this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error));
+  }
+
+  async #callback(name: string, call: () => void | Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      this.#logger.error(`vectorvue batcher ${name} callback threw`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}

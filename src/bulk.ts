@@ -1,0 +1,220 @@
+/**
+ * Bulk send: any number of items, split into batches, sent with bounded
+ * concurrency, and one outcome per item in the caller's order.
+ *
+ * @module
+ */
+
+import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
+import type { ResponseEnvelope } from "./envelope.ts";
+import {
+  VectorVueAPIError,
+  VectorVueError,
+  VectorVueSerializationError,
+  VectorVueTransportError,
+  VectorVueValidationError,
+} from "./errors.ts";
+import { joinBatch, type SerializedBody, serializeItem } from "./serialize.ts";
+
+/**
+ * The outcome of one item of a bulk send.
+ *
+ * @example List what the server refused
+ * ```ts
+ * import type { BulkItemResult } from "@spectrastrike/vectorvue-client";
+ *
+ * const explain = (item: BulkItemResult) => `#${item.index} ${item.errorCode}: ${item.errorMessage}`;
+ * ```
+ */
+export interface BulkItemResult extends ItemOutcome {
+  /** The item's index in the array given to `sendEvents`/`sendFindings`. */
+  readonly index: number;
+}
+
+/**
+ * What a bulk send did with every item: `accepted` (stored), `rejected`
+ * (refused by the server or by the client's own checks; resending as is will
+ * not help) or `failed` (not delivered: retries ran out, or the call was
+ * aborted; resending may help, and is safe since the server de-duplicates).
+ * `accepted + rejected + failed` is always the number of items.
+ *
+ * @example Resend what failed
+ * ```ts ignore
+ * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+ * const events = [{ event_type: "A" }, { event_type: "B" }];
+ * const result = await client.sendEvents(events);
+ * const retry = result.items.filter((i) => i.status === "failed").map((i) => events[i.index]);
+ * ```
+ */
+export interface BulkResult {
+  /** Items stored by the server. */
+  readonly accepted: number;
+  /** Items refused, by the server per item or by the client before sending. */
+  readonly rejected: number;
+  /** Items not delivered. */
+  readonly failed: number;
+  /** One entry per item, in the caller's order. */
+  readonly items: readonly BulkItemResult[];
+  /** The `request_id` of every batch the server answered, for status polling. */
+  readonly requestIds: readonly string[];
+}
+
+/**
+ * Options of `sendEvents` and `sendFindings`.
+ *
+ * @example Three batches in flight at once
+ * ```ts
+ * import type { BulkOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const options: BulkOptions = { concurrency: 3, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
+export interface BulkOptions {
+  /**
+   * Batches in flight at once. The server allows 240 requests a minute per
+   * client address, so a few suffice.
+   * @default {2}
+   */
+  readonly concurrency?: number;
+  /** Stops sending; items not yet confirmed end `failed` with `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Sends one serialised batch; the client's retry policy applies inside. */
+export type BatchSender = (body: SerializedBody, signal?: AbortSignal) => Promise<ResponseEnvelope>;
+
+/** The code and message an item carries for the error that failed it. */
+export function describeFailure(
+  error: unknown,
+  aborted = false,
+): { errorCode: string; errorMessage: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (aborted) return { errorCode: "aborted", errorMessage: `aborted by the caller: ${message}` };
+  if (error instanceof VectorVueAPIError) {
+    return { errorCode: error.errorCode, errorMessage: error.message };
+  }
+  if (error instanceof VectorVueTransportError) {
+    return { errorCode: error.kind, errorMessage: error.message };
+  }
+  if (error instanceof VectorVueError) return { errorCode: error.name, errorMessage: message };
+  return { errorCode: "unexpected_error", errorMessage: message };
+}
+
+/** Whether the server refused a batch for its size: worth splitting, not failing. */
+export function isBatchTooLarge(error: unknown): boolean {
+  return error instanceof VectorVueValidationError && error.errorCode === "batch_too_large";
+}
+
+/** Whether an error concerns only the batch that got it; any other stops the bulk send. */
+function isBatchLocal(error: unknown): boolean {
+  return error instanceof VectorVueValidationError;
+}
+
+interface Pending {
+  readonly indexes: number[];
+  readonly texts: string[];
+}
+
+/**
+ * Sends every item: items the client cannot serialise are `rejected` on
+ * their own; the rest go in batches of `maxBatchSize`, `concurrency` at a
+ * time. A batch the server finds too large is halved and sent again. An error
+ * that would hit every batch alike (authentication, an outage outlasting the
+ * retries) stops the send: the items not yet sent are `failed` with that
+ * error, rather than each waiting out the same retries.
+ */
+export async function sendBulk(
+  send: BatchSender,
+  items: readonly unknown[],
+  what: string,
+  maxBatchSize: number,
+  options: BulkOptions = {},
+): Promise<BulkResult> {
+  if (!Array.isArray(items)) {
+    throw new VectorVueSerializationError(`${what} must be an array`, what);
+  }
+  const concurrency = options.concurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new VectorVueSerializationError(
+      `concurrency must be a positive whole number, got ${concurrency}`,
+      "concurrency",
+    );
+  }
+  const outcomes: (BulkItemResult | undefined)[] = new Array(items.length);
+  const requestIds: string[] = [];
+  const queue: Pending[] = [];
+  let current: Pending = { indexes: [], texts: [] };
+  items.forEach((item, index) => {
+    try {
+      current.texts.push(serializeItem(item, `${what}[${index}]`));
+      current.indexes.push(index);
+    } catch (error) {
+      if (!(error instanceof VectorVueSerializationError)) throw error;
+      outcomes[index] = {
+        index,
+        status: "rejected",
+        errorCode: "serialization_failed",
+        errorMessage: error.message,
+      };
+      return;
+    }
+    if (current.indexes.length === maxBatchSize) {
+      queue.push(current);
+      current = { indexes: [], texts: [] };
+    }
+  });
+  if (current.indexes.length > 0) queue.push(current);
+
+  let stop: unknown;
+  const settle = (batch: Pending, outcome: (position: number) => ItemOutcome) => {
+    batch.indexes.forEach((index, position) => (outcomes[index] = { index, ...outcome(position) }));
+  };
+  const failAll = (batch: Pending, error: unknown) => {
+    const failure = describeFailure(error, options.signal?.aborted === true);
+    settle(batch, () => ({ status: "failed", ...failure }));
+  };
+
+  const sendOne = async (batch: Pending): Promise<void> => {
+    if (stop !== undefined) return failAll(batch, stop);
+    if (options.signal?.aborted) return failAll(batch, options.signal.reason);
+    try {
+      const envelope = await send(joinBatch(batch.texts), options.signal);
+      if (envelope.requestId) requestIds.push(envelope.requestId);
+      const batchOutcomes = readBatchOutcomes(envelope, batch.indexes.length);
+      settle(batch, (position) => batchOutcomes[position]);
+    } catch (error) {
+      if (isBatchTooLarge(error) && batch.indexes.length > 1) {
+        const half = Math.ceil(batch.indexes.length / 2);
+        await sendOne({ indexes: batch.indexes.slice(0, half), texts: batch.texts.slice(0, half) });
+        await sendOne({ indexes: batch.indexes.slice(half), texts: batch.texts.slice(half) });
+        return;
+      }
+      if (!isBatchLocal(error) && !options.signal?.aborted) stop ??= error;
+      failAll(batch, error);
+    }
+  };
+
+  const worker = async () => {
+    for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
+      await sendOne(batch);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+
+  const settled = outcomes as BulkItemResult[];
+  let accepted = 0;
+  let rejected = 0;
+  for (const outcome of settled) {
+    if (outcome.status === "accepted") accepted++;
+    else if (outcome.status === "rejected") rejected++;
+  }
+  return {
+    accepted,
+    rejected,
+    failed: settled.length - accepted - rejected,
+    items: settled,
+    requestIds,
+  };
+}

@@ -1,0 +1,126 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { VectorVueClient, type VectorVueConfig, VectorVueSerializationError } from "../mod.ts";
+import { fakeBatchServer, validJwt } from "./_fake.ts";
+
+function client(fetchImpl: typeof fetch, extra: VectorVueConfig = {}): VectorVueClient {
+  return new VectorVueClient({
+    baseUrl: "https://vectorvue.test",
+    token: validJwt(),
+    backoffMs: 1,
+    maxBackoffMs: 2,
+    fetch: fetchImpl,
+    ...extra,
+  });
+}
+
+const items = (count: number, extra: Record<string, unknown> = {}) =>
+  Array.from({ length: count }, (_, i) => ({ id: `e${i}`, ...extra }));
+
+describe("sendEvents() / sendFindings()", () => {
+  test("splits into batches of maxBatchSize and accounts for every item in order", async () => {
+    const server = fakeBatchServer();
+    const result = await client(server.fetch, { maxBatchSize: 4 }).sendEvents(items(10));
+    assert.deepEqual(server.batchSizes.sort(), [2, 4, 4]);
+    assert.equal(result.accepted, 10);
+    assert.equal(result.rejected + result.failed, 0);
+    assert.deepEqual(result.items.map((i) => i.index), [...Array(10).keys()]);
+    assert.deepEqual(result.items.map((i) => i.itemId), items(10).map((i) => i.id));
+    assert.equal(result.requestIds.length, 3);
+  });
+
+  test("per-item server rejections are rejected with the server's code and never retried", async () => {
+    const server = fakeBatchServer({ refuse: (item) => item.id === "e3" || item.id === "e7" });
+    const result = await client(server.fetch, { maxBatchSize: 5 }).sendFindings(items(10));
+    assert.equal(result.accepted, 8);
+    assert.equal(result.rejected, 2);
+    assert.deepEqual(
+      result.items.filter((i) => i.status === "rejected").map((i) => [i.index, i.errorCode]),
+      [[3, "validation_failed"], [7, "validation_failed"]],
+    );
+    assert.equal(server.batchSizes.length, 2);
+  });
+
+  test("items the client cannot serialise are rejected alone; the rest are sent", async () => {
+    const server = fakeBatchServer();
+    const batch: Record<string, unknown>[] = [{ id: "a" }, { id: "b", big: 1n }, { id: "c" }];
+    const result = await client(server.fetch).sendEvents(batch);
+    assert.equal(result.accepted, 2);
+    assert.deepEqual(result.items[1], {
+      index: 1,
+      status: "rejected",
+      errorCode: "serialization_failed",
+      errorMessage: "events[1].big is a BigInt, which JSON cannot carry",
+    });
+    assert.deepEqual([...server.stored.keys()].sort(), ["a", "c"]);
+  });
+
+  test("a batch_too_large answer splits the batch and re-sends the halves", async () => {
+    const server = fakeBatchServer({ serverMaxBatch: 3 });
+    const result = await client(server.fetch, { maxBatchSize: 10 }).sendEvents(items(10));
+    assert.equal(result.accepted, 10);
+    assert.ok(server.batchSizes.every((size) => size <= 3));
+    assert.equal(server.stored.size, 10);
+  });
+
+  test("transient failures are retried inside each batch", async () => {
+    const server = fakeBatchServer({ faults: [503, new TypeError("connection reset"), 429] });
+    const result = await client(server.fetch, { maxBatchSize: 5 }).sendEvents(items(10), {
+      concurrency: 1,
+    });
+    assert.equal(result.accepted, 10);
+    assert.equal(server.stored.size, 10);
+  });
+
+  test("an error that would hit every batch stops the send; unsent items are failed with it", async () => {
+    const server = fakeBatchServer({ faults: [401] });
+    const result = await client(server.fetch, { maxBatchSize: 2 }).sendEvents(items(6), {
+      concurrency: 1,
+    });
+    assert.equal(result.failed, 6);
+    assert.ok(result.items.every((i) => i.errorCode === "unauthorized"));
+    assert.equal(server.stored.size, 0);
+    assert.equal(server.batchSizes.length, 0);
+  });
+
+  test("concurrency bounds the batches in flight", async () => {
+    const server = fakeBatchServer({ delayMs: 5 });
+    await client(server.fetch, { maxBatchSize: 1 }).sendEvents(items(12), { concurrency: 3 });
+    assert.equal(server.peakInFlight(), 3);
+  });
+
+  test("abort: items not confirmed are failed with aborted, and the result still adds up", async () => {
+    const controller = new AbortController();
+    const server = fakeBatchServer({ delayMs: 20 });
+    setTimeout(() => controller.abort(), 30);
+    const result = await client(server.fetch, { maxBatchSize: 1 }).sendEvents(items(20), {
+      concurrency: 1,
+      signal: controller.signal,
+    });
+    assert.equal(result.accepted + result.rejected + result.failed, 20);
+    assert.ok(result.failed > 0);
+    assert.ok(
+      result.items.filter((i) => i.status === "failed").every((i) => i.errorCode === "aborted"),
+    );
+  });
+
+  test("input that is not an array, or a bad concurrency, is refused before any request", async () => {
+    const server = fakeBatchServer();
+    const c = client(server.fetch);
+    await assert.rejects(
+      c.sendEvents("nope" as unknown as Record<string, unknown>[]),
+      VectorVueSerializationError,
+    );
+    await assert.rejects(c.sendEvents(items(2), { concurrency: 0 }), {
+      name: "VectorVueSerializationError",
+      message: /concurrency must be a positive whole number, got 0/,
+    });
+    assert.equal(server.batchSizes.length, 0);
+  });
+
+  test("an empty array resolves with nothing sent", async () => {
+    const server = fakeBatchServer();
+    const result = await client(server.fetch).sendEvents([]);
+    assert.deepEqual(result, { accepted: 0, rejected: 0, failed: 0, items: [], requestIds: [] });
+  });
+});
