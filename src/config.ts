@@ -254,7 +254,13 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
       (rule.startsWith("positive") ? value > 0 : value >= 0) &&
       (!rule.endsWith("integer") || Number.isInteger(value));
     if (!ok) {
-      problems.push(`${name} must be a ${rule.replace("-", " ")} number, got ${show(value)}`);
+      const words = {
+        "positive": "positive number",
+        "non-negative": "non-negative number",
+        "positive-integer": "positive integer",
+        "non-negative-integer": "non-negative integer",
+      }[rule];
+      problems.push(`${name} must be a ${words}, got ${show(value)}`);
       return fallback;
     }
     return value as number;
@@ -314,7 +320,11 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
   const rawBaseUrl = config.baseUrl ?? DEFAULTS.baseUrl;
   let url: URL | undefined;
   if (typeof rawBaseUrl !== "string" || !URL.canParse(rawBaseUrl)) {
-    problems.push(`baseUrl must be an absolute URL, got ${show(rawBaseUrl)}`);
+    // An unparseable URL may still hold user:password@: never echo that part.
+    const shown = typeof rawBaseUrl === "string"
+      ? rawBaseUrl.replace(/\/\/[^@/]*@/, "//[REDACTED]@")
+      : rawBaseUrl;
+    problems.push(`baseUrl must be an absolute URL, got ${show(shown)}`);
   } else {
     url = new URL(rawBaseUrl);
     if (url.protocol !== "https:" && url.protocol !== "http:") {

@@ -83,7 +83,8 @@ export class Scrubber {
   /** Deep copy of a JSON-like value with secrets replaced. */
   value(value: unknown, depth = 0): unknown {
     if (typeof value === "string") return this.text(value);
-    if (value === null || typeof value !== "object" || depth > 32) return value;
+    if (value === null || typeof value !== "object") return value;
+    if (depth > 32) return "[TRUNCATED]";
     if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {

@@ -55,7 +55,7 @@ export function parseRetryAfter(
   if (text === "") return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   // Only an IMF-fixdate-looking value counts: Date.parse accepts far too much.
-  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
+  if (!/^[A-Za-z]{3,9},? /.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

@@ -44,7 +44,9 @@ export class TransportFailure extends Error {
   }
 }
 
-const TLS_WORDS = /certificate|\bcert\b|tls|ssl|handshake|unknownissuer|peer|self.signed|x509/i;
+// "peer" alone is not TLS ("Connection reset by peer"), and URLs in messages may contain "ssl".
+const TLS_WORDS = /certificate|\bcert\b|\btls\b|\bssl\b|handshake|unknownissuer|self.signed|x509/i;
+const URLS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)]*/gi;
 const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|DEPTH_ZERO/;
 
 /** The messages and codes along an error's `cause` chain, outermost first. */
@@ -74,7 +76,10 @@ export function classifyNetworkError(error: unknown, url: string): TransportFail
   const { messages, codes } = causeChain(error);
   const origin = URL.canParse(url) ? new URL(url).origin : url;
   const detail = [...new Set([...codes, ...messages])].join(": ") || "unknown error";
-  if (codes.some((code) => TLS_CODES.test(code)) || messages.some((m) => TLS_WORDS.test(m))) {
+  if (
+    codes.some((code) => TLS_CODES.test(code)) ||
+    messages.some((m) => TLS_WORDS.test(m.replace(URLS, "")))
+  ) {
     return new TransportFailure(
       "tls",
       `TLS/certificate verification with ${origin} failed (${detail}); ` +

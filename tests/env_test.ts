@@ -1,0 +1,217 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { resolveConfig } from "../src/config.ts";
+import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
+import { VectorVueConfigError } from "../src/errors.ts";
+
+const CA_PEM = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
+const TENANT = "10000000-0000-0000-0000-000000000001";
+const PASSWORD = "env-Pa55-lynx-6610";
+const SIGNATURE_SECRET = "env-sig-secret-kiwi-2291";
+const RESPONSE_KEY = "env-resp-key-otter-5128";
+// A JWT for TENANT; its signature segment is distinctive so a leak is visible.
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9." +
+  "eyJ0ZW5hbnRfaWQiOiIxMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDEifQ." +
+  "envTokSig-badger-3307";
+const SECRETS = [PASSWORD, SIGNATURE_SECRET, RESPONSE_KEY, TOKEN, "envTokSig-badger-3307"];
+
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+function withTempDir<T>(body: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), "vectorvue-env-test-"));
+  try {
+    return body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  let caught: unknown;
+  try {
+    configFromEnv(env);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof VectorVueConfigError, `expected VectorVueConfigError, got ${caught}`);
+  assert.equal(caught.name, "VectorVueConfigError");
+  assert.match(caught.message, /^Invalid VectorVue configuration: /);
+  for (const problem of caught.problems) assert.ok(caught.message.includes(problem));
+  return caught.problems;
+}
+
+describe("configFromEnv()", () => {
+  test("configFromEnv() reads every variable: seconds to ms, booleans, integers, the CA file", () => {
+    withTempDir((dir) => {
+      const caPath = join(dir, "ca.pem");
+      writeFileSync(caPath, CA_PEM);
+      const config = configFromEnv({
+        VECTORVUE_BASE_URL: "https://vectorvue.internal/proxy",
+        VECTORVUE_USERNAME: "operator",
+        VECTORVUE_PASSWORD: PASSWORD,
+        VECTORVUE_TENANT_ID: TENANT,
+        VECTORVUE_TOKEN: TOKEN,
+        VECTORVUE_TIMEOUT_SECONDS: "2.5",
+        VECTORVUE_VERIFY_TLS: "true",
+        VECTORVUE_CA_CERT: caPath,
+        VECTORVUE_SIGNATURE_SECRET: SIGNATURE_SECRET,
+        VECTORVUE_RESPONSE_SIGNING_KEY: RESPONSE_KEY,
+        VECTORVUE_MAX_RETRIES: "5",
+        VECTORVUE_BACKOFF_SECONDS: "0.25",
+        VECTORVUE_MAX_BATCH_SIZE: "50",
+        VECTORVUE_REQUIRE_HTTPS: "no",
+        UNRELATED: "ignored",
+      });
+      assert.deepEqual({ ...config }, {
+        baseUrl: "https://vectorvue.internal/proxy",
+        username: "operator",
+        password: PASSWORD,
+        tenantId: TENANT,
+        token: TOKEN,
+        signatureSecret: SIGNATURE_SECRET,
+        responseSigningKey: RESPONSE_KEY,
+        timeoutMs: 2_500,
+        backoffMs: 250,
+        maxRetries: 5,
+        maxBatchSize: 50,
+        verifyTls: true,
+        requireHttps: false,
+        caCerts: [CA_PEM],
+      });
+    });
+  });
+
+  test("configFromEnv() output is a valid client config", () => {
+    const config = configFromEnv({ VECTORVUE_TOKEN: TOKEN, VECTORVUE_TIMEOUT_SECONDS: "3" });
+    const resolved = resolveConfig(config);
+    assert.equal(resolved.timeoutMs, 3_000);
+    assert.equal(resolved.token, TOKEN);
+  });
+
+  test("configFromEnv() rounds seconds to whole milliseconds and trims values", () => {
+    const config = configFromEnv({
+      VECTORVUE_TIMEOUT_SECONDS: " 0.0015 ",
+      VECTORVUE_BACKOFF_SECONDS: "1",
+      VECTORVUE_USERNAME: "  operator\n",
+    });
+    assert.equal(config.timeoutMs, 2);
+    assert.equal(config.backoffMs, 1_000);
+    assert.equal(config.username, "operator");
+  });
+
+  test("configFromEnv() reads 1/true/yes/on and 0/false/no/off in any case", () => {
+    for (const value of ["1", "true", "TRUE", "Yes", "on"]) {
+      assert.equal(configFromEnv({ VECTORVUE_VERIFY_TLS: value }).verifyTls, true, value);
+    }
+    for (const value of ["0", "false", "False", "NO", "off"]) {
+      assert.equal(configFromEnv({ VECTORVUE_REQUIRE_HTTPS: value }).requireHttps, false, value);
+    }
+  });
+
+  test("configFromEnv() ignores unset, empty and blank variables so the defaults apply", () => {
+    const config = configFromEnv({
+      VECTORVUE_BASE_URL: "",
+      VECTORVUE_PASSWORD: "   ",
+      VECTORVUE_TOKEN: undefined,
+      VECTORVUE_TIMEOUT_SECONDS: "",
+      VECTORVUE_VERIFY_TLS: " ",
+      VECTORVUE_CA_CERT: "",
+      VECTORVUE_MAX_RETRIES: "",
+    });
+    assert.deepEqual({ ...config }, {});
+    assert.deepEqual({ ...configFromEnv({}) }, {});
+  });
+
+  test("configFromEnv() reports every malformed value together in one VectorVueConfigError", () => {
+    const problems = problemsOf({
+      VECTORVUE_TIMEOUT_SECONDS: "ten",
+      VECTORVUE_BACKOFF_SECONDS: "Infinity",
+      VECTORVUE_MAX_RETRIES: "-1",
+      VECTORVUE_MAX_BATCH_SIZE: "2.5",
+      VECTORVUE_VERIFY_TLS: "maybe",
+      VECTORVUE_REQUIRE_HTTPS: "sure",
+    });
+    assert.deepEqual(problems, [
+      'VECTORVUE_TIMEOUT_SECONDS must be a number of seconds, got "ten"',
+      'VECTORVUE_BACKOFF_SECONDS must be a number of seconds, got "Infinity"',
+      'VECTORVUE_MAX_RETRIES must be a whole number, got "-1"',
+      'VECTORVUE_MAX_BATCH_SIZE must be a whole number, got "2.5"',
+      'VECTORVUE_VERIFY_TLS must be true or false, got "maybe"',
+      'VECTORVUE_REQUIRE_HTTPS must be true or false, got "sure"',
+    ]);
+  });
+
+  test("configFromEnv() reports a missing CA file with its path", () => {
+    withTempDir((dir) => {
+      const missing = join(dir, "does-not-exist.pem");
+      const problems = problemsOf({ VECTORVUE_CA_CERT: missing, VECTORVUE_MAX_RETRIES: "x" });
+      assert.equal(problems.length, 2);
+      assert.ok(
+        problems.some((problem) =>
+          problem.startsWith(`VECTORVUE_CA_CERT (${missing}) cannot be read: `)
+        ),
+        JSON.stringify(problems),
+      );
+    });
+  });
+
+  test("configFromEnv() reports a CA file that holds no PEM certificate", () => {
+    withTempDir((dir) => {
+      const path = join(dir, "not-a-cert.txt");
+      writeFileSync(path, "hello\n");
+      assert.deepEqual(problemsOf({ VECTORVUE_CA_CERT: path }), [
+        `VECTORVUE_CA_CERT (${path}) holds no PEM certificate`,
+      ]);
+    });
+  });
+
+  test("configFromEnv() result prints with password, token and secrets redacted", () => {
+    const config = configFromEnv({
+      VECTORVUE_USERNAME: "operator",
+      VECTORVUE_PASSWORD: PASSWORD,
+      VECTORVUE_TENANT_ID: TENANT,
+      VECTORVUE_TOKEN: TOKEN,
+      VECTORVUE_SIGNATURE_SECRET: SIGNATURE_SECRET,
+      VECTORVUE_RESPONSE_SIGNING_KEY: RESPONSE_KEY,
+    });
+    assert.equal(config.password, PASSWORD, "the value itself stays usable");
+    const printed = [
+      JSON.stringify(config),
+      inspect(config),
+      inspect({ nested: { config } }, { depth: 10 }),
+      typeof Deno !== "undefined" ? Deno.inspect(config) : "[REDACTED]",
+    ];
+    for (const text of printed) {
+      assert.match(text, /\[REDACTED\]/);
+      for (const secret of SECRETS) {
+        assert.ok(!text.includes(secret), `"${secret}" leaked into: ${text}`);
+      }
+    }
+    assert.match(printed[0], /"username":"operator"/);
+  });
+
+  test("ENV_VARIABLES maps every variable the design note names to its option", () => {
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(ENV_VARIABLES).sort(([a], [b]) => a.localeCompare(b))),
+      {
+        VECTORVUE_BACKOFF_SECONDS: "backoffMs",
+        VECTORVUE_BASE_URL: "baseUrl",
+        VECTORVUE_CA_CERT: "caCerts",
+        VECTORVUE_MAX_BATCH_SIZE: "maxBatchSize",
+        VECTORVUE_MAX_RETRIES: "maxRetries",
+        VECTORVUE_PASSWORD: "password",
+        VECTORVUE_REQUIRE_HTTPS: "requireHttps",
+        VECTORVUE_RESPONSE_SIGNING_KEY: "responseSigningKey",
+        VECTORVUE_SIGNATURE_SECRET: "signatureSecret",
+        VECTORVUE_TENANT_ID: "tenantId",
+        VECTORVUE_TIMEOUT_SECONDS: "timeoutMs",
+        VECTORVUE_TOKEN: "token",
+        VECTORVUE_USERNAME: "username",
+        VECTORVUE_VERIFY_TLS: "verifyTls",
+      },
+    );
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { REDACTED, Scrubber, silentLogger } from "../src/logger.ts";
+
+const PASSWORD = "correct-horse-battery-staple";
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnRfaWQiOiJ0In0.s1gnature-of-the-token";
+const SECRET = "hmac-shared-secret-0451";
+
+function scrubber(...secrets: (string | undefined)[]): Scrubber {
+  const result = new Scrubber();
+  for (const secret of secrets) result.add(secret);
+  return result;
+}
+
+describe("Scrubber", () => {
+  test("Scrubber.text() replaces every occurrence of every known secret", () => {
+    const s = scrubber(PASSWORD, TOKEN);
+    assert.equal(
+      s.text(`login ${PASSWORD} failed; retried with ${PASSWORD} and Bearer ${TOKEN}`),
+      `login ${REDACTED} failed; retried with ${REDACTED} and Bearer ${REDACTED}`,
+    );
+  });
+
+  test("Scrubber.text() leaves text without secrets as it is", () => {
+    assert.equal(scrubber(PASSWORD).text("nothing to hide"), "nothing to hide");
+    assert.equal(
+      new Scrubber().text(`no secrets known: ${PASSWORD}`),
+      `no secrets known: ${PASSWORD}`,
+    );
+  });
+
+  test("Scrubber.add() ignores undefined, empty and strings shorter than 4 characters", () => {
+    const s = scrubber(undefined, "", "a", "ab", "abc");
+    assert.equal(s.text("a cab is abc, ab"), "a cab is abc, ab");
+    s.add("abcd");
+    assert.equal(s.text("abcde"), `${REDACTED}e`);
+  });
+
+  test("Scrubber.value() replaces secrets in strings nested in objects and arrays", () => {
+    const s = scrubber(PASSWORD, SECRET);
+    const input = {
+      detail: [{ loc: ["body"], msg: `bad value ${PASSWORD}`, ctx: { echo: [`x${SECRET}y`] } }],
+      count: 3,
+      ok: false,
+      none: null,
+    };
+    assert.deepEqual(s.value(input), {
+      detail: [{ loc: ["body"], msg: `bad value ${REDACTED}`, ctx: { echo: [`x${REDACTED}y`] } }],
+      count: 3,
+      ok: false,
+      none: null,
+    });
+  });
+
+  test("Scrubber.value() does not change its input", () => {
+    const input = { message: `echo ${PASSWORD}`, nested: [PASSWORD] };
+    scrubber(PASSWORD).value(input);
+    assert.deepEqual(input, { message: `echo ${PASSWORD}`, nested: [PASSWORD] });
+  });
+
+  test("Scrubber.value() redacts fields whose names say secret, whatever they hold", () => {
+    const input = {
+      password: "unknown-to-the-scrubber",
+      Authorization: "Bearer abc.def.ghi",
+      access_token: "opaque",
+      signatureSecret: 1234,
+      "x-signature": "f872",
+      signature: { algorithm: "hmac-sha256" },
+      responseSigningKey: "key",
+      signing_key: "key",
+      client_secret: ["a", "b"],
+      nested: { user: { passwd: "hunter22" } },
+    };
+    assert.deepEqual(new Scrubber().value(input), {
+      password: REDACTED,
+      Authorization: REDACTED,
+      access_token: REDACTED,
+      signatureSecret: REDACTED,
+      "x-signature": REDACTED,
+      signature: REDACTED,
+      responseSigningKey: REDACTED,
+      signing_key: REDACTED,
+      client_secret: REDACTED,
+      nested: { user: { passwd: REDACTED } },
+    });
+  });
+
+  test("Scrubber.value() keeps null and undefined secret-named fields, which hide nothing", () => {
+    assert.deepEqual(new Scrubber().value({ token: null, password: undefined }), {
+      token: null,
+      password: undefined,
+    });
+  });
+
+  test("Scrubber.value() keeps ordinary log fields", () => {
+    const fields = {
+      endpoint: "/api/v1/integrations/spectrastrike/events",
+      method: "POST",
+      requestId: "req-1",
+      tenantId: "10000000-0000-0000-0000-000000000001",
+      outcome: "accepted",
+      httpStatus: 202,
+      attempt: 1,
+      retryCount: 0,
+      durationMs: 12,
+      signatureState: "verified",
+    };
+    assert.deepEqual(scrubber(PASSWORD).fields(fields), fields);
+  });
+
+  test("Scrubber.fields() scrubs log fields like value()", () => {
+    const s = scrubber(TOKEN);
+    assert.deepEqual(s.fields({ message: `sent ${TOKEN}`, token: TOKEN }), {
+      message: `sent ${REDACTED}`,
+      token: REDACTED,
+    });
+  });
+
+  test("Scrubber.value() returns primitives other than strings unchanged", () => {
+    const s = scrubber(PASSWORD);
+    assert.equal(s.value(42), 42);
+    assert.equal(s.value(null), null);
+    assert.equal(s.value(undefined), undefined);
+    assert.equal(s.value(true), true);
+    assert.equal(s.value(PASSWORD), REDACTED);
+  });
+
+  test("Scrubber.value() never returns a known secret, however deep it is nested", () => {
+    let deep: unknown = { echo: PASSWORD };
+    for (let level = 0; level < 40; level++) deep = { level: deep };
+    const text = JSON.stringify(scrubber(PASSWORD).value(deep));
+    assert.ok(!text.includes(PASSWORD), "a secret 41 levels down came through unscrubbed");
+  });
+});
+
+describe("silentLogger", () => {
+  test("silentLogger has the four methods and returns nothing", () => {
+    for (const level of ["debug", "info", "warn", "error"] as const) {
+      assert.equal(silentLogger[level]("message", { a: 1 }), undefined);
+    }
+    assert.ok(Object.isFrozen(silentLogger));
+  });
+});

@@ -1,0 +1,234 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  abortableDelay,
+  backoffDelay,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelay,
+} from "../src/retry.ts";
+
+const OPTIONS = { backoffMs: 500, maxBackoffMs: 30_000 };
+/** The largest double below 1: what `Math.random()` can return at most. */
+const ALMOST_ONE = 1 - Number.EPSILON / 2;
+const never = () => {
+  throw new Error("random must not be consulted");
+};
+
+/**
+ * Records the timers created through the global `setTimeout` while `run` is
+ * pending, so a test can check that none is left behind. Deno's `node:test`
+ * shim runs without the op sanitizer, and Node has none, so this is the check.
+ */
+async function withTimerSpy<T>(
+  run: (spy: { pending(): number; created(): number }) => Promise<T>,
+): Promise<T> {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const live = new Set<unknown>();
+  let created = 0;
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number) => {
+    const id: unknown = realSetTimeout(() => {
+      live.delete(id);
+      callback();
+    }, ms);
+    live.add(id);
+    created++;
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: unknown) => {
+    live.delete(id);
+    realClearTimeout(id as number);
+  }) as typeof clearTimeout;
+  try {
+    return await run({ pending: () => live.size, created: () => created });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.clearTimeout = realClearTimeout;
+    for (const id of live) realClearTimeout(id as number);
+  }
+}
+
+describe("isRetryableStatus()", () => {
+  test("isRetryableStatus() retries exactly 429, 502, 503 and 504", () => {
+    for (const status of [429, 502, 503, 504]) {
+      assert.equal(isRetryableStatus(status), true, `${status} should be retried`);
+    }
+  });
+
+  test("isRetryableStatus() never retries 400, 401, 403, 404, 409, 422 or 500", () => {
+    for (const status of [400, 401, 403, 404, 409, 422, 500]) {
+      assert.equal(isRetryableStatus(status), false, `${status} must not be retried`);
+    }
+  });
+
+  test("isRetryableStatus() treats successes, redirects and other 4xx/5xx as final", () => {
+    for (const status of [200, 202, 301, 302, 405, 408, 413, 418, 501, 505]) {
+      assert.equal(isRetryableStatus(status), false, `${status} must not be retried`);
+    }
+  });
+});
+
+describe("backoffDelay()", () => {
+  test("backoffDelay() waits 0 ms when random returns 0, whatever the retry", () => {
+    for (let retry = 0; retry < 12; retry++) {
+      assert.equal(backoffDelay(retry, OPTIONS, () => 0), 0);
+    }
+  });
+
+  test("backoffDelay() stays below backoffMs * 2 ** retry and doubles that bound per retry", () => {
+    const waits = [0, 1, 2, 3, 4, 5].map((retry) => backoffDelay(retry, OPTIONS, () => ALMOST_ONE));
+    assert.deepEqual(waits, [499, 999, 1999, 3999, 7999, 15999]);
+  });
+
+  test("backoffDelay() scales the window linearly with random (full jitter)", () => {
+    assert.equal(backoffDelay(0, OPTIONS, () => 0.5), 250);
+    assert.equal(backoffDelay(2, OPTIONS, () => 0.25), 500);
+  });
+
+  test("backoffDelay() caps the wait at maxBackoffMs", () => {
+    assert.equal(backoffDelay(6, OPTIONS, () => ALMOST_ONE), 29_999);
+    assert.equal(backoffDelay(20, OPTIONS, () => ALMOST_ONE), 29_999);
+    assert.equal(backoffDelay(5_000, OPTIONS, () => ALMOST_ONE), 29_999);
+    assert.equal(backoffDelay(0, { backoffMs: 1_000, maxBackoffMs: 300 }, () => ALMOST_ONE), 299);
+  });
+
+  test("backoffDelay() returns whole milliseconds", () => {
+    const wait = backoffDelay(1, { backoffMs: 3, maxBackoffMs: 100 }, () => 0.3);
+    assert.equal(wait, 1);
+    assert.ok(Number.isInteger(backoffDelay(3, OPTIONS, () => 0.123456789)));
+  });
+
+  test("backoffDelay() with the default random stays inside [0, backoffMs * 2 ** retry)", () => {
+    for (let i = 0; i < 200; i++) {
+      const wait = backoffDelay(1, OPTIONS);
+      assert.ok(wait >= 0 && wait < 1000, `wait ${wait} outside [0, 1000)`);
+    }
+  });
+
+  test("backoffDelay() is 0 when backoffMs is 0", () => {
+    assert.equal(backoffDelay(3, { backoffMs: 0, maxBackoffMs: 30_000 }, () => ALMOST_ONE), 0);
+  });
+});
+
+describe("parseRetryAfter()", () => {
+  const NOW = Date.parse("2026-11-28T12:00:00Z");
+
+  test("parseRetryAfter() reads delay-seconds as milliseconds", () => {
+    assert.equal(parseRetryAfter("120", NOW), 120_000);
+    assert.equal(parseRetryAfter("0", NOW), 0);
+    assert.equal(parseRetryAfter(" 7 ", NOW), 7_000);
+  });
+
+  test("parseRetryAfter() reads a future HTTP-date as the time left until it", () => {
+    assert.equal(parseRetryAfter("Sat, 28 Nov 2026 12:00:30 GMT", NOW), 30_000);
+    assert.equal(parseRetryAfter("Sat, 28 Nov 2026 12:05:00 GMT", NOW), 300_000);
+  });
+
+  test("parseRetryAfter() turns an HTTP-date in the past into 0, never a negative wait", () => {
+    assert.equal(parseRetryAfter("Sat, 28 Nov 2026 11:59:00 GMT", NOW), 0);
+    assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", NOW), 0);
+  });
+
+  test("parseRetryAfter() returns undefined for an absent header", () => {
+    assert.equal(parseRetryAfter(null, NOW), undefined);
+    assert.equal(parseRetryAfter(undefined, NOW), undefined);
+    assert.equal(parseRetryAfter("", NOW), undefined);
+    assert.equal(parseRetryAfter("   ", NOW), undefined);
+  });
+
+  test("parseRetryAfter() returns undefined for garbage, negative and fractional values", () => {
+    for (
+      const value of ["soon", "-5", "1.5", "5s", "0x10", "2026-11-28T12:00:30Z", "Sat, garbage"]
+    ) {
+      assert.equal(parseRetryAfter(value, NOW), undefined, `"${value}" should be unreadable`);
+    }
+  });
+});
+
+describe("retryDelay()", () => {
+  test("retryDelay() uses Retry-After as it is, without jitter, when below the cap", () => {
+    assert.equal(retryDelay(0, 2_000, OPTIONS, never), 2_000);
+    assert.equal(retryDelay(3, 0, OPTIONS, never), 0);
+  });
+
+  test("retryDelay() caps Retry-After at maxBackoffMs", () => {
+    assert.equal(retryDelay(0, 120_000, OPTIONS, never), 30_000);
+  });
+
+  test("retryDelay() falls back to jittered back-off without Retry-After", () => {
+    assert.equal(retryDelay(2, undefined, OPTIONS, () => ALMOST_ONE), 1_999);
+    assert.equal(retryDelay(2, undefined, OPTIONS, () => 0), 0);
+  });
+});
+
+describe("abortableDelay()", () => {
+  test("abortableDelay() resolves after the wait and leaves no timer", async () => {
+    await withTimerSpy(async (spy) => {
+      await abortableDelay(1, new AbortController().signal);
+      assert.equal(spy.created(), 1);
+      assert.equal(spy.pending(), 0);
+    });
+  });
+
+  test("abortableDelay() resolves at once for 0 ms without a timer", async () => {
+    await withTimerSpy(async (spy) => {
+      await abortableDelay(0);
+      await abortableDelay(-5);
+      assert.equal(spy.created(), 0);
+    });
+  });
+
+  test("abortableDelay() rejects with the reason of an already aborted signal", async () => {
+    const reason = new Error("caller gave up");
+    await withTimerSpy(async (spy) => {
+      await assert.rejects(abortableDelay(10_000, AbortSignal.abort(reason)), (error) => {
+        assert.equal(error, reason);
+        return true;
+      });
+      assert.equal(spy.created(), 0);
+    });
+  });
+
+  test("abortableDelay() rejects with the signal's reason when aborted mid-wait and clears its timer", async () => {
+    const reason = new Error("stop waiting");
+    await withTimerSpy(async (spy) => {
+      const controller = new AbortController();
+      const waiting = abortableDelay(10_000, controller.signal);
+      await Promise.resolve();
+      assert.equal(spy.pending(), 1, "the wait should have started a timer");
+      controller.abort(reason);
+      await assert.rejects(waiting, (error) => {
+        assert.equal(error, reason);
+        return true;
+      });
+      assert.equal(spy.pending(), 0, "the timer must be cleared on abort");
+    });
+  });
+
+  test("abortableDelay() rejects with the default AbortError when aborted without a reason", async () => {
+    await withTimerSpy(async (spy) => {
+      const controller = new AbortController();
+      const waiting = abortableDelay(10_000, controller.signal);
+      controller.abort();
+      await assert.rejects(waiting, (error) => {
+        assert.equal((error as Error).name, "AbortError");
+        assert.equal(error, controller.signal.reason);
+        return true;
+      });
+      assert.equal(spy.pending(), 0);
+    });
+  });
+
+  test("abortableDelay() stops listening to the signal once the wait is over", async () => {
+    const controller = new AbortController();
+    const removed: string[] = [];
+    const remove = controller.signal.removeEventListener.bind(controller.signal);
+    controller.signal.removeEventListener = ((type: string, listener: EventListener) => {
+      removed.push(type);
+      remove(type, listener);
+    }) as typeof controller.signal.removeEventListener;
+    await abortableDelay(1, controller.signal);
+    assert.deepEqual(removed, ["abort"]);
+  });
+});
