@@ -65,6 +65,7 @@ export {
   VectorVueRateLimitError,
   VectorVueResponseError,
   VectorVueSerializationError,
+  VectorVueSignatureError,
   VectorVueTokenError,
   VectorVueTransportError,
   VectorVueValidationError,

@@ -25,6 +25,7 @@ import {
   type VectorVueAPIError,
   VectorVueResponseError,
   VectorVueSerializationError,
+  VectorVueSignatureError,
   VectorVueTokenError,
   VectorVueTransportError,
 } from "./errors.ts";
@@ -32,6 +33,7 @@ import { inspectToken, type TokenInfo } from "./jwt.ts";
 import { type LogFields, type Logger, Scrubber } from "./logger.ts";
 import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
+import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
 import { importHmacKey, signRequest } from "./signing.ts";
 import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport.ts";
 
@@ -197,6 +199,7 @@ export class VectorVueClient {
   #session: Session | undefined;
   #loginInFlight: Promise<Session> | undefined;
   #signingKey: Promise<CryptoKey> | undefined;
+  #responseKey: Promise<CryptoKey> | undefined;
   #httpClient: Promise<HttpClientHandle> | undefined;
   #clockOffsetMs = 0;
 
@@ -708,7 +711,33 @@ export class VectorVueClient {
         this.#errorInit(exchange, "invalid_response"),
       );
     }
-    return toEnvelope(value, { httpStatus: answer.status, headers: answer.headers, retryCount });
+    const envelope = toEnvelope(value, {
+      httpStatus: answer.status,
+      headers: answer.headers,
+      retryCount,
+    });
+    const key = this.#config.responseSigningKey;
+    if (key === undefined || envelope.signature === null) return envelope;
+    this.#responseKey ??= importResponseKey(key);
+    const verdict = await verifyResponseSignature(
+      await this.#responseKey,
+      operation.endpoint,
+      this.#session?.info.tenantId ?? this.#config.tenantId,
+      envelope.signature,
+      envelope.data,
+    );
+    if (verdict.state === "mismatch") {
+      this.#log("error", "vectorvue response signature mismatch", {
+        endpoint: operation.endpoint,
+        requestId: envelope.requestId,
+      });
+      throw new VectorVueSignatureError(
+        `${operation.method} ${operation.endpoint} answered ${answer.status}, but ${verdict.reason}; ` +
+          `the answer is not trusted (request_id ${envelope.requestId})`,
+        { ...this.#errorInit(exchange, ""), errorCode: "response_signature_mismatch" },
+      );
+    }
+    return { ...envelope, signatureState: verdict.state };
   }
 
   #errorInit(exchange: Exchange, fallbackCode: string, facts = readErrorFacts(exchange.parsed)) {

@@ -16,6 +16,7 @@
  *     ├── VectorVueValidationError  400, 422
  *     ├── VectorVueRateLimitError   429
  *     └── VectorVueResponseError    an answer that is not what the contract says
+ *         └── VectorVueSignatureError  a response signature that does not verify
  * ```
  *
  * @module
@@ -320,6 +321,24 @@ export class VectorVueRateLimitError extends VectorVueAPIError {}
  * ```
  */
 export class VectorVueResponseError extends VectorVueAPIError {}
+
+/**
+ * A response signature did not match its data under `responseSigningKey`:
+ * the answer was altered on the way, or the key is wrong. The answer is not
+ * returned. `errorCode` is `response_signature_mismatch`.
+ *
+ * @example Treat a forged answer as an alarm
+ * ```ts
+ * import { VectorVueResponseError, VectorVueSignatureError } from "@spectrastrike/vectorvue-client";
+ *
+ * const error = new VectorVueSignatureError("signature mismatch", {
+ *   httpStatus: 202, errorCode: "response_signature_mismatch", requestId: null,
+ *   retryCount: 0, body: null, headers: {},
+ * });
+ * console.assert(error instanceof VectorVueResponseError);
+ * ```
+ */
+export class VectorVueSignatureError extends VectorVueResponseError {}
 
 /** The error code the client uses for a status when the body gives none. */
 export function errorCodeForStatus(status: number): string {
