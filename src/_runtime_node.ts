@@ -1,0 +1,62 @@
+// Node side of the runtime seam: `scripts/build_npm.ts` swaps every `*_deno.ts`
+// import for this file, so it must export the same names and types.
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { rootCertificates } from "node:tls";
+import type { HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
+
+export type { HttpClientHandle, TlsSettings };
+
+/** Which runtime this build targets. */
+export const runtimeName = "node" as const;
+
+/** An undici `Agent` can skip certificate verification for its own connections only. */
+export const canDisableTlsVerification = true;
+
+/**
+ * Builds a `fetch` bound to an undici `Agent` carrying the TLS settings.
+ *
+ * undici is imported lazily so that clients without TLS options never load it, and its
+ * own `fetch` is used because the global one may come from a different undici version
+ * that does not accept this `Agent` as `dispatcher`.
+ */
+export async function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
+  const undici = await import("undici");
+  const agent = new undici.Agent({
+    connect: {
+      // Node's `ca` replaces the bundled roots while Deno's `caCerts` adds to them:
+      // keep the bundled ones so both runtimes trust the same set.
+      ca: tls.caCerts ? [...rootCertificates, ...tls.caCerts] : undefined,
+      rejectUnauthorized: tls.verifyTls,
+      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    },
+    // undici cannot refuse HTTP/1.1 once HTTP/2 is allowed, so `true` offers both by ALPN.
+    allowH2: tls.http2 !== false,
+  });
+  // Inputs are URLs: undici would not recognise a `Request` made by Node's built-in copy.
+  type UndiciInit = Parameters<typeof undici.fetch>[1];
+  const boundFetch =
+    ((input: string | URL, init?: RequestInit) =>
+      undici.fetch(input, { ...init, dispatcher: agent } as UndiciInit)) as typeof fetch;
+  return {
+    fetch: boundFetch,
+    // Closing waits for in-flight requests; a failure there leaves nothing to clean up.
+    close: () => void agent.close().catch(() => {}),
+  };
+}
+
+/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/** A copy of the process environment, as Deno's `Deno.env.toObject()` gives. */
+export function processEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
+/** Lets the process exit even while this timer is pending. */
+export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
+  // Typed as `number` under Deno's types but a `Timeout` object at run time in Node.
+  (id as unknown as { unref?: () => void }).unref?.();
+}
