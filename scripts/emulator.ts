@@ -9,12 +9,13 @@
 //   --compliance-signing-key <k>     sign response envelopes
 //   --max-batch-size <n>             server batch maximum (default 250)
 //   --http1                          offer HTTP/1.1 only (no HTTP/2 by ALPN)
+//   --no-rate-limit                  turn the server's rate limits off (for benchmarks)
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createVectorVueEmulator, EMULATOR_DEFAULTS } from "../src/testing/mod.ts";
 
 const USAGE = "usage: scripts/emulator.ts [--hostname IP] [--port N] [--signature-secret S] " +
-  "[--compliance-signing-key K] [--max-batch-size N] [--http1]";
+  "[--compliance-signing-key K] [--max-batch-size N] [--http1] [--no-rate-limit]";
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -32,6 +33,7 @@ try {
       "compliance-signing-key": { type: "string" },
       "max-batch-size": { type: "string" },
       http1: { type: "boolean", default: false },
+      "no-rate-limit": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   }).values;
@@ -60,6 +62,7 @@ const emulator = createVectorVueEmulator({
   signatureSecret: args["signature-secret"],
   complianceSigningKey: args["compliance-signing-key"],
   maxBatchSize,
+  rateLimit: args["no-rate-limit"] ? false : undefined,
 });
 const server = await emulator.serve({
   hostname: args.hostname,
@@ -78,6 +81,7 @@ console.log(`  password        ${EMULATOR_DEFAULTS.password}`);
 console.log(`  tenant_id       ${EMULATOR_DEFAULTS.tenantId}`);
 console.log(`  request signing ${args["signature-secret"] ? "required" : "off"}`);
 console.log(`  response signing ${args["compliance-signing-key"] ? "on" : "off"}`);
+console.log(`  rate limiting   ${args["no-rate-limit"] ? "off" : "on"}`);
 console.log(`Try: curl --cacert ${caPath} -H 'content-type: application/json' \\`);
 console.log(
   `  -d '{"username":"${EMULATOR_DEFAULTS.username}","password":"${EMULATOR_DEFAULTS.password}"}' ` +

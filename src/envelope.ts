@@ -137,9 +137,19 @@ function stringOr(value: unknown, fallback: string): string {
   return typeof value === "string" ? value : fallback;
 }
 
+// `String()` of a nested array recurses once per level, so a 20 KB body of brackets would
+// overflow the stack; a hostile body must yield a message, never a RangeError.
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Array.isArray(value) ? "[nested array]" : "[unprintable value]";
+  }
+}
+
 /** Normalises one `errors` item; non-objects become a message. */
 export function normalizeEnvelopeError(item: unknown): EnvelopeError {
-  if (!isRecord(item)) return { code: "unknown", message: String(item) };
+  if (!isRecord(item)) return { code: "unknown", message: printable(item) };
   return {
     ...item,
     code: stringOr(item.code, stringOr(item.error_code, "unknown")),
@@ -213,9 +223,9 @@ export interface ErrorFacts {
 }
 
 function describeDetailItem(item: unknown): string {
-  if (!isRecord(item)) return String(item);
+  if (!isRecord(item)) return printable(item);
   // Only `loc` and `msg`: FastAPI's `input` may echo the request, password included.
-  const loc = Array.isArray(item.loc) ? item.loc.map(String).join(".") : undefined;
+  const loc = Array.isArray(item.loc) ? item.loc.map(printable).join(".") : undefined;
   const msg = stringOr(item.msg, "invalid");
   return loc ? `${loc}: ${msg}` : msg;
 }
@@ -234,8 +244,10 @@ function clip(text: string): string {
  */
 export function readErrorFacts(body: ParsedBody): ErrorFacts {
   if (body.kind === "text") {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body.text)?.[1];
-    const text = title ?? body.text.replace(/<[^>]*>/g, " ");
+    // `[^<>]` rather than `[^>]`: each attempt then stops at the next "<", so a body of ten
+    // million "<" takes linear time instead of hours (the timeout does not cover parsing).
+    const title = /<title[^<>]*>([^<]*)<\/title>/i.exec(body.text)?.[1];
+    const text = title ?? body.text.replace(/<[^<>]*>/g, " ");
     return { errorCode: undefined, message: clip(text) || undefined, requestId: null };
   }
   const value = body.value;

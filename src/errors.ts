@@ -80,7 +80,7 @@ export class VectorVueConfigError extends VectorVueError {
  * ```ts
  * import { VectorVueClient, VectorVueSerializationError } from "@spectrastrike/vectorvue-client";
  *
- * const client = new VectorVueClient({ token: "not-used-here", fetch: () => Promise.reject() });
+ * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln", fetch: () => Promise.reject() });
  * try {
  *   await client.sendEvent({ metadata: { bytes: 10n } });
  * } catch (error) {

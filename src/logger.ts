@@ -27,7 +27,7 @@ export type LogFields = Record<string, unknown>;
  * import { type Logger, VectorVueClient } from "@spectrastrike/vectorvue-client";
  *
  * const logger: Logger = console;
- * const client = new VectorVueClient({ token: "header.payload.signature", logger });
+ * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln", logger });
  * ```
  */
 export interface Logger {

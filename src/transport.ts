@@ -48,6 +48,10 @@ export class TransportFailure extends Error {
 const TLS_WORDS = /certificate|\bcert\b|\btls\b|\bssl\b|handshake|unknownissuer|self.signed|x509/i;
 const URLS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)]*/gi;
 const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|DEPTH_ZERO/;
+// A peer that drops an established connection is reported by rustls as "peer closed connection
+// without sending TLS close_notify" and by Node as "socket disconnected before secure TLS
+// connection was established": both name TLS, but they are resets (retryable), not failed checks.
+const ABRUPT_CLOSE = /close_notify|unexpected.?eof|disconnected before secure tls/i;
 
 /** The messages and codes along an error's `cause` chain, outermost first. */
 function causeChain(error: unknown): { messages: string[]; codes: string[] } {
@@ -78,7 +82,7 @@ export function classifyNetworkError(error: unknown, url: string): TransportFail
   const detail = [...new Set([...codes, ...messages])].join(": ") || "unknown error";
   if (
     codes.some((code) => TLS_CODES.test(code)) ||
-    messages.some((m) => TLS_WORDS.test(m.replace(URLS, "")))
+    messages.some((m) => !ABRUPT_CLOSE.test(m) && TLS_WORDS.test(m.replace(URLS, "")))
   ) {
     return new TransportFailure(
       "tls",
