@@ -37,7 +37,16 @@ import { importResponseKey, verifyResponseSignature } from "./response_signature
 import { importHmacKey, signRequest } from "./signing.ts";
 import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport.ts";
 
-/** The routes the client calls. */
+/**
+ * The routes the client calls.
+ *
+ * @example
+ * ```ts
+ * import type { VectorVuePaths } from "@spectrastrike/vectorvue-client";
+ *
+ * const batchRoutes = (paths: VectorVuePaths) => [paths.eventsBatch, paths.findingsBatch];
+ * ```
+ */
 export interface VectorVuePaths {
   /** Login (`POST`). */
   readonly login: string;

@@ -60,9 +60,9 @@ export interface VectorVueConfig {
   /** Client certificate and key (PEM) for mutual TLS. */
   tls?: { readonly cert: string; readonly key: string };
   /**
-   * HTTP version: `true` HTTP/2 only, `false` HTTP/1.1 only; unset lets the
-   * runtime negotiate. Applies with the client's own connection pool, that
-   * is when TLS options are set or `http2` itself is set.
+   * HTTP version: `false` HTTP/1.1 only; `true` HTTP/2 (only, in Deno; on
+   * Node offered by ALPN, since undici cannot force it); unset lets the
+   * runtime negotiate. Setting it gives the client its own connection pool.
    */
   http2?: boolean;
   /**
@@ -106,7 +106,16 @@ export interface VectorVueConfig {
   fetch?: typeof fetch;
 }
 
-/** The option values used when an option is not given. */
+/**
+ * The option values used when an option is not given.
+ *
+ * @example
+ * ```ts
+ * import type { VectorVueDefaults } from "@spectrastrike/vectorvue-client";
+ *
+ * const worstCaseMs = (d: VectorVueDefaults) => d.timeoutMs * (d.maxRetries + 1);
+ * ```
+ */
 export interface VectorVueDefaults {
   /** Default of `baseUrl`. */
   readonly baseUrl: string;
