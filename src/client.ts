@@ -452,13 +452,7 @@ export class VectorVueClient {
     events: readonly Record<string, unknown>[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
-    return sendBulk(
-      (body, signal) => this.#postIntegration(PATHS.eventsBatch, body, signal),
-      events,
-      "events",
-      this.#config.maxBatchSize,
-      options,
-    );
+    return this.#bulk(PATHS.eventsBatch, events, "events", options);
   }
 
   /**
@@ -478,13 +472,7 @@ export class VectorVueClient {
     findings: readonly Record<string, unknown>[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
-    return sendBulk(
-      (body, signal) => this.#postIntegration(PATHS.findingsBatch, body, signal),
-      findings,
-      "findings",
-      this.#config.maxBatchSize,
-      options,
-    );
+    return this.#bulk(PATHS.findingsBatch, findings, "findings", options);
   }
 
   /**
@@ -580,6 +568,12 @@ export class VectorVueClient {
       sign: true,
       expect: "envelope",
     }, signal);
+  }
+
+  #bulk(path: string, items: readonly unknown[], what: string, options: BulkOptions) {
+    const send = (body: SerializedBody, signal?: AbortSignal) =>
+      this.#postIntegration(path, body, signal);
+    return sendBulk(send, items, what, this.#config.maxBatchSize, options);
   }
 
   #now(): number {

@@ -10,6 +10,8 @@ import { pythonCanonicalJson } from "./canonical_json.ts";
 import type { SignatureState } from "./envelope.ts";
 import { hmacHex } from "./signing.ts";
 
+export { importHmacKey as importResponseKey } from "./signing.ts";
+
 const encoder = new TextEncoder();
 
 /** The status route, signed under its template path. */
@@ -57,17 +59,6 @@ export function signedData(path: string, data: unknown): unknown {
     if (typeof value === "string") record[field] = pythonStrFromJsonDatetime(value);
   }
   return record;
-}
-
-/** Imports a response-signing key for HMAC-SHA256 signing (verification recomputes). */
-export function importResponseKey(key: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    "raw",
-    encoder.encode(key),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
 }
 
 /** Compares two strings in time that depends only on their length. */
