@@ -43,6 +43,9 @@ export function readJwtClaims(token: string): JwtClaims | undefined {
   }
 }
 
+/** The largest magnitude a `Date` can hold, in ms. */
+const MAX_DATE_MS = 8.64e15;
+
 /** What the client needs from a token, checked. */
 export interface TokenInfo {
   /** The `tenant_id` claim. */
@@ -69,6 +72,9 @@ export function inspectToken(
     return `the token is for tenant ${tenantId}, not the configured tenantId ${expectedTenantId}`;
   }
   const exp = claims.exp;
-  const expiresAtMs = typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  // Clamped to Date's range, so a hostile exp cannot make date arithmetic throw.
+  const expiresAtMs = typeof exp === "number" && Number.isFinite(exp)
+    ? Math.max(-MAX_DATE_MS, Math.min(MAX_DATE_MS, exp * 1000))
+    : undefined;
   return { tenantId, expiresAtMs };
 }

@@ -29,6 +29,9 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Deeper payloads would overflow the stack here, and the server cannot parse them either. */
+const MAX_DEPTH = 512;
+
 function check(value: unknown, path: string, ancestors: object[]): void {
   const problem = describe(value);
   if (problem) {
@@ -40,6 +43,12 @@ function check(value: unknown, path: string, ancestors: object[]): void {
   if (value === null || typeof value !== "object") return;
   if (ancestors.includes(value)) {
     throw new VectorVueSerializationError(`${path} refers back to itself (a cycle)`, path);
+  }
+  if (ancestors.length >= MAX_DEPTH) {
+    throw new VectorVueSerializationError(
+      `${path} is nested more than ${MAX_DEPTH} levels deep, which the server cannot parse`,
+      path,
+    );
   }
   ancestors.push(value);
   if (Array.isArray(value)) {

@@ -1,0 +1,162 @@
+// Input the client refuses before a single byte leaves: payloads JSON cannot carry, oversized
+// batches, malformed request ids and idempotency keys. The emulator (behind an injected fetch)
+// proves that nothing was sent, not even a login.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { VectorVueClient, VectorVueSerializationError } from "../../mod.ts";
+import { createVectorVueEmulator } from "../../src/testing/mod.ts";
+import { credentialsOf, rejection, rejectionOf, sampleEvent, sampleFinding } from "./_helpers.ts";
+
+type Call = (client: VectorVueClient) => Promise<unknown>;
+
+const shown = (text: string) =>
+  text.length > 20
+    ? `${JSON.stringify(text.slice(0, 8))}… (${text.length} characters)`
+    : JSON.stringify(text);
+
+/** A client of an in-memory emulator that records every request. */
+function clientOf(emulator: ReturnType<typeof createVectorVueEmulator>, maxBatchSize = 2) {
+  return new VectorVueClient({
+    ...credentialsOf(emulator),
+    maxBatchSize,
+    fetch: (input, init) => emulator.fetch(new Request(input, init)),
+  });
+}
+
+const cyclic: Record<string, unknown> = { ...sampleEvent() };
+cyclic.metadata = { parent: cyclic };
+
+/** [title, call, expected message, expected path] */
+const CASES: [string, Call, string, string][] = [
+  [
+    "a string as an event",
+    (c) => c.sendEvent("not an event" as unknown as Record<string, unknown>),
+    "event must be an object, got string",
+    "event",
+  ],
+  [
+    "null as an event",
+    (c) => c.sendEvent(null as unknown as Record<string, unknown>),
+    "event must be an object, got null",
+    "event",
+  ],
+  [
+    "an array as an event",
+    (c) => c.sendEvent([sampleEvent()] as unknown as Record<string, unknown>),
+    "event must be an object, got an array",
+    "event",
+  ],
+  [
+    "a BigInt in an event",
+    (c) => c.sendEvent(sampleEvent({ metadata: { bytes: 10n } })),
+    "event.metadata.bytes is a BigInt, which JSON cannot carry",
+    "event.metadata.bytes",
+  ],
+  [
+    "NaN in a finding",
+    (c) => c.sendFinding(sampleFinding({ metadata: { score: NaN } })),
+    "finding.metadata.score is the non-finite number NaN, which JSON cannot carry",
+    "finding.metadata.score",
+  ],
+  [
+    "a function in client telemetry",
+    (c) => c.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: () => "finding" }),
+    "event.object_type is a function, which JSON cannot carry",
+    "event.object_type",
+  ],
+  [
+    "a cycle in an event",
+    (c) => c.sendEvent(cyclic),
+    "event.metadata.parent refers back to itself (a cycle)",
+    "event.metadata.parent",
+  ],
+  [
+    "a Map in a batch item",
+    (c) => c.sendEventsBatch([sampleEvent(), sampleEvent({ metadata: new Map() })]),
+    "events[1].metadata is a Map, which JSON cannot carry faithfully; convert it to a plain object or array",
+    "events[1].metadata",
+  ],
+  [
+    "a batch one over maxBatchSize",
+    (c) => c.sendEventsBatch([sampleEvent(), sampleEvent(), sampleEvent()]),
+    "events has 3 items, more than maxBatchSize (2); split it or use sendEvents()/sendFindings(), which split for you",
+    "events",
+  ],
+  [
+    "an empty findings batch",
+    (c) => c.sendFindingsBatch([]),
+    "findings is empty; send at least one item",
+    "findings",
+  ],
+  [
+    "a findings batch holding a number",
+    (c) => c.sendFindingsBatch([sampleFinding(), 7 as unknown as Record<string, unknown>]),
+    "findings[1] must be an object, got number",
+    "findings[1]",
+  ],
+  ...["../../etc/passwd", "", "a".repeat(129), "id with space", "ïd", "a/b"].map((
+    requestId,
+  ): [string, Call, string, string] => [
+    `the request id ${shown(requestId)}`,
+    (c) => c.getIngestStatus(requestId),
+    "requestId must be 1-128 characters of letters, digits and ._:- (a request_id the server returned)",
+    "requestId",
+  ]),
+  [
+    "a request id that is not a string",
+    (c) => c.getIngestStatus(42 as unknown as string),
+    "requestId must be 1-128 characters of letters, digits and ._:- (a request_id the server returned)",
+    "requestId",
+  ],
+  ...["", "has space", "é", "line\nbreak", "k".repeat(256)].map((
+    idempotencyKey,
+  ): [string, Call, string, string] => [
+    `the idempotency key ${shown(idempotencyKey)}`,
+    (c) => c.sendEvent(sampleEvent(), { idempotencyKey }),
+    "idempotencyKey must be 1-255 visible ASCII characters",
+    "idempotencyKey",
+  ]),
+];
+
+describe("bad input is refused before anything is sent", () => {
+  for (const [title, call, message, path] of CASES) {
+    test(`${title} is a VectorVueSerializationError and no request`, async () => {
+      const emulator = createVectorVueEmulator();
+      const client = clientOf(emulator);
+      const error = await rejectionOf(call(client), VectorVueSerializationError);
+      assert.equal(error.name, "VectorVueSerializationError");
+      assert.equal(error.message, message);
+      assert.equal(error.path, path);
+      assert.equal(emulator.requests.length, 0);
+      await client.close();
+    });
+  }
+
+  test("sendEvents() with a non-array rejects before anything is sent", async () => {
+    const emulator = createVectorVueEmulator();
+    const client = clientOf(emulator);
+    const error = await rejectionOf(
+      client.sendEvents({} as unknown as Record<string, unknown>[]),
+      VectorVueSerializationError,
+    );
+    assert.equal(error.message, "events must be an array");
+    assert.equal(emulator.requests.length, 0);
+    await client.close();
+  });
+
+  test("an event nested 5 000 levels deep is a VectorVueSerializationError, not a RangeError", async () => {
+    const emulator = createVectorVueEmulator();
+    const client = clientOf(emulator);
+    const event = sampleEvent();
+    let node: Record<string, unknown> = event;
+    for (let level = 0; level < 5_000; level++) node = node.a = {};
+    const error = await rejection(client.sendEvent(event));
+    assert.ok(
+      error instanceof VectorVueSerializationError,
+      `${(error as Error).name}: ${(error as Error).message}`,
+    );
+    assert.match(error.message, /^event(\.a)+ is nested more than \d+ levels deep/);
+    assert.equal(emulator.requests.length, 0);
+    await client.close();
+  });
+});
