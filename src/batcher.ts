@@ -8,7 +8,13 @@
 
 import { unrefTimer } from "./_runtime_deno.ts";
 import { readBatchOutcomes } from "./batch_outcome.ts";
-import { type BatchSender, describeFailure, isBatchTooLarge } from "./bulk.ts";
+import {
+  type BatchSender,
+  describeFailure,
+  isBatchTooLarge,
+  MAX_BATCH_BYTES,
+  positiveInteger,
+} from "./bulk.ts";
 import { VectorVueError, VectorVueSerializationError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { joinBatch, serializeItem } from "./serialize.ts";
@@ -144,17 +150,6 @@ interface Waiter {
 
 const encoder = new TextEncoder();
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new VectorVueSerializationError(
-      `${name} must be a positive whole number, got ${value}`,
-      name,
-    );
-  }
-  return result;
-}
-
 /**
  * A background batcher, made by `client.createBatcher()`. Always `close()` it
  * (or use `await using`): that waits until every item added has been
@@ -201,6 +196,8 @@ export class VectorVueBatcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = false;
   #spaceWaiters: (() => void)[] = [];
+  /** Aborts batches in flight when `close()` is told to give up. */
+  #abort = new AbortController();
   #flushWaiters: Waiter[] = [];
 
   /** Use `client.createBatcher()`; this is its implementation. */
@@ -219,7 +216,7 @@ export class VectorVueBatcher {
       options.maxBatchSize,
       defaults.maxBatchSize,
     );
-    this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, 1024 * 1024);
+    this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
     this.#flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 1000);
     this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
     this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
@@ -265,15 +262,34 @@ export class VectorVueBatcher {
   }
 
   /**
-   * Flushes, then refuses new items with
-   * {@linkcode VectorVueBatcherClosedError}. Items whose `add()` was still
-   * waiting for space when `close()` was called are refused the same way.
+   * Refuses new items with {@linkcode VectorVueBatcherClosedError} (also
+   * those whose `add()` was still waiting for space), then flushes. With a
+   * `signal`, shutdown is bounded: when it aborts, items still queued are
+   * dead-lettered at once and batches in flight are aborted and
+   * dead-lettered, so nothing is lost without `onDeadLetter` hearing of it.
+   *
+   * @example Give shutdown ten seconds
+   * ```ts ignore
+   * await batcher.close({ signal: AbortSignal.timeout(10_000) });
+   * ```
    */
-  async close(): Promise<void> {
+  async close(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     this.#closed = true;
     for (const wake of this.#spaceWaiters.splice(0)) wake();
-    await this.flush();
-    this.#clearTimer();
+    const { signal } = options;
+    let abandoned: Promise<void> | undefined;
+    const giveUp = () => {
+      abandoned = this.#abandon(signal?.reason);
+    };
+    if (signal?.aborted) giveUp();
+    else signal?.addEventListener("abort", giveUp, { once: true });
+    try {
+      await this.flush();
+      await abandoned;
+    } finally {
+      signal?.removeEventListener("abort", giveUp);
+      this.#clearTimer();
+    }
   }
 
   /** Same as {@linkcode VectorVueBatcher.close}, for `await using`. */
@@ -361,7 +377,6 @@ export class VectorVueBatcher {
       this.#inFlightItems += batch.length;
       this.#deliver(batch).finally(() => {
         this.#inFlight.delete(key);
-        this.#inFlightItems -= batch.length;
         this.#afterSettle();
       });
     }
@@ -388,31 +403,10 @@ export class VectorVueBatcher {
 
   /** Sends one batch to a final state; never rejects. */
   async #deliver(batch: Entry[]): Promise<void> {
+    let outcomes;
     try {
-      const envelope = await this.#send(joinBatch(batch.map((entry) => entry.text)));
-      const outcomes = readBatchOutcomes(envelope, batch.length);
-      const rejected: RejectedItem[] = [];
-      const undelivered: unknown[] = [];
-      outcomes.forEach((outcome, position) => {
-        if (outcome.status === "accepted") this.#accepted++;
-        else if (outcome.status === "rejected") {
-          rejected.push({
-            item: batch[position].item,
-            errorCode: outcome.errorCode ?? "rejected",
-            errorMessage: outcome.errorMessage ?? "",
-          });
-        } else undelivered.push(batch[position].item);
-      });
-      this.#rejected += rejected.length;
-      if (rejected.length > 0) {
-        await this.#callback("onRejected", () => this.#onRejected?.(rejected));
-      }
-      if (undelivered.length > 0) {
-        await this.#deadLetter(
-          undelivered,
-          new VectorVueError("the batch answer did not account for these items"),
-        );
-      }
+      const body = joinBatch(batch.map((entry) => entry.text));
+      outcomes = readBatchOutcomes(await this.#send(body, this.#abort.signal), batch.length);
     } catch (error) {
       if (isBatchTooLarge(error) && batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
@@ -420,20 +414,64 @@ export class VectorVueBatcher {
         await this.#deliver(batch.slice(half));
         return;
       }
+      this.#inFlightItems -= batch.length;
       await this.#deadLetter(
         batch.map((entry) => entry.item),
-        error instanceof Error ? error : new Error(String(error)),
+        error instanceof Error ? error : new VectorVueError(String(error), { cause: error }),
       );
+      return;
     }
+    const rejected: RejectedItem[] = [];
+    const undelivered: unknown[] = [];
+    outcomes.forEach((outcome, position) => {
+      if (outcome.status === "accepted") this.#accepted++;
+      else if (outcome.status === "rejected") {
+        rejected.push({
+          item: batch[position].item,
+          errorCode: outcome.errorCode ?? "rejected",
+          errorMessage: outcome.errorMessage ?? "",
+        });
+      } else undelivered.push(batch[position].item);
+    });
+    // Counted and moved out of inFlight in one step, before any callback runs: stats() adds up.
+    this.#rejected += rejected.length;
+    this.#inFlightItems -= batch.length;
+    const deadLettered = undelivered.length > 0
+      ? this.#deadLetter(
+        undelivered,
+        new VectorVueError("the batch answer did not account for these items"),
+      )
+      : undefined;
+    if (rejected.length > 0) {
+      await this.#callback("onRejected", () => this.#onRejected?.(rejected));
+    }
+    await deadLettered;
   }
 
-  async #deadLetter(items: unknown[], error: Error): Promise<void> {
+  /** Counts items as dead-lettered at once, then hands them to `onDeadLetter`. */
+  #deadLetter(items: unknown[], error: Error): Promise<void> {
     this.#deadLettered += items.length;
     this.#logger.error("vectorvue batcher dead-lettered items", {
       count: items.length,
       ...describeFailure(error),
     });
-    await this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error));
+    return this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error));
+  }
+
+  /** Gives up on delivery: queued items are dead-lettered now, in-flight sends are aborted. */
+  #abandon(reason: unknown): Promise<void> {
+    this.#abort.abort(reason);
+    const entries = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#queuedBytes = 0;
+    if (entries.length === 0) return Promise.resolve();
+    const done = this.#deadLetter(
+      entries.map((entry) => entry.item),
+      new VectorVueError("the batcher was closed before these items were sent", { cause: reason }),
+    );
+    this.#afterSettle();
+    return done;
   }
 
   async #callback(name: string, call: () => void | Promise<void>): Promise<void> {

@@ -78,6 +78,12 @@ export interface BulkOptions {
    * @default {2}
    */
   readonly concurrency?: number;
+  /**
+   * Largest batch body in bytes of JSON (a single larger item goes alone);
+   * keeps batches under a proxy's body limit.
+   * @default {1048576}
+   */
+  readonly maxBatchBytes?: number;
   /** Stops sending; items not yet confirmed end `failed` with `aborted`. */
   readonly signal?: AbortSignal;
 }
@@ -102,14 +108,35 @@ export function describeFailure(
   return { errorCode: "unexpected_error", errorMessage: message };
 }
 
-/** Whether the server refused a batch for its size: worth splitting, not failing. */
+/**
+ * Whether a batch was refused for its size, by the server (`batch_too_large`,
+ * its limit being below ours) or by a proxy (413): worth halving, not failing.
+ */
 export function isBatchTooLarge(error: unknown): boolean {
-  return error instanceof VectorVueValidationError && error.errorCode === "batch_too_large";
+  return (error instanceof VectorVueValidationError && error.errorCode === "batch_too_large") ||
+    (error instanceof VectorVueAPIError && error.httpStatus === 413);
 }
 
 /** Whether an error concerns only the batch that got it; any other stops the bulk send. */
 function isBatchLocal(error: unknown): boolean {
-  return error instanceof VectorVueValidationError;
+  return error instanceof VectorVueValidationError || isBatchTooLarge(error);
+}
+
+/** Default cap of one batch body: nginx's default `client_max_body_size` is 1 MiB. */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+/** A positive whole-number option, or a {@linkcode VectorVueSerializationError} naming it. */
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) {
+    throw new VectorVueSerializationError(
+      `${name} must be a positive whole number, got ${value}`,
+      name,
+    );
+  }
+  return result;
 }
 
 interface Pending {
@@ -135,21 +162,18 @@ export async function sendBulk(
   if (!Array.isArray(items)) {
     throw new VectorVueSerializationError(`${what} must be an array`, what);
   }
-  const concurrency = options.concurrency ?? 2;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new VectorVueSerializationError(
-      `concurrency must be a positive whole number, got ${concurrency}`,
-      "concurrency",
-    );
-  }
+  const concurrency = positiveInteger("concurrency", options.concurrency, 2);
+  const maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
   const outcomes: (BulkItemResult | undefined)[] = new Array(items.length);
   const requestIds: string[] = [];
   const queue: Pending[] = [];
   let current: Pending = { indexes: [], texts: [] };
-  items.forEach((item, index) => {
+  let currentBytes = 2;
+  // An indexed loop, not forEach: a hole in a sparse array is an item too (and a bad one).
+  for (let index = 0; index < items.length; index++) {
+    let text: string;
     try {
-      current.texts.push(serializeItem(item, `${what}[${index}]`));
-      current.indexes.push(index);
+      text = serializeItem(items[index], `${what}[${index}]`);
     } catch (error) {
       if (!(error instanceof VectorVueSerializationError)) throw error;
       outcomes[index] = {
@@ -158,13 +182,23 @@ export async function sendBulk(
         errorCode: "serialization_failed",
         errorMessage: error.message,
       };
-      return;
+      continue;
     }
+    const size = encoder.encode(text).byteLength + 1;
+    if (current.indexes.length > 0 && currentBytes + size > maxBatchBytes) {
+      queue.push(current);
+      current = { indexes: [], texts: [] };
+      currentBytes = 2;
+    }
+    current.texts.push(text);
+    current.indexes.push(index);
+    currentBytes += size;
     if (current.indexes.length === maxBatchSize) {
       queue.push(current);
       current = { indexes: [], texts: [] };
+      currentBytes = 2;
     }
-  });
+  }
   if (current.indexes.length > 0) queue.push(current);
 
   let stop: unknown;

@@ -23,6 +23,7 @@ import {
   apiErrorFor,
   errorCodeForStatus,
   type VectorVueAPIError,
+  VectorVueConfigError,
   VectorVueResponseError,
   VectorVueSerializationError,
   VectorVueSignatureError,
@@ -161,6 +162,8 @@ interface Exchange {
 interface Session {
   readonly token: string;
   readonly info: TokenInfo;
+  /** When the token was issued (`iat`, else when the client got it), to size the renewal margin. */
+  readonly obtainedAtMs: number;
 }
 
 const INSPECT_NODE = Symbol.for("nodejs.util.inspect.custom");
@@ -223,7 +226,8 @@ export class VectorVueClient {
       this.#scrubber.add(secret);
     }
     if (token !== undefined) {
-      this.#session = { token, info: inspectToken(token, this.#config.tenantId) as TokenInfo };
+      const info = inspectToken(token, this.#config.tenantId) as TokenInfo;
+      this.#session = { token, info, obtainedAtMs: info.issuedAtMs ?? Date.now() };
     }
   }
 
@@ -518,7 +522,9 @@ export class VectorVueClient {
   async close(): Promise<void> {
     const pending = this.#httpClient;
     this.#httpClient = undefined;
-    if (pending) (await pending).close();
+    // A pool that failed to load has nothing to release.
+    const handle = await pending?.catch(() => undefined);
+    handle?.close();
   }
 
   /** Same as {@linkcode VectorVueClient.close}, for `await using`. */
@@ -592,13 +598,20 @@ export class VectorVueClient {
     const config = this.#config;
     if (config.fetch) return Promise.resolve(config.fetch);
     if (!config.needsOwnHttpClient) return Promise.resolve((input, init) => fetch(input, init));
-    this.#httpClient ??= createTlsFetch({
-      caCerts: config.caCerts,
-      verifyTls: config.verifyTls,
-      cert: config.tls?.cert,
-      key: config.tls?.key,
-      http2: config.http2,
-    });
+    this.#httpClient ??= (async () =>
+      await createTlsFetch({
+        caCerts: config.caCerts,
+        verifyTls: config.verifyTls,
+        cert: config.tls?.cert,
+        key: config.tls?.key,
+        http2: config.http2,
+      }))().catch((error: unknown) => {
+        // A PEM that looks like one but does not parse is only found out here.
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new VectorVueConfigError([`caCerts/tls could not be loaded: ${reason}`], {
+          cause: error,
+        });
+      });
     return this.#httpClient.then((client) => client.fetch);
   }
 
@@ -623,7 +636,12 @@ export class VectorVueClient {
   async #bearer(signal: AbortSignal | undefined): Promise<string> {
     const session = this.#session;
     const expiresAt = session?.info.expiresAtMs;
-    const fresh = expiresAt === undefined || expiresAt - TOKEN_RENEW_MARGIN_MS > this.#now();
+    // Renew 60 s early, or half-way for a token that lives less than two minutes.
+    // Without credentials there is nothing to renew with: use the token until it expires.
+    const margin = session && expiresAt !== undefined && this.#canLogin
+      ? Math.min(TOKEN_RENEW_MARGIN_MS, (expiresAt - session.obtainedAtMs) / 2)
+      : 0;
+    const fresh = expiresAt === undefined || expiresAt - margin > this.#now();
     if (session && fresh) return session.token;
     if (this.#canLogin) return (await this.#sharedLogin(signal)).token;
     if (!session) {
@@ -675,10 +693,10 @@ export class VectorVueClient {
         this.#errorInit(exchange, "invalid_response"),
       );
     }
-    this.#scrubber.add(token);
+    this.#scrubber.addRecent(token);
     const info = inspectToken(token, tenantId);
     if (typeof info === "string") throw new VectorVueTokenError(`login succeeded, but ${info}`);
-    const session = { token, info };
+    const session = { token, info, obtainedAtMs: info.issuedAtMs ?? this.#now() };
     this.#session = session;
     this.#log("info", "vectorvue login", {
       endpoint: PATHS.login,
@@ -812,7 +830,7 @@ export class VectorVueClient {
           Math.floor(this.#now() / 1000),
           operation.body.bytes,
         );
-        this.#scrubber.add(signature["X-Signature"]);
+        this.#scrubber.addRecent(signature["X-Signature"]);
         headers["x-timestamp"] = signature["X-Timestamp"];
         headers["x-signature"] = signature["X-Signature"];
       }
@@ -883,7 +901,12 @@ export class VectorVueClient {
       }
       if (isRetryableStatus(status) && retryCount < config.maxRetries) {
         this.#log("warn", "vectorvue request retrying", logFields("retryable_status", status));
-        const retryAfter = parseRetryAfter(answer.headers["retry-after"], Date.now());
+        // An HTTP-date is the server's clock: measure it against the server's own Date.
+        const serverNow = Date.parse(answer.headers["date"] ?? "");
+        const retryAfter = parseRetryAfter(
+          answer.headers["retry-after"],
+          Number.isNaN(serverNow) ? this.#now() : serverNow,
+        );
         await abortableDelay(retryDelay(retryCount, retryAfter, config), signal);
         retryCount++;
         continue;

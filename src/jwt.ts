@@ -46,12 +46,20 @@ export function readJwtClaims(token: string): JwtClaims | undefined {
 /** The largest magnitude a `Date` can hold, in ms. */
 const MAX_DATE_MS = 8.64e15;
 
+/** A NumericDate claim in ms, clamped to Date's range so hostile values cannot make date arithmetic throw. */
+function claimMs(value: unknown): number | undefined {
+  if (typeof value !== "number" || !Number.isFinite(value)) return undefined;
+  return Math.max(-MAX_DATE_MS, Math.min(MAX_DATE_MS, value * 1000));
+}
+
 /** What the client needs from a token, checked. */
 export interface TokenInfo {
   /** The `tenant_id` claim. */
   readonly tenantId: string;
   /** Expiry in ms since the epoch, or `undefined` when the token has no `exp`. */
   readonly expiresAtMs: number | undefined;
+  /** Issue time (`iat`) in ms since the epoch, or `undefined`. */
+  readonly issuedAtMs: number | undefined;
 }
 
 /**
@@ -71,10 +79,9 @@ export function inspectToken(
   if (expectedTenantId !== undefined && tenantId.toLowerCase() !== expectedTenantId.toLowerCase()) {
     return `the token is for tenant ${tenantId}, not the configured tenantId ${expectedTenantId}`;
   }
-  const exp = claims.exp;
-  // Clamped to Date's range, so a hostile exp cannot make date arithmetic throw.
-  const expiresAtMs = typeof exp === "number" && Number.isFinite(exp)
-    ? Math.max(-MAX_DATE_MS, Math.min(MAX_DATE_MS, exp * 1000))
-    : undefined;
-  return { tenantId, expiresAtMs };
+  return {
+    tenantId,
+    expiresAtMs: claimMs(claims.exp),
+    issuedAtMs: claimMs(claims.iat),
+  };
 }

@@ -57,26 +57,54 @@ export const REDACTED = "[REDACTED]";
 /** Field names whose values are secrets, whatever they hold. */
 const SECRET_KEY = /pass(word)?|secret|token|authorization|^signature$|x-signature|signing.?key/i;
 
+/** How many per-request secrets (tokens, signatures) a scrubber remembers. */
+export const RECENT_SECRETS = 64;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Replaces one secret in a text. A short secret (under 8 characters) is
+ * replaced only where it stands alone, not inside a longer word, so that a
+ * three-letter password does not blot out every word that contains it.
+ */
+function replaceSecret(text: string, secret: string): string {
+  if (!text.includes(secret)) return text;
+  if (secret.length >= 8) return text.split(secret).join(REDACTED);
+  const alone = new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(secret)}(?![A-Za-z0-9])`, "g");
+  return text.replace(alone, REDACTED);
+}
+
 /**
  * Replaces secrets in a value: every field whose name says secret, and every
  * occurrence of a known secret string anywhere in strings, deeply. Used on
- * log fields, error messages and error bodies.
+ * log fields, error messages and error bodies. Configured secrets are kept
+ * for the client's life; per-request ones (each token, each signature) only
+ * for the last {@linkcode RECENT_SECRETS}, so a long-lived client does not
+ * grow or slow down with every request.
  */
 export class Scrubber {
   #secrets: Set<string> = new Set();
+  #recent: string[] = [];
 
-  /** Adds a secret to look for (empty and very short strings are ignored). */
+  /** Adds a secret kept for the scrubber's life (configured credentials). */
   add(secret: string | undefined): void {
-    // A 1-3 character "secret" would blot out ordinary text; such a secret is no secret.
-    if (secret !== undefined && secret.length >= 4) this.#secrets.add(secret);
+    if (secret !== undefined && secret !== "") this.#secrets.add(secret);
+  }
+
+  /** Adds a per-request secret; the oldest is forgotten past {@linkcode RECENT_SECRETS}. */
+  addRecent(secret: string | undefined): void {
+    if (secret === undefined || secret === "" || this.#recent.includes(secret)) return;
+    this.#recent.push(secret);
+    if (this.#recent.length > RECENT_SECRETS) this.#recent.shift();
   }
 
   /** Replaces every known secret in a string. */
   text(value: string): string {
     let out = value;
-    for (const secret of this.#secrets) {
-      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    }
+    for (const secret of this.#secrets) out = replaceSecret(out, secret);
+    for (const secret of this.#recent) out = replaceSecret(out, secret);
     return out;
   }
 

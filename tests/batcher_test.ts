@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  type VectorVueBatcher,
   VectorVueBatcherClosedError,
   VectorVueClient,
   type VectorVueConfig,
@@ -217,5 +218,58 @@ describe("createBatcher()", () => {
     await batcher.close();
     assert.equal(batcher.stats().deadLettered, 1);
     assert.ok(records.some((r) => r.message === "vectorvue batcher onDeadLetter callback threw"));
+  });
+
+  test("stats() adds up at every moment, also while callbacks run", async () => {
+    const server = fakeBatchServer({ refuse: (i) => i.id === "e1" });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let during: ReturnType<VectorVueBatcher["stats"]> | undefined;
+    const batcher: VectorVueBatcher = client(server.fetch).createBatcher({
+      kind: "events",
+      flushIntervalMs: 60_000,
+      onRejected: async () => {
+        during = batcher.stats();
+        await gate;
+      },
+    });
+    await batcher.add(item(0));
+    await batcher.add(item(1));
+    const flushed = batcher.flush();
+    for (let i = 0; i < 200 && during === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.deepEqual(
+      { ...during, peakHeld: 0 },
+      { queued: 0, inFlight: 0, accepted: 1, rejected: 1, deadLettered: 0, peakHeld: 0 },
+    );
+    release();
+    await flushed;
+    await batcher.close();
+  });
+
+  test("close({ signal }) bounds shutdown: queued and in-flight items are dead-lettered, none lost", async () => {
+    const hung = () => new Promise<Response>(() => {});
+    const deadLetters: unknown[] = [];
+    const batcher = new VectorVueClient({
+      baseUrl: "https://vectorvue.test",
+      token: validJwt(),
+      fetch: hung,
+      timeoutMs: 60_000,
+    }).createBatcher({
+      kind: "events",
+      maxBatchSize: 2,
+      concurrency: 1,
+      flushIntervalMs: 60_000,
+      onDeadLetter: (items) => void deadLetters.push(...items),
+    });
+    for (let i = 0; i < 5; i++) await batcher.add(item(i));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("shutdown deadline")), 20);
+    await batcher.close({ signal: controller.signal });
+    const stats = batcher.stats();
+    assert.equal(stats.deadLettered, 5);
+    assert.equal(deadLetters.length, 5);
+    assert.equal(stats.queued + stats.inFlight + stats.accepted, 0);
   });
 });

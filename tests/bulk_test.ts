@@ -123,4 +123,39 @@ describe("sendEvents() / sendFindings()", () => {
     const result = await client(server.fetch).sendEvents([]);
     assert.deepEqual(result, { accepted: 0, rejected: 0, failed: 0, items: [], requestIds: [] });
   });
+
+  test("a hole in a sparse array is rejected on its own, not a crash", async () => {
+    const server = fakeBatchServer();
+    const sparse: Record<string, unknown>[] = [{ id: "a" }];
+    sparse[2] = { id: "c" };
+    const result = await client(server.fetch).sendEvents(sparse);
+    assert.equal(result.items.length, 3);
+    assert.equal(result.accepted, 2);
+    assert.deepEqual(
+      [result.items[1].status, result.items[1].errorCode],
+      ["rejected", "serialization_failed"],
+    );
+    assert.match(result.items[1].errorMessage!, /events\[1\] must be an object, got undefined/);
+  });
+
+  test("batches stay under maxBatchBytes; a single larger item goes alone", async () => {
+    const server = fakeBatchServer();
+    const big = "x".repeat(300);
+    const batch = [...items(6, { pad: "y".repeat(100) }), { id: "huge", pad: big.repeat(4) }];
+    const result = await client(server.fetch, { maxBatchSize: 100 }).sendEvents(batch, {
+      maxBatchBytes: 400,
+      concurrency: 1,
+    });
+    assert.equal(result.accepted, 7);
+    assert.deepEqual(server.batchSizes, [3, 3, 1]);
+  });
+
+  test("a 413 from a proxy halves the batch instead of failing it", async () => {
+    const server = fakeBatchServer({ faults: [{ status: 413 }] });
+    const result = await client(server.fetch, { maxBatchSize: 8 }).sendEvents(items(8), {
+      concurrency: 1,
+    });
+    assert.equal(result.accepted, 8);
+    assert.deepEqual(server.batchSizes, [4, 4]);
+  });
 });

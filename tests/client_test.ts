@@ -5,7 +5,9 @@ import {
   VectorVueAuthError,
   VectorVueClient,
   type VectorVueConfig,
+  VectorVueConfigError,
   VectorVueConflictError,
+  VectorVueError,
   VectorVueNotFoundError,
   VectorVueRateLimitError,
   VectorVueResponseError,
@@ -153,7 +155,7 @@ describe("login", () => {
 
   test("a cached token within 60 s of exp is renewed before the call", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const expiring = makeJwt({ tenant_id: TENANT, exp: now + 30 });
+    const expiring = makeJwt({ tenant_id: TENANT, iat: now - 3600, exp: now + 30 });
     const renewed = validJwt();
     const fake = scriptedFetch(loginOk(expiring), loginOk(renewed), accepted());
     const client = credentials(fake.fetch);
@@ -161,6 +163,16 @@ describe("login", () => {
     await client.sendEvent(sampleEvent());
     assert.equal(fake.seen[1].url, `${BASE}/api/v1/client/auth/login`);
     assert.equal(fake.seen[2].headers["authorization"], `Bearer ${renewed}`);
+  });
+
+  test("a short-lived token is used for half its life before it is renewed", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const short = makeJwt({ tenant_id: TENANT, iat: now, exp: now + 30 });
+    const fake = scriptedFetch(loginOk(short), accepted(), accepted());
+    const client = credentials(fake.fetch);
+    await client.sendEvent(sampleEvent());
+    await client.sendEvent(sampleEvent());
+    assert.equal(fake.seen.filter((s) => s.url.endsWith("/auth/login")).length, 1);
   });
 
   test("an expired pre-provisioned token without credentials is a VectorVueTokenError before any request", async () => {
@@ -675,6 +687,21 @@ describe("retries", () => {
     assert.equal(records.filter((r) => r.level === "warn").length, 1);
   });
 
+  test("an HTTP-date Retry-After is measured against the server's Date, not the local clock", async () => {
+    const serverNow = new Date(Date.now() + 3_600_000).toUTCString();
+    const fake = scriptedFetch(
+      json(503, { detail: "busy" }, { date: serverNow, "retry-after": serverNow }),
+      accepted(),
+    );
+    // Read against the local clock, the date is an hour away and the wait would hit the cap.
+    const client = withToken(fake.fetch, {
+      maxBackoffMs: 120_000,
+      token: validJwt({ exp: Math.floor(Date.now() / 1000) + 4 * 3600 }),
+    });
+    const result = await client.sendEvent(sampleEvent(), { signal: AbortSignal.timeout(10_000) });
+    assert.equal(result.retryCount, 1);
+  });
+
   test("the caller's signal stops a call in the middle of a back-off wait", async () => {
     const controller = new AbortController();
     const reason = new Error("caller gave up");
@@ -901,5 +928,30 @@ describe("secrets", () => {
       }
     }
     assert.match(printed[4], /"auth":"credentials"/);
+  });
+});
+
+describe("TLS options", () => {
+  test("a CA that looks like PEM but does not parse is a typed error, not a crash", async () => {
+    const client = new VectorVueClient({
+      baseUrl: "https://127.0.0.1:9",
+      token: validJwt(),
+      maxRetries: 0,
+      caCerts: ["-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"],
+    });
+    try {
+      await assert.rejects(client.sendEvent(sampleEvent()), (error: unknown) => {
+        // Deno parses the PEM when the pool is made; Node only when connecting.
+        if (typeof Deno !== "undefined") {
+          assert.ok(error instanceof VectorVueConfigError, String(error));
+          assert.match(error.message, /caCerts\/tls could not be loaded/);
+        } else {
+          assert.ok(error instanceof VectorVueError, String(error));
+        }
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
   });
 });

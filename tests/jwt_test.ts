@@ -77,15 +77,23 @@ describe("readJwtClaims()", () => {
 });
 
 describe("inspectToken()", () => {
-  test("inspectToken() returns the tenant and the expiry in milliseconds", () => {
-    const info = inspectToken(jwt({ tenant_id: TENANT, exp: 1_900_000_000 }), TENANT);
-    assert.deepEqual(info, { tenantId: TENANT, expiresAtMs: 1_900_000_000_000 });
+  test("inspectToken() returns the tenant, expiry and issue time in milliseconds", () => {
+    const info = inspectToken(
+      jwt({ tenant_id: TENANT, iat: 1_899_956_800, exp: 1_900_000_000 }),
+      TENANT,
+    );
+    assert.deepEqual(info, {
+      tenantId: TENANT,
+      expiresAtMs: 1_900_000_000_000,
+      issuedAtMs: 1_899_956_800_000,
+    });
   });
 
   test("inspectToken() accepts any tenant when none is configured", () => {
     assert.deepEqual(inspectToken(jwt({ tenant_id: "tenant-b" }), undefined), {
       tenantId: "tenant-b",
       expiresAtMs: undefined,
+      issuedAtMs: undefined,
     });
   });
 
@@ -102,6 +110,7 @@ describe("inspectToken()", () => {
     assert.deepEqual(inspectToken(jwt({ tenant_id: upper }), TENANT), {
       tenantId: upper,
       expiresAtMs: undefined,
+      issuedAtMs: undefined,
     });
     assert.equal(typeof inspectToken(jwt({ tenant_id: TENANT }), upper), "object");
   });

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { REDACTED, Scrubber, silentLogger } from "../src/logger.ts";
+import { RECENT_SECRETS, REDACTED, Scrubber, silentLogger } from "../src/logger.ts";
 
 const PASSWORD = "correct-horse-battery-staple";
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnRfaWQiOiJ0In0.s1gnature-of-the-token";
@@ -29,11 +29,34 @@ describe("Scrubber", () => {
     );
   });
 
-  test("Scrubber.add() ignores undefined, empty and strings shorter than 4 characters", () => {
-    const s = scrubber(undefined, "", "a", "ab", "abc");
-    assert.equal(s.text("a cab is abc, ab"), "a cab is abc, ab");
-    s.add("abcd");
-    assert.equal(s.text("abcde"), `${REDACTED}e`);
+  test("Scrubber.add() ignores undefined and empty strings", () => {
+    const s = scrubber(undefined, "");
+    assert.equal(s.text("nothing to hide"), "nothing to hide");
+  });
+
+  test("Scrubber replaces a short secret only where it stands alone", () => {
+    const s = scrubber("pw1");
+    assert.equal(
+      s.text('{"password":"pw1"} pw1, pw10 xpw1'),
+      `{"password":"${REDACTED}"} ${REDACTED}, pw10 xpw1`,
+    );
+  });
+
+  test("Scrubber replaces a long secret anywhere, inside words too", () => {
+    const s = scrubber("abcdefgh");
+    assert.equal(s.text("xxabcdefghyy"), `xx${REDACTED}yy`);
+  });
+
+  test("Scrubber.addRecent() remembers only the last RECENT_SECRETS per-request secrets", () => {
+    const s = new Scrubber();
+    const signatures = Array.from(
+      { length: RECENT_SECRETS + 1 },
+      (_, i) => `sig-${i}-`.padEnd(64, "f"),
+    );
+    for (const signature of signatures) s.addRecent(signature);
+    assert.equal(s.text(signatures[0]), signatures[0]);
+    assert.equal(s.text(signatures[1]), REDACTED);
+    assert.equal(s.text(signatures.at(-1)!), REDACTED);
   });
 
   test("Scrubber.value() replaces secrets in strings nested in objects and arrays", () => {

@@ -1,0 +1,169 @@
+// Bulk send and the background batcher against the emulator over real HTTPS,
+// with injected faults: every accepted item held by the server exactly once,
+// every item accounted for, memory bounded.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { VectorVueClient, type VectorVueConfig } from "../mod.ts";
+import { createVectorVueEmulator, type VectorVueEmulator } from "../src/testing/mod.ts";
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
+
+function event(i: number): Record<string, unknown> {
+  return {
+    event_id: `bt-${i}`,
+    source_system: "spectrastrike",
+    event_type: "PROCESS_ANOMALY",
+    occurred_at: "2026-11-28T12:00:00Z",
+    severity: "medium",
+    asset_ref: `host-${i % 7}`,
+    message: `batched event ${i}`,
+  };
+}
+
+/** An event the server refuses (severity outside its enum). */
+function invalid(i: number): Record<string, unknown> {
+  return { ...event(i), severity: "catastrophic" };
+}
+
+async function withEmulator(
+  run: (
+    emulator: VectorVueEmulator,
+    client: (extra?: VectorVueConfig) => VectorVueClient,
+  ) => Promise<void>,
+) {
+  const emulator = createVectorVueEmulator({ rateLimit: false });
+  const server = await emulator.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: fixture("server.pem"),
+    key: fixture("server-key.pem"),
+  });
+  const clients: VectorVueClient[] = [];
+  try {
+    await run(emulator, (extra = {}) => {
+      const client = new VectorVueClient({
+        baseUrl: server.url,
+        ...emulator.defaults,
+        caCerts: [fixture("ca.pem")],
+        backoffMs: 2,
+        maxBackoffMs: 10,
+        ...extra,
+      });
+      clients.push(client);
+      return client;
+    });
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    await server.close();
+  }
+}
+
+/** The server's stored ids, asserting that none is stored twice. */
+function storedOnce(emulator: VectorVueEmulator): Set<string> {
+  const ids = emulator.events().map((stored) => stored.event_id);
+  assert.equal(new Set(ids).size, ids.length, "an event is stored twice");
+  return new Set(ids);
+}
+
+describe("batching against the emulator with faults", () => {
+  test("sendEvents() through 503 bursts, 429 with Retry-After and dropped connections: every accepted item stored exactly once", async () => {
+    await withEmulator(async (emulator, client) => {
+      emulator.inject({ path: BATCH_PATH, status: 503, count: 2 });
+      emulator.inject({ path: BATCH_PATH, status: 429, retryAfter: "0", count: 1 });
+      emulator.inject({ path: BATCH_PATH, drop: "before-response", count: 1 });
+      emulator.inject({ path: BATCH_PATH, drop: "mid-body", count: 1 });
+      const items = Array.from({ length: 45 }, (_, i) => (i % 9 === 4 ? invalid(i) : event(i)));
+      const result = await client({ maxBatchSize: 10, maxRetries: 3 }).sendEvents(items);
+
+      assert.equal(result.accepted + result.rejected + result.failed, items.length);
+      assert.equal(result.rejected, 5);
+      assert.equal(result.failed, 0);
+      const stored = storedOnce(emulator);
+      const accepted = result.items.filter((i) => i.status === "accepted").map((i) => i.itemId);
+      assert.deepEqual([...stored].sort(), accepted.sort());
+      for (const item of result.items.filter((i) => i.status === "rejected")) {
+        assert.equal(item.errorCode, "validation_failed");
+        assert.equal(item.index % 9, 4);
+      }
+    });
+  });
+
+  test("the batcher through faults ends with accepted + rejected + dead-lettered = added, held within maxQueueSize", async () => {
+    await withEmulator(async (emulator, client) => {
+      emulator.inject({ path: BATCH_PATH, status: 503, count: 3 });
+      emulator.inject({ path: BATCH_PATH, status: 429, retryAfter: "0" });
+      emulator.inject({ path: BATCH_PATH, drop: "before-response" });
+      const deadLettered: unknown[] = [];
+      const batcher = client({ maxRetries: 4 }).createBatcher({
+        kind: "events",
+        maxBatchSize: 8,
+        maxQueueSize: 20,
+        flushIntervalMs: 5,
+        concurrency: 2,
+        onDeadLetter: (items) => void deadLettered.push(...items),
+      });
+      let peak = 0;
+      for (let i = 0; i < 120; i++) {
+        await batcher.add(i % 10 === 3 ? invalid(i) : event(i));
+        const stats = batcher.stats();
+        peak = Math.max(peak, stats.queued + stats.inFlight);
+        assert.equal(
+          stats.queued + stats.inFlight + stats.accepted + stats.rejected + stats.deadLettered,
+          i + 1,
+        );
+      }
+      await batcher.close();
+      const stats = batcher.stats();
+      assert.ok(peak <= 20, `held ${peak} items`);
+      assert.ok(stats.peakHeld <= 20);
+      assert.equal(stats.rejected, 12);
+      assert.equal(stats.deadLettered, 0);
+      assert.equal(stats.accepted, 108);
+      assert.equal(storedOnce(emulator).size, 108);
+    });
+  });
+
+  test("an outage longer than the retry budget dead-letters what it hit, and delivery resumes after it", async () => {
+    await withEmulator(async (emulator, client) => {
+      // maxRetries 2: three 503s exhaust one batch; the next batches go through.
+      emulator.inject({ path: BATCH_PATH, status: 503, count: 3 });
+      const failures: Error[] = [];
+      const dead: unknown[] = [];
+      const batcher = client({ maxRetries: 2 }).createBatcher({
+        kind: "events",
+        maxBatchSize: 5,
+        concurrency: 1,
+        flushIntervalMs: 60_000,
+        onDeadLetter: (items, error) => {
+          dead.push(...items);
+          failures.push(error);
+        },
+      });
+      for (let i = 0; i < 20; i++) await batcher.add(event(i));
+      await batcher.close();
+      const stats = batcher.stats();
+      assert.equal(stats.deadLettered, 5);
+      assert.equal(stats.accepted, 15);
+      assert.equal(failures[0].name, "VectorVueAPIError");
+      assert.match(failures[0].message, /503 service_unavailable after 2 retries/);
+      const stored = storedOnce(emulator);
+      assert.equal(stored.size, 15);
+      for (const item of dead as { event_id: string }[]) assert.ok(!stored.has(item.event_id));
+    });
+  });
+
+  test("the server's lower batch maximum splits batches instead of losing them", async () => {
+    const emulator = createVectorVueEmulator({ rateLimit: false, maxBatchSize: 4 });
+    const client = new VectorVueClient({
+      ...emulator.defaults,
+      fetch: (input, init) => emulator.fetch(new Request(input, init)),
+      maxBatchSize: 10,
+    });
+    const result = await client.sendEvents(Array.from({ length: 10 }, (_, i) => event(i)));
+    assert.equal(result.accepted, 10);
+    assert.equal(storedOnce(emulator).size, 10);
+  });
+});
