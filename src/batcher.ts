@@ -156,10 +156,15 @@ const encoder = new TextEncoder();
  * delivered, refused or dead-lettered.
  *
  * @example Stream events and shut down cleanly
- * ```ts ignore
+ * ```ts
  * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
  *
- * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+ * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+ * const client = new VectorVueClient({
+ *   ...emulator.defaults,
+ *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+ * });
  * await using batcher = client.createBatcher({
  *   kind: "events",
  *   onDeadLetter: (items, error) => console.error(`${items.length} undelivered`, error),
@@ -230,6 +235,20 @@ export class VectorVueBatcher {
    * {@linkcode VectorVueSerializationError} for an item JSON cannot carry
    * (it is then not added) and a {@linkcode VectorVueBatcherClosedError}
    * after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   *
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
+   * await using batcher = client.createBatcher({ kind: "findings" });
+   * await batcher.add({ title: "Open SMB share", description: "Anyone can read.", severity: "high", first_seen: "2026-11-28T12:00:00Z" });
+   * ```
    */
   async add(item: Record<string, unknown>): Promise<void> {
     if (this.#closed) throw new VectorVueBatcherClosedError();
@@ -249,6 +268,23 @@ export class VectorVueBatcher {
   /**
    * Sends everything added so far, and resolves when each of those items has
    * been accepted, rejected or dead-lettered, batches in flight included.
+   *
+   * @example Make sure a run's events are in before reporting it done
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   *
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
+   * const batcher = client.createBatcher({ kind: "events", flushIntervalMs: 60_000 });
+   * await batcher.add({ event_type: "RUN_FINISHED" });
+   * await batcher.flush();
+   * console.assert(batcher.stats().queued === 0);
+   * await batcher.close();
+   * ```
    */
   async flush(): Promise<void> {
     const target = this.#nextSeq - 1;
@@ -269,7 +305,16 @@ export class VectorVueBatcher {
    * dead-lettered, so nothing is lost without `onDeadLetter` hearing of it.
    *
    * @example Give shutdown ten seconds
-   * ```ts ignore
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   *
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
+   * const batcher = client.createBatcher({ kind: "events" });
    * await batcher.close({ signal: AbortSignal.timeout(10_000) });
    * ```
    */
@@ -297,7 +342,24 @@ export class VectorVueBatcher {
     await this.close();
   }
 
-  /** The batcher's counters now. */
+  /**
+   * The batcher's counters now.
+   *
+   * @example Watch the queue
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   *
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
+   * await using batcher = client.createBatcher({ kind: "events" });
+   * const { queued, inFlight, deadLettered } = batcher.stats();
+   * console.assert(queued + inFlight + deadLettered === 0);
+   * ```
+   */
   stats(): BatcherStats {
     return {
       queued: this.#queuedCount,

@@ -39,10 +39,15 @@ export interface BulkItemResult extends ItemOutcome {
  * `accepted + rejected + failed` is always the number of items.
  *
  * @example Resend what failed
- * ```ts ignore
+ * ```ts
  * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
  *
- * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+ * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+ * const client = new VectorVueClient({
+ *   ...emulator.defaults,
+ *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+ * });
  * const events = [{ event_type: "A" }, { event_type: "B" }];
  * const result = await client.sendEvents(events);
  * const retry = result.items.filter((i) => i.status === "failed").map((i) => events[i.index]);

@@ -231,12 +231,35 @@ export class VectorVueClient {
     }
   }
 
-  /** The configured base URL, normalised (no trailing slash). */
+  /**
+   * The configured base URL, normalised (no trailing slash).
+   *
+   * @example
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({
+   *   baseUrl: "https://vectorvue.internal/",
+   *   token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln",
+   * });
+   * console.assert(client.baseUrl === "https://vectorvue.internal");
+   * ```
+   */
   get baseUrl(): string {
     return this.#config.baseUrl;
   }
 
-  /** The largest batch this client sends in one request (`maxBatchSize`). */
+  /**
+   * The largest batch this client sends in one request (`maxBatchSize`).
+   *
+   * @example Chunk work to the client's batch size
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln", maxBatchSize: 50 });
+   * console.assert(client.maxBatchSize === 50);
+   * ```
+   */
   get maxBatchSize(): number {
     return this.#config.maxBatchSize;
   }
@@ -266,10 +289,15 @@ export class VectorVueClient {
    * reused with another payload is a {@linkcode VectorVueConflictError}.
    *
    * @example Send an event with your own idempotency key
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const event = {
    *   event_id: "run-17-step-3",
    *   source_system: "spectrastrike",
@@ -313,10 +341,15 @@ export class VectorVueClient {
    * `partial` or `failed`, and `data.results` says which items failed.
    *
    * @example Send a batch and list the rejected items
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const result = await client.sendEventsBatch([{ event_type: "A" }, { event_type: "B" }]);
    * if (result.status !== "accepted") console.log(result.data);
    * ```
@@ -333,10 +366,15 @@ export class VectorVueClient {
    * Sends one finding (`POST .../findings`).
    *
    * @example Report a finding
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * await client.sendFinding({
    *   title: "SMB signing disabled",
    *   description: "Hosts accept unsigned SMB sessions.",
@@ -358,10 +396,15 @@ export class VectorVueClient {
    * (`POST .../findings/batch`), with per-item results as for events.
    *
    * @example Send findings in one request
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const result = await client.sendFindingsBatch([{ title: "One" }, { title: "Two" }]);
    * console.log(result.status);
    * ```
@@ -380,10 +423,15 @@ export class VectorVueClient {
    * may also mean the request belongs to another tenant.
    *
    * @example Poll the status of a batch
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const sent = await client.sendEventsBatch([{ event_type: "A" }]);
    * const status = await client.getIngestStatus(sent.requestId!);
    * console.log(status.data);
@@ -412,10 +460,15 @@ export class VectorVueClient {
    * the envelope's `data`.
    *
    * @example Record that a finding was viewed
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * await client.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: "finding", object_id: "fnd_1" });
    * ```
    */
@@ -443,10 +496,15 @@ export class VectorVueClient {
    * rejects only for input that is not an array.
    *
    * @example Ship a run's events and report what did not land
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const events = [{ event_type: "A" }, { event_type: "B" }];
    * const result = await client.sendEvents(events, { concurrency: 2 });
    * console.log(`${result.accepted} accepted, ${result.rejected} rejected, ${result.failed} failed`);
@@ -464,10 +522,15 @@ export class VectorVueClient {
    * does events.
    *
    * @example Ship every finding of an assessment
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * const result = await client.sendFindings([{ title: "Weak TLS" }, { title: "Open SMB" }]);
    * console.log(result.requestIds);
    * ```
@@ -485,10 +548,15 @@ export class VectorVueClient {
    * item ends accepted, rejected or dead-lettered. Close it to flush.
    *
    * @example Batch events in the background
-   * ```ts ignore
+   * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
-   * const client = new VectorVueClient({ token: Deno.env.get("VECTORVUE_TOKEN") });
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
    * await using batcher = client.createBatcher({ kind: "events", flushIntervalMs: 500 });
    * await batcher.add({ event_type: "A" });
    * ```
@@ -532,7 +600,17 @@ export class VectorVueClient {
     await this.close();
   }
 
-  /** A printable summary with no secrets, for `JSON.stringify`. */
+  /**
+   * A printable summary with no secrets, for `JSON.stringify`.
+   *
+   * @example Log the client's setup safely
+   * ```ts
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
+   * console.assert(!JSON.stringify(client).includes("c2ln"));
+   * ```
+   */
   toJSON(): Record<string, unknown> {
     const config = this.#config;
     return {
