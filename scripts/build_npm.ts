@@ -18,6 +18,7 @@
  * @module
  */
 // deno-lint-ignore-file no-import-prefix -- build-only tools stay out of deno.json's imports; deno.lock pins them
+import { type ExportEntry, exportsProblems } from "./_exports_check.ts";
 import ts from "npm:typescript@5.9.3";
 import { publint } from "npm:publint@0.3.25";
 import { formatMessage } from "npm:publint@0.3.25/utils";
@@ -88,9 +89,6 @@ interface Options {
   skipTests: boolean;
   skipPack: boolean;
 }
-
-type Conditions = { types: string; default: string };
-type ExportEntry = { import: Conditions; require: Conditions };
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = { skipTests: false, skipPack: false };
@@ -297,47 +295,7 @@ function packageJson(deno: DenoJson, version: string): Record<string, unknown> {
 async function checkExports(deno: DenoJson): Promise<void> {
   // What was written is what gets published, so that is what is compared.
   const pkg = JSON.parse(await Deno.readTextFile(join(NPM, "package.json")));
-  const problems: string[] = [];
-  const pkgExports = pkg.exports as Record<string, ExportEntry>;
-  const denoKeys = Object.keys(deno.exports).sort();
-  const pkgKeys = Object.keys(pkgExports).sort();
-  if (denoKeys.join("\n") !== pkgKeys.join("\n")) {
-    problems.push(
-      `entry points differ: deno.json has ${denoKeys.join(", ")}; package.json has ${
-        pkgKeys.join(", ")
-      }`,
-    );
-  }
-  for (const key of denoKeys) {
-    const entry = pkgExports[key];
-    if (!entry) continue;
-    const source = deno.exports[key].slice(2);
-    const targets = [
-      ["import.types", entry.import.types, `esm/${source.replace(/\.ts$/, ".d.ts")}`],
-      ["import.default", entry.import.default, `esm/${toJs(source)}`],
-      ["require.types", entry.require.types, `script/${source.replace(/\.ts$/, ".d.ts")}`],
-      ["require.default", entry.require.default, `script/${toJs(source)}`],
-    ];
-    for (const [condition, target, expected] of targets) {
-      if (target !== `./${expected}`) {
-        problems.push(
-          `exports["${key}"].${condition} is ${target}, but deno.json's ${
-            deno.exports[key]
-          } builds to ./${expected}`,
-        );
-      } else if (!(await exists(join(NPM, target)))) {
-        problems.push(`exports["${key}"].${condition}: ${target} was not emitted`);
-      }
-    }
-  }
-  const root = pkgExports["."];
-  if (
-    root &&
-    (pkg.main !== root.require.default || pkg.module !== root.import.default ||
-      pkg.types !== root.require.types)
-  ) {
-    problems.push(`main/module/types do not match exports["."]`);
-  }
+  const problems = await exportsProblems(deno.exports, pkg, (target) => exists(join(NPM, target)));
   if (problems.length > 0) {
     throw new BuildError(
       `deno.json and package.json exports disagree:\n  ${problems.join("\n  ")}`,
