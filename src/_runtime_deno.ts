@@ -13,6 +13,12 @@ export const runtimeName = "deno" as const;
  */
 export const canDisableTlsVerification = false;
 
+/**
+ * Deno's global `fetch` offers HTTP/2 by ALPN, so keeping a client on HTTP/1.1 takes its own
+ * HTTP client.
+ */
+export const globalFetchIsHttp1Only = false;
+
 /** Builds a `fetch` bound to a Deno HTTP client carrying the TLS settings. */
 export function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
   const client = Deno.createHttpClient({

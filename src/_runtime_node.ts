@@ -13,6 +13,9 @@ export const runtimeName = "node" as const;
 /** An undici `Agent` can skip certificate verification for its own connections only. */
 export const canDisableTlsVerification = true;
 
+/** Node's global `fetch` (undici) speaks HTTP/1.1 unless told otherwise. */
+export const globalFetchIsHttp1Only = true;
+
 /**
  * Builds a `fetch` bound to an undici `Agent` carrying the TLS settings.
  *

@@ -149,6 +149,15 @@ interface Waiter {
 }
 
 const encoder = new TextEncoder();
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * UTF-8 length of `text`, without encoding it when it is ASCII, as telemetry mostly is: a
+ * TextEncoder call per item is an allocation, about a fifth of the batcher's own CPU per item.
+ */
+function utf8Length(text: string): number {
+  return NON_ASCII.test(text) ? encoder.encode(text).byteLength : text.length;
+}
 
 /**
  * A background batcher, made by `client.createBatcher()`. Always `close()` it
@@ -257,7 +266,7 @@ export class VectorVueBatcher {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
       if (this.#closed) throw new VectorVueBatcherClosedError();
     }
-    const size = encoder.encode(text).byteLength + 1;
+    const size = utf8Length(text) + 1;
     this.#queue.push({ seq: this.#nextSeq++, item, text, size });
     this.#queuedBytes += size;
     this.#peakHeld = Math.max(this.#peakHeld, this.#held);

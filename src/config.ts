@@ -6,7 +6,7 @@
  * @module
  */
 
-import { canDisableTlsVerification } from "./_runtime_deno.ts";
+import { canDisableTlsVerification, globalFetchIsHttp1Only } from "./_runtime_deno.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import { inspectToken } from "./jwt.ts";
 import { type Logger, REDACTED, silentLogger } from "./logger.ts";
@@ -61,8 +61,12 @@ export interface VectorVueConfig {
   tls?: { readonly cert: string; readonly key: string };
   /**
    * HTTP version: `false` HTTP/1.1 only; `true` HTTP/2 (only, in Deno; on
-   * Node offered by ALPN, since undici cannot force it); unset lets the
-   * runtime negotiate. Setting it gives the client its own connection pool.
+   * Node offered by ALPN, since undici cannot force it). HTTP/1.1 is the
+   * default: Deno's fetch stalls about 40 ms on HTTP/2 request bodies of a
+   * kilobyte or more (see the README's Performance section), and VectorVue's
+   * server speaks HTTP/1.1. In Deno this gives every client its own
+   * connection pool: `close()` it when done.
+   * @default {false}
    */
   http2?: boolean;
   /**
@@ -135,6 +139,8 @@ export interface VectorVueDefaults {
   readonly requireHttps: boolean;
   /** Default of `maxResponseBytes`. */
   readonly maxResponseBytes: number;
+  /** Default of `http2`. */
+  readonly http2: boolean;
 }
 
 /**
@@ -160,6 +166,7 @@ export const DEFAULTS: VectorVueDefaults = Object.freeze({
   maxBatchSize: 100,
   requireHttps: true,
   maxResponseBytes: 10 * 1024 * 1024,
+  http2: false,
 });
 
 /** Options after normalisation: defaults applied, everything checked. */
@@ -174,7 +181,7 @@ export interface ResolvedConfig {
   readonly verifyTls: boolean;
   readonly caCerts: readonly string[] | undefined;
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
-  readonly http2: boolean | undefined;
+  readonly http2: boolean;
   readonly maxRetries: number;
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
@@ -381,12 +388,18 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
         "trust your server's CA with caCerts: [pem] instead, or run Deno with --unsafely-ignore-certificate-errors=<host>",
     );
   }
+  // HTTP/1.1 is the default (see the README's Performance section); where the runtime's own
+  // fetch would negotiate HTTP/2, keeping to it takes the client's own pool.
+  const protocol = http2 ?? DEFAULTS.http2;
   const needsOwnHttpClient = caCerts !== undefined || tls !== undefined || !verifyTls ||
-    http2 !== undefined;
+    protocol === true || !globalFetchIsHttp1Only;
   const injectedFetch = config.fetch;
   if (injectedFetch !== undefined && typeof injectedFetch !== "function") {
     problems.push(`fetch must be a function, got ${show(injectedFetch)}`);
-  } else if (injectedFetch !== undefined && needsOwnHttpClient) {
+  } else if (
+    injectedFetch !== undefined &&
+    (caCerts !== undefined || tls !== undefined || !verifyTls || http2 !== undefined)
+  ) {
     problems.push(
       "caCerts, tls, verifyTls and http2 cannot apply to an injected fetch; configure them on that fetch instead",
     );
@@ -413,7 +426,7 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
     verifyTls,
     caCerts,
     tls,
-    http2: http2 as boolean | undefined,
+    http2: protocol as boolean,
     maxRetries,
     backoffMs,
     maxBackoffMs,

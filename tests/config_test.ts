@@ -87,7 +87,10 @@ describe("resolveConfig(): defaults and normalisation", () => {
     assert.equal(resolved.logger, silentLogger);
     assert.equal(resolved.fetch, undefined);
     assert.equal(resolved.caCerts, undefined);
-    assert.equal(resolved.needsOwnHttpClient, false);
+    assert.equal(resolved.http2, false);
+    // HTTP/1.1 by default: Deno's fetch would negotiate HTTP/2, so it takes the client's own
+    // pool there; Node's fetch is HTTP/1.1 already.
+    assert.equal(resolved.needsOwnHttpClient, typeof Deno !== "undefined");
     assert.equal(resolved.token, TOKEN);
     assert.equal(resolved.username, undefined);
   });
@@ -103,6 +106,7 @@ describe("resolveConfig(): defaults and normalisation", () => {
       maxBatchSize: 100,
       requireHttps: true,
       maxResponseBytes: 10_485_760,
+      http2: false,
     });
     assert.ok(Object.isFrozen(DEFAULTS));
   });

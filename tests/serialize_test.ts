@@ -230,6 +230,32 @@ describe("serializeBatch()", () => {
   });
 });
 
+describe("serializeBatch() fast path", () => {
+  test("writes exactly what JSON.stringify writes, toJSON values and undefined fields included", () => {
+    const items = [
+      { at: new Date(Date.UTC(2026, 10, 28)), url: new URL("https://x.test/a"), skip: undefined },
+      { nested: { list: [1, "two", null, { deep: true }] }, text: "café ✓" },
+    ];
+    const body = serializeBatch(items, "events", 10);
+    assert.equal(body.text, JSON.stringify(items));
+    assert.deepEqual(body.bytes, new TextEncoder().encode(JSON.stringify(items)));
+  });
+
+  test("a batch array with its own toJSON is serialised item by item, not as its toJSON", () => {
+    const items = Object.assign([{ a: 1 }, { b: 2 }], { toJSON: () => "replaced" });
+    assert.equal(serializeBatch(items, "events", 10).text, '[{"a":1},{"b":2}]');
+  });
+
+  test("a sparse batch still names the hole", () => {
+    const items: Record<string, unknown>[] = [{ a: 1 }];
+    items[2] = { c: 3 };
+    assert.throws(() => serializeBatch(items, "events", 10), {
+      name: "VectorVueSerializationError",
+      message: /events\[1\] must be an object, got undefined/,
+    });
+  });
+});
+
 describe("serializeItem() and joinBatch()", () => {
   test("serializeItem() checks one item and returns its JSON text", () => {
     assert.equal(

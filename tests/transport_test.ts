@@ -322,6 +322,26 @@ describe("sendAttempt()", () => {
     assert.equal(state.cancelled, true, "the rest of the body should have been cancelled");
   });
 
+  test("sendAttempt() streams a compressed answer, whose Content-Length counts compressed bytes, and refuses it past the limit", async () => {
+    const { stream, state } = countingBody(100, 1_000);
+    const { fetch } = fakeFetch(() =>
+      Promise.resolve(
+        new Response(stream, { headers: { "content-length": "80", "content-encoding": "gzip" } }),
+      )
+    );
+    const error = await failure(sendAttempt(fetch, REQUEST, { ...LIMITS, maxResponseBytes: 250 }));
+    assert.equal(error.kind, "response_too_large");
+    assert.equal(state.cancelled, true);
+  });
+
+  test("sendAttempt() refuses a body longer than its own Content-Length claims", async () => {
+    const { fetch } = fakeFetch(() =>
+      Promise.resolve(new Response("a".repeat(500), { headers: { "content-length": "10" } }))
+    );
+    const error = await failure(sendAttempt(fetch, REQUEST, { ...LIMITS, maxResponseBytes: 250 }));
+    assert.equal(error.kind, "response_too_large");
+  });
+
   test("sendAttempt() accepts a body of exactly maxResponseBytes", async () => {
     const { stream } = countingBody(100, 3);
     const { fetch } = fakeFetch(() => Promise.resolve(new Response(stream)));
