@@ -149,7 +149,7 @@ interface Waiter {
 }
 
 const encoder = new TextEncoder();
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * UTF-8 length of `text`, without encoding it when it is ASCII, as telemetry mostly is: a
