@@ -768,7 +768,7 @@ export class VectorVueClient {
     if (typeof token !== "string" || token === "") {
       throw new VectorVueResponseError(
         `POST ${PATHS.login} answered ${answer.status} without an access_token`,
-        this.#errorInit(exchange, "invalid_response"),
+        this.#responseErrorInit(exchange),
       );
     }
     this.#scrubber.addRecent(token);
@@ -807,7 +807,7 @@ export class VectorVueClient {
           `not the ${
             operation.expect === "envelope" ? "response envelope" : "JSON object"
           } the API promises`,
-        this.#errorInit(exchange, "invalid_response"),
+        this.#responseErrorInit(exchange),
       );
     }
     const envelope = toEnvelope(value, {
@@ -833,17 +833,24 @@ export class VectorVueClient {
       throw new VectorVueSignatureError(
         `${operation.method} ${operation.endpoint} answered ${answer.status}, but ${verdict.reason}; ` +
           `the answer is not trusted (request_id ${envelope.requestId})`,
-        { ...this.#errorInit(exchange, ""), errorCode: "response_signature_mismatch" },
+        this.#errorInit(exchange, "response_signature_mismatch"),
       );
     }
     return { ...envelope, signatureState: verdict.state };
   }
 
-  #errorInit(exchange: Exchange, fallbackCode: string, facts = readErrorFacts(exchange.parsed)) {
+  /** For a success status with an unusable body: the body's own code if it names one. */
+  #responseErrorInit(exchange: Exchange) {
+    const facts = readErrorFacts(exchange.parsed);
+    return this.#errorInit(exchange, facts.errorCode ?? "invalid_response", facts);
+  }
+
+  /** What an error knows of the exchange; `errorCode` is decided by the caller. */
+  #errorInit(exchange: Exchange, errorCode: string, facts = readErrorFacts(exchange.parsed)) {
     const { parsed } = exchange;
     return {
       httpStatus: exchange.answer.status,
-      errorCode: facts.errorCode ?? fallbackCode,
+      errorCode,
       requestId: facts.requestId ?? exchange.sentRequestId,
       retryCount: exchange.retryCount,
       body: this.#scrubber.value(parsed.kind === "json" ? parsed.value : parsed.text),
@@ -858,7 +865,7 @@ export class VectorVueClient {
   ): VectorVueAPIError {
     const status = exchange.answer.status;
     const facts = readErrorFacts(exchange.parsed);
-    const init = this.#errorInit(exchange, errorCodeForStatus(status), facts);
+    const init = this.#errorInit(exchange, facts.errorCode ?? errorCodeForStatus(status), facts);
     let reason = facts.message ?? "no error details in the body";
     if (status >= 300 && status < 400) {
       const location = exchange.answer.headers["location"];

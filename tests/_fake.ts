@@ -1,5 +1,5 @@
 // Test doubles shared by the client tests: a scripted fetch, JWTs, a capturing logger.
-import type { LogFields, Logger } from "../mod.ts";
+import { type LogFields, type Logger, VectorVueClient, type VectorVueConfig } from "../mod.ts";
 
 export const TENANT = "10000000-0000-0000-0000-000000000001";
 export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
@@ -203,4 +203,16 @@ export function fakeBatchServer(options: FakeBatchServerOptions = {}) {
     batchSizes,
     peakInFlight: () => peakInFlight,
   };
+}
+
+/** A token client on the given fetch, with back-off short enough for tests. */
+export function fakeClient(fetchImpl: typeof fetch, extra: VectorVueConfig = {}): VectorVueClient {
+  return new VectorVueClient({
+    baseUrl: "https://vectorvue.test",
+    token: validJwt(),
+    backoffMs: 1,
+    maxBackoffMs: 2,
+    fetch: fetchImpl,
+    ...extra,
+  });
 }

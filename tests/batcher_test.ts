@@ -4,21 +4,9 @@ import {
   type VectorVueBatcher,
   VectorVueBatcherClosedError,
   VectorVueClient,
-  type VectorVueConfig,
   VectorVueSerializationError,
 } from "../mod.ts";
-import { capturingLogger, fakeBatchServer, validJwt } from "./_fake.ts";
-
-function client(fetchImpl: typeof fetch, extra: VectorVueConfig = {}): VectorVueClient {
-  return new VectorVueClient({
-    baseUrl: "https://vectorvue.test",
-    token: validJwt(),
-    backoffMs: 1,
-    maxBackoffMs: 2,
-    fetch: fetchImpl,
-    ...extra,
-  });
-}
+import { capturingLogger, fakeBatchServer, fakeClient as client, validJwt } from "./_fake.ts";
 
 const item = (i: number) => ({ id: `e${i}`, message: "x".repeat(20) });
 

@@ -1,18 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { VectorVueClient, type VectorVueConfig, VectorVueSerializationError } from "../mod.ts";
-import { fakeBatchServer, validJwt } from "./_fake.ts";
-
-function client(fetchImpl: typeof fetch, extra: VectorVueConfig = {}): VectorVueClient {
-  return new VectorVueClient({
-    baseUrl: "https://vectorvue.test",
-    token: validJwt(),
-    backoffMs: 1,
-    maxBackoffMs: 2,
-    fetch: fetchImpl,
-    ...extra,
-  });
-}
+import { VectorVueSerializationError } from "../mod.ts";
+import { fakeBatchServer, fakeClient as client } from "./_fake.ts";
 
 const items = (count: number, extra: Record<string, unknown> = {}) =>
   Array.from({ length: count }, (_, i) => ({ id: `e${i}`, ...extra }));
