@@ -44,8 +44,17 @@ export {
   VectorVueClient,
   type VectorVuePaths,
 } from "./src/client.ts";
-export { DEFAULTS, type VectorVueConfig, type VectorVueDefaults } from "./src/config.ts";
-export { configFromEnv, ENV_VARIABLES } from "./src/env.ts";
+export type { VectorVueConfig } from "./src/config.ts";
+export { configFromEnv } from "./src/env.ts";
+export {
+  type DefaultedOption,
+  DEFAULTS,
+  ENV_VARIABLES,
+  type OptionRule,
+  type OptionSpec,
+  VECTORVUE_OPTIONS,
+  type VectorVueDefaults,
+} from "./src/options.ts";
 export type {
   EnvelopeError,
   EnvelopeSignature,

@@ -19,3 +19,13 @@ export interface HttpClientHandle {
   readonly fetch: typeof fetch;
   close(): void;
 }
+
+/** What could be read of the process environment. */
+export interface EnvironmentRead {
+  /** The variables asked for that could be read (`undefined` when unset). */
+  readonly values: Readonly<Record<string, string | undefined>>;
+  /** The variables asked for that the runtime did not permit reading. */
+  readonly unreadable: readonly string[];
+  /** Every variable, when the runtime permits listing them; else `undefined`. */
+  readonly all: Readonly<Record<string, string>> | undefined;
+}

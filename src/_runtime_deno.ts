@@ -1,8 +1,8 @@
 // Deno side of the runtime seam. The npm build swaps every `*_deno.ts` import
 // for its `*_node.ts` twin, so both files must export the same names and types.
-import type { HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
+import type { EnvironmentRead, HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
 
-export type { HttpClientHandle, TlsSettings };
+export type { EnvironmentRead, HttpClientHandle, TlsSettings };
 
 /** Which runtime this build targets. */
 export const runtimeName = "deno" as const;
@@ -36,13 +36,28 @@ export function readTextFile(path: string): string {
   return Deno.readTextFileSync(path);
 }
 
-/** The process environment, or an empty object when env access is not permitted. */
-export function processEnv(): Record<string, string | undefined> {
-  try {
-    return Deno.env.toObject();
-  } catch {
-    return {};
+/**
+ * Reads the named variables one by one, so that with `--allow-env=A,B` the
+ * allowed ones are read and the others are reported as unreadable. `all` is
+ * every variable when the whole environment may be listed, else `undefined`.
+ */
+export function readEnvironment(names: readonly string[]): EnvironmentRead {
+  const values: Record<string, string | undefined> = {};
+  const unreadable: string[] = [];
+  for (const name of names) {
+    try {
+      values[name] = Deno.env.get(name);
+    } catch {
+      unreadable.push(name);
+    }
   }
+  let all: Record<string, string> | undefined;
+  try {
+    all = Deno.env.toObject();
+  } catch {
+    all = undefined;
+  }
+  return { values, unreadable, all };
 }
 
 /** Lets the process exit even while this timer is pending. */

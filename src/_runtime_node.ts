@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { rootCertificates } from "node:tls";
-import type { HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
+import type { EnvironmentRead, HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
 
-export type { HttpClientHandle, TlsSettings };
+export type { EnvironmentRead, HttpClientHandle, TlsSettings };
 
 /** Which runtime this build targets. */
 export const runtimeName = "node" as const;
@@ -53,9 +53,11 @@ export function readTextFile(path: string): string {
   return readFileSync(path, "utf8");
 }
 
-/** A copy of the process environment, as Deno's `Deno.env.toObject()` gives. */
-export function processEnv(): Record<string, string | undefined> {
-  return { ...process.env };
+/** Reads the named variables; Node can always read and list the whole environment. */
+export function readEnvironment(names: readonly string[]): EnvironmentRead {
+  const values: Record<string, string | undefined> = {};
+  for (const name of names) values[name] = process.env[name];
+  return { values, unreadable: [], all: { ...process.env } as Record<string, string> };
 }
 
 /** Lets the process exit even while this timer is pending. */

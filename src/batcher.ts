@@ -15,7 +15,8 @@ import {
   MAX_BATCH_BYTES,
   positiveInteger,
 } from "./bulk.ts";
-import { VectorVueError, VectorVueSerializationError } from "./errors.ts";
+import { VectorVueConfigError, VectorVueError } from "./errors.ts";
+import { checkCallOptions } from "./option_names.ts";
 import type { Logger } from "./logger.ts";
 import { joinBatch, serializeItem } from "./serialize.ts";
 
@@ -108,6 +109,20 @@ export interface BatcherOptions {
   /** Receives items the server refused (never retried). */
   readonly onRejected?: (items: RejectedItem[]) => void | Promise<void>;
 }
+
+/** The names {@linkcode BatcherOptions} has, to catch misspelled ones. */
+export const BATCHER_OPTION_NAMES: readonly string[] = Object.keys(
+  {
+    kind: true,
+    maxBatchSize: true,
+    maxBatchBytes: true,
+    flushIntervalMs: true,
+    maxQueueSize: true,
+    concurrency: true,
+    onDeadLetter: true,
+    onRejected: true,
+  } satisfies Record<keyof BatcherOptions, true>,
+);
 
 /**
  * Counters of a batcher. `accepted + rejected + deadLettered + queued +
@@ -219,8 +234,9 @@ export class VectorVueBatcher {
     maxBatchSize: number;
     logger: Logger;
   }) {
+    checkCallOptions("createBatcher", options, BATCHER_OPTION_NAMES);
     if (options?.kind !== "events" && options?.kind !== "findings") {
-      throw new VectorVueSerializationError('kind must be "events" or "findings"', "kind");
+      throw new VectorVueConfigError(['kind must be "events" or "findings"']);
     }
     this.#send = send;
     this.#logger = defaults.logger;

@@ -9,11 +9,13 @@ import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
 import type { ResponseEnvelope } from "./envelope.ts";
 import {
   VectorVueAPIError,
+  VectorVueConfigError,
   VectorVueError,
   VectorVueSerializationError,
   VectorVueTransportError,
   VectorVueValidationError,
 } from "./errors.ts";
+import { checkCallOptions } from "./option_names.ts";
 import { joinBatch, type SerializedBody, serializeItem } from "./serialize.ts";
 
 /**
@@ -132,14 +134,19 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
-/** A positive whole-number option, or a {@linkcode VectorVueSerializationError} naming it. */
+/** The names {@linkcode BulkOptions} has, to catch misspelled ones. */
+export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
+  { concurrency: true, maxBatchBytes: true, signal: true } satisfies Record<
+    keyof BulkOptions,
+    true
+  >,
+);
+
+/** A positive whole-number option, or a {@linkcode VectorVueConfigError} naming it. */
 export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 1) {
-    throw new VectorVueSerializationError(
-      `${name} must be a positive whole number, got ${value}`,
-      name,
-    );
+    throw new VectorVueConfigError([`${name} must be a positive whole number, got ${value}`]);
   }
   return result;
 }
@@ -167,6 +174,7 @@ export async function sendBulk(
   if (!Array.isArray(items)) {
     throw new VectorVueSerializationError(`${what} must be an array`, what);
   }
+  checkCallOptions(what === "events" ? "sendEvents" : "sendFindings", options, BULK_OPTION_NAMES);
   const concurrency = positiveInteger("concurrency", options.concurrency, 2);
   const maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
   const outcomes: (BulkItemResult | undefined)[] = new Array(items.length);

@@ -32,6 +32,7 @@ import {
 } from "./errors.ts";
 import { inspectToken, type TokenInfo } from "./jwt.ts";
 import { type LogFields, type Logger, Scrubber } from "./logger.ts";
+import { checkCallOptions } from "./option_names.ts";
 import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
 import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
@@ -119,6 +120,13 @@ export interface SendEventOptions extends CallOptions {
    */
   readonly idempotencyKey?: string;
 }
+
+const CALL_OPTION_NAMES: readonly string[] = Object.keys(
+  { signal: true } satisfies Record<keyof CallOptions, true>,
+);
+const SEND_EVENT_OPTION_NAMES: readonly string[] = Object.keys(
+  { signal: true, idempotencyKey: true } satisfies Record<keyof SendEventOptions, true>,
+);
 
 /** Client clock differences below this are left alone (the server allows 300 s). */
 const CLOCK_SKEW_TOLERANCE_MS = 30_000;
@@ -278,6 +286,7 @@ export class VectorVueClient {
    * ```
    */
   async login(options: CallOptions = {}): Promise<string> {
+    checkCallOptions("login", options, CALL_OPTION_NAMES);
     if (!this.#canLogin) return await this.#bearer(options.signal);
     const session = await this.#sharedLogin(options.signal);
     return session.token;
@@ -315,14 +324,12 @@ export class VectorVueClient {
     event: Record<string, unknown>,
     options: SendEventOptions = {},
   ): Promise<ResponseEnvelope> {
-    const body = serializeObject(event, "event");
+    checkCallOptions("sendEvent", options, SEND_EVENT_OPTION_NAMES);
     const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
     if (typeof idempotencyKey !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new VectorVueSerializationError(
-        "idempotencyKey must be 1-255 visible ASCII characters",
-        "idempotencyKey",
-      );
+      throw new VectorVueConfigError(["idempotencyKey must be 1-255 visible ASCII characters"]);
     }
+    const body = serializeObject(event, "event");
     return await this.#call({
       method: "POST",
       path: PATHS.events,
@@ -358,6 +365,7 @@ export class VectorVueClient {
     events: readonly Record<string, unknown>[],
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    checkCallOptions("sendEventsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(events, "events", this.#config.maxBatchSize);
     return await this.#postIntegration(PATHS.eventsBatch, body, options.signal);
   }
@@ -387,6 +395,7 @@ export class VectorVueClient {
     finding: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    checkCallOptions("sendFinding", options, CALL_OPTION_NAMES);
     const body = serializeObject(finding, "finding");
     return await this.#postIntegration(PATHS.findings, body, options.signal);
   }
@@ -413,6 +422,7 @@ export class VectorVueClient {
     findings: readonly Record<string, unknown>[],
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    checkCallOptions("sendFindingsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(findings, "findings", this.#config.maxBatchSize);
     return await this.#postIntegration(PATHS.findingsBatch, body, options.signal);
   }
@@ -438,6 +448,7 @@ export class VectorVueClient {
    * ```
    */
   async getIngestStatus(requestId: string, options: CallOptions = {}): Promise<ResponseEnvelope> {
+    checkCallOptions("getIngestStatus", options, CALL_OPTION_NAMES);
     if (typeof requestId !== "string" || !REQUEST_ID_PATTERN.test(requestId)) {
       throw new VectorVueSerializationError(
         "requestId must be 1-128 characters of letters, digits and ._:- (a request_id the server returned)",
@@ -476,6 +487,7 @@ export class VectorVueClient {
     event: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    checkCallOptions("sendClientEvent", options, CALL_OPTION_NAMES);
     const body = serializeObject(event, "event");
     return await this.#call({
       method: "POST",

@@ -10,11 +10,25 @@ import { canDisableTlsVerification, globalFetchIsHttp1Only } from "./_runtime_de
 import { VectorVueConfigError } from "./errors.ts";
 import { inspectToken } from "./jwt.ts";
 import { type Logger, REDACTED, silentLogger } from "./logger.ts";
+import { unknownOptionProblems } from "./option_names.ts";
+import {
+  DEFAULTS,
+  KNOWN_OPTIONS,
+  type OptionRule,
+  type OptionSpec,
+  SECRET_OPTIONS,
+  VECTORVUE_OPTIONS,
+} from "./options.ts";
+
+export { DEFAULTS, SECRET_OPTIONS };
+export type { VectorVueDefaults } from "./options.ts";
 
 /**
  * Options of {@linkcode VectorVueClient}. Give either `token`, or `username`,
  * `password` and `tenantId` (both is fine: the token is used until it
- * expires, then the client logs in). Durations are milliseconds.
+ * expires, then the client logs in; `token` with `tenantId` alone is fine
+ * too when they match). Durations are milliseconds. Every option is listed,
+ * with its rule, default and environment variable, in `VECTORVUE_OPTIONS`.
  *
  * @example Credentials, a private CA and signing
  * ```ts
@@ -40,7 +54,7 @@ export interface VectorVueConfig {
   username?: string;
   /** Login password. Never logged. */
   password?: string;
-  /** Tenant to log in to; checked against the token's `tenant_id` claim. */
+  /** Tenant to log in to, a UUID; checked against the token's `tenant_id` claim. */
   tenantId?: string;
   /** A pre-provisioned bearer JWT. Never logged. */
   token?: string;
@@ -104,70 +118,20 @@ export interface VectorVueConfig {
    * @default {10485760}
    */
   maxResponseBytes?: number;
+  /**
+   * Check events and findings against the server's rules before sending
+   * them, and refuse a payload the server would refuse with a
+   * `VectorVueSerializationError` whose `problems` list what is wrong,
+   * without sending anything. Off by default: the server stays the source of
+   * truth, and a 422 is explained with the same rules either way.
+   * @default {false}
+   */
+  validatePayloads?: boolean;
   /** Where log records go. Silent when unset. */
   logger?: Logger;
   /** A `fetch` to use instead of the global one (tests, proxies, emulators). */
   fetch?: typeof fetch;
 }
-
-/**
- * The option values used when an option is not given.
- *
- * @example
- * ```ts
- * import type { VectorVueDefaults } from "@spectrastrike/vectorvue-client";
- *
- * const worstCaseMs = (d: VectorVueDefaults) => d.timeoutMs * (d.maxRetries + 1);
- * ```
- */
-export interface VectorVueDefaults {
-  /** Default of `baseUrl`. */
-  readonly baseUrl: string;
-  /** Default of `timeoutMs`. */
-  readonly timeoutMs: number;
-  /** Default of `verifyTls`. */
-  readonly verifyTls: boolean;
-  /** Default of `maxRetries`. */
-  readonly maxRetries: number;
-  /** Default of `backoffMs`. */
-  readonly backoffMs: number;
-  /** Default of `maxBackoffMs`. */
-  readonly maxBackoffMs: number;
-  /** Default of `maxBatchSize`. */
-  readonly maxBatchSize: number;
-  /** Default of `requireHttps`. */
-  readonly requireHttps: boolean;
-  /** Default of `maxResponseBytes`. */
-  readonly maxResponseBytes: number;
-  /** Default of `http2`. */
-  readonly http2: boolean;
-}
-
-/**
- * The defaults of every option that has one.
- *
- * @example Double the default timeout
- * ```ts
- * import { DEFAULTS, VectorVueClient } from "@spectrastrike/vectorvue-client";
- *
- * const client = new VectorVueClient({
- *   token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln",
- *   timeoutMs: DEFAULTS.timeoutMs * 2,
- * });
- * ```
- */
-export const DEFAULTS: VectorVueDefaults = Object.freeze({
-  baseUrl: "https://127.0.0.1",
-  timeoutMs: 10_000,
-  verifyTls: true,
-  maxRetries: 3,
-  backoffMs: 500,
-  maxBackoffMs: 30_000,
-  maxBatchSize: 100,
-  requireHttps: true,
-  maxResponseBytes: 10 * 1024 * 1024,
-  http2: false,
-});
 
 /** Options after normalisation: defaults applied, everything checked. */
 export interface ResolvedConfig {
@@ -190,42 +154,34 @@ export interface ResolvedConfig {
   readonly responseSigningKey: string | undefined;
   readonly requireHttps: boolean;
   readonly maxResponseBytes: number;
+  readonly validatePayloads: boolean;
   readonly logger: Logger;
   readonly fetch: typeof fetch | undefined;
   /** Whether the client needs its own HTTP client for TLS or protocol options. */
   readonly needsOwnHttpClient: boolean;
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "baseUrl",
-  "username",
-  "password",
-  "tenantId",
-  "token",
-  "timeoutMs",
-  "verifyTls",
-  "caCerts",
-  "tls",
-  "http2",
-  "maxRetries",
-  "backoffMs",
-  "maxBackoffMs",
-  "maxBatchSize",
-  "signatureSecret",
-  "responseSigningKey",
-  "requireHttps",
-  "maxResponseBytes",
-  "logger",
-  "fetch",
-]);
+/**
+ * Set by `configFromEnv()` on its result: the variables it could not read
+ * (Deno without `--allow-env` for them), so that a configuration lacking what
+ * they would have given says which flag to add.
+ */
+export const UNREADABLE_VARIABLES: unique symbol = Symbol("vectorvue.unreadableVariables");
 
-/** Option names whose values are secrets. */
-export const SECRET_OPTIONS: readonly string[] = [
-  "password",
-  "token",
-  "signatureSecret",
-  "responseSigningKey",
-];
+/** A config that may carry {@linkcode UNREADABLE_VARIABLES}. */
+export type ConfigInput = VectorVueConfig & { readonly [UNREADABLE_VARIABLES]?: readonly string[] };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const RULE_WORDS: Partial<Record<OptionRule, string>> = {
+  "text": "a non-empty string",
+  "uuid": "a UUID (VectorVue's tenant ids are UUIDs)",
+  "positive": "a positive number",
+  "non-negative": "a non-negative number",
+  "positive-integer": "a positive integer",
+  "non-negative-integer": "a non-negative integer",
+  "boolean": "true or false",
+};
 
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -235,130 +191,133 @@ function show(value: unknown): string {
   return typeof value;
 }
 
+/** Whether `value` meets a scalar rule; the structured rules are checked by their parts. */
+function meetsRule(rule: OptionRule, value: unknown): boolean {
+  switch (rule) {
+    case "text":
+      return typeof value === "string" && value !== "";
+    case "uuid":
+      return typeof value === "string" && UUID.test(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "positive":
+    case "non-negative":
+    case "positive-integer":
+    case "non-negative-integer":
+      return typeof value === "number" && Number.isFinite(value) &&
+        (rule.startsWith("positive") ? value > 0 : value >= 0) &&
+        (!rule.endsWith("integer") || Number.isInteger(value));
+    default:
+      return true;
+  }
+}
+
 /**
- * Checks every option, applies the defaults, and returns the resolved
- * configuration, or throws one {@linkcode VectorVueConfigError} listing every
- * problem.
+ * Every scalar option checked against its row: its value, or its default,
+ * or `undefined`. A secret's value is never shown.
  */
-export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
-  const problems: string[] = [];
-  if (config === null || typeof config !== "object") {
-    throw new VectorVueConfigError(["options must be an object"]);
-  }
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_OPTIONS.has(key)) problems.push(`unknown option "${key}"`);
-  }
-
-  const optionalString = (name: keyof VectorVueConfig, secret = false): string | undefined => {
-    const value = config[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || value === "") {
+function scalarOptions(config: VectorVueConfig, problems: string[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const row of VECTORVUE_OPTIONS as readonly OptionSpec[]) {
+    const given = config[row.name];
+    const words = RULE_WORDS[row.rule];
+    if (given === undefined || words === undefined) {
+      values[row.name] = given ?? row.default;
+      continue;
+    }
+    if (!meetsRule(row.rule, given)) {
+      problems.push(`${row.name} must be ${words}${row.secret ? "" : `, got ${show(given)}`}`);
+      values[row.name] = row.default;
+    } else if (row.max !== undefined && (given as number) > row.max) {
       problems.push(
-        `${name} must be a non-empty string${secret ? "" : `, got ${show(value)}`}`,
+        `${row.name} must be at most ${row.max} (the server's hard limit), got ${show(given)}`,
       );
-      return undefined;
+      values[row.name] = row.default;
+    } else {
+      values[row.name] = given;
     }
-    return value;
-  };
-  const number = (
-    name: keyof VectorVueConfig,
-    fallback: number,
-    rule: "positive" | "non-negative" | "positive-integer" | "non-negative-integer",
-  ): number => {
-    const value = config[name] ?? fallback;
-    const ok = typeof value === "number" && Number.isFinite(value) &&
-      (rule.startsWith("positive") ? value > 0 : value >= 0) &&
-      (!rule.endsWith("integer") || Number.isInteger(value));
-    if (!ok) {
-      const words = {
-        "positive": "positive number",
-        "non-negative": "non-negative number",
-        "positive-integer": "positive integer",
-        "non-negative-integer": "non-negative integer",
-      }[rule];
-      problems.push(`${name} must be a ${words}, got ${show(value)}`);
-      return fallback;
-    }
-    return value as number;
-  };
-  const boolean = (name: keyof VectorVueConfig, fallback: boolean): boolean => {
-    const value = config[name] ?? fallback;
-    if (typeof value !== "boolean") {
-      problems.push(`${name} must be true or false, got ${show(value)}`);
-      return fallback;
-    }
-    return value;
-  };
-
-  const username = optionalString("username");
-  const password = optionalString("password", true);
-  const tenantId = optionalString("tenantId");
-  const token = optionalString("token", true);
-  const signatureSecret = optionalString("signatureSecret", true);
-  const responseSigningKey = optionalString("responseSigningKey", true);
-  const timeoutMs = number("timeoutMs", DEFAULTS.timeoutMs, "positive");
-  const maxRetries = number("maxRetries", DEFAULTS.maxRetries, "non-negative-integer");
-  const backoffMs = number("backoffMs", DEFAULTS.backoffMs, "non-negative");
-  const maxBackoffMs = number("maxBackoffMs", DEFAULTS.maxBackoffMs, "non-negative");
-  const maxBatchSize = number("maxBatchSize", DEFAULTS.maxBatchSize, "positive-integer");
-  const maxResponseBytes = number(
-    "maxResponseBytes",
-    DEFAULTS.maxResponseBytes,
-    "positive-integer",
-  );
-  const verifyTls = boolean("verifyTls", DEFAULTS.verifyTls);
-  const requireHttps = boolean("requireHttps", DEFAULTS.requireHttps);
-  const http2 = config.http2;
-  if (http2 !== undefined && typeof http2 !== "boolean") {
-    problems.push(`http2 must be true, false or unset, got ${show(http2)}`);
   }
-  if (maxBatchSize > 1000) {
+  return values;
+}
+
+/** The variables among `names` that `configFromEnv()` could not read, as a sentence end. */
+function unreadableNote(config: ConfigInput, names: readonly string[]): string {
+  const unreadable = (config[UNREADABLE_VARIABLES] ?? []).filter((name) => names.includes(name));
+  if (unreadable.length === 0) return "";
+  return `; ${unreadable.join(", ")} could not be read: run Deno with --allow-env=${
+    unreadable.join(",")
+  } (or --allow-env)`;
+}
+
+const envOf = (...options: (keyof VectorVueConfig)[]): string[] =>
+  VECTORVUE_OPTIONS.filter((row) => options.includes(row.name))
+    .flatMap((row) => row.env === undefined ? [] : [row.env]);
+
+/** Credentials: a token, or username, password and tenantId for login (or both). */
+function checkCredentials(
+  config: ConfigInput,
+  values: Record<string, unknown>,
+  problems: string[],
+): void {
+  // Presence counts, valid or not: a malformed value has its own problem already.
+  const { username, password, tenantId } = config;
+  const token = values.token as string | undefined;
+  const login = [username, password, tenantId].filter((v) => v !== undefined).length;
+  if (config.token === undefined && login < 3) {
     problems.push(
-      `maxBatchSize must be at most 1000 (the server's hard limit), got ${maxBatchSize}`,
+      "give either token, or all of username, password and tenantId" +
+        unreadableNote(config, envOf("token", "username", "password", "tenantId")),
     );
-  }
-
-  // Credentials: a token, or the full set for login.
-  const credentials = [username, password, tenantId].filter((v) => v !== undefined).length;
-  if (token === undefined && credentials < 3) {
-    problems.push("give either token, or all of username, password and tenantId");
-  } else if (credentials > 0 && credentials < 3) {
+  } else if ((values.username !== undefined || values.password !== undefined) && login < 3) {
     problems.push("username, password and tenantId go together: give all three or none");
   }
   if (token !== undefined) {
-    const info = inspectToken(token, tenantId);
+    const info = inspectToken(token, values.tenantId as string | undefined);
     if (typeof info === "string") problems.push(`token: ${info}`);
   }
+}
 
-  // Base URL.
-  let baseUrl: string = DEFAULTS.baseUrl;
-  let origin = new URL(DEFAULTS.baseUrl).origin;
-  const rawBaseUrl = config.baseUrl ?? DEFAULTS.baseUrl;
-  let url: URL | undefined;
-  if (typeof rawBaseUrl !== "string" || !URL.canParse(rawBaseUrl)) {
-    // An unparseable URL may still hold user:password@: never echo that part.
-    const shown = typeof rawBaseUrl === "string"
-      ? rawBaseUrl.replace(/\/\/[^@/]*@/, "//[REDACTED]@")
-      : rawBaseUrl;
-    problems.push(`baseUrl must be an absolute URL, got ${show(shown)}`);
-  } else {
-    url = new URL(rawBaseUrl);
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      problems.push(`baseUrl must be http(s), got ${show(url.protocol)}`);
-    } else if (requireHttps && url.protocol !== "https:") {
-      problems.push(
-        `baseUrl must use https (got ${url.origin}); set requireHttps: false only for a trusted local test server`,
-      );
-    }
-    if (url.username || url.password) {
-      problems.push("baseUrl must not carry credentials; use username/password or token");
-    }
-    if (url.search || url.hash) problems.push("baseUrl must not have a query or fragment");
-    baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-    origin = url.origin;
+/** The base URL, normalised (no trailing slash), and its origin. */
+function resolveBaseUrl(
+  config: ConfigInput,
+  requireHttps: boolean,
+  problems: string[],
+): { baseUrl: string; origin: string } {
+  const fallback = { baseUrl: DEFAULTS.baseUrl, origin: new URL(DEFAULTS.baseUrl).origin };
+  const raw = config.baseUrl ?? DEFAULTS.baseUrl;
+  if (config.baseUrl === undefined) {
+    const note = unreadableNote(config, envOf("baseUrl"));
+    // Falling back to the default silently would send the client to the wrong server.
+    if (note !== "") problems.push(`baseUrl is not set${note}`);
   }
+  if (typeof raw !== "string" || !URL.canParse(raw)) {
+    // An unparseable URL may still hold user:password@: never echo that part.
+    const shown = typeof raw === "string" ? raw.replace(/\/\/[^@/]*@/, "//[REDACTED]@") : raw;
+    problems.push(`baseUrl must be an absolute URL, got ${show(shown)}`);
+    return fallback;
+  }
+  const url = new URL(raw);
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    problems.push(`baseUrl must be http(s), got ${show(url.protocol)}`);
+  } else if (requireHttps && url.protocol !== "https:") {
+    problems.push(
+      `baseUrl must use https (got ${url.origin}); set requireHttps: false only for a trusted local test server`,
+    );
+  }
+  if (url.username || url.password) {
+    problems.push("baseUrl must not carry credentials; use username/password or token");
+  }
+  if (url.search || url.hash) problems.push("baseUrl must not have a query or fragment");
+  return { baseUrl: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, origin: url.origin };
+}
 
-  // TLS.
+/** TLS, protocol and `fetch`: what the connection pool is made of. */
+function resolveTransport(
+  config: ConfigInput,
+  values: Record<string, unknown>,
+  problems: string[],
+) {
+  const verifyTls = values.verifyTls as boolean;
   let caCerts: readonly string[] | undefined;
   if (config.caCerts !== undefined) {
     if (
@@ -390,20 +349,30 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
   }
   // HTTP/1.1 is the default (see the README's Performance section); where the runtime's own
   // fetch would negotiate HTTP/2, keeping to it takes the client's own pool.
-  const protocol = http2 ?? DEFAULTS.http2;
-  const needsOwnHttpClient = caCerts !== undefined || tls !== undefined || !verifyTls ||
-    protocol === true || !globalFetchIsHttp1Only;
-  const injectedFetch = config.fetch;
-  if (injectedFetch !== undefined && typeof injectedFetch !== "function") {
-    problems.push(`fetch must be a function, got ${show(injectedFetch)}`);
+  const http2 = values.http2 as boolean;
+  const injected = config.fetch;
+  if (injected !== undefined && typeof injected !== "function") {
+    problems.push(`fetch must be a function, got ${show(injected)}`);
   } else if (
-    injectedFetch !== undefined &&
-    (caCerts !== undefined || tls !== undefined || !verifyTls || http2 !== undefined)
+    injected !== undefined &&
+    (caCerts !== undefined || tls !== undefined || !verifyTls || config.http2 !== undefined)
   ) {
     problems.push(
       "caCerts, tls, verifyTls and http2 cannot apply to an injected fetch; configure them on that fetch instead",
     );
   }
+  const ownPool = caCerts !== undefined || tls !== undefined || !verifyTls || http2 ||
+    !globalFetchIsHttp1Only;
+  return {
+    caCerts,
+    tls,
+    http2,
+    fetch: injected,
+    needsOwnHttpClient: ownPool && injected === undefined,
+  };
+}
+
+function resolveLogger(config: ConfigInput, problems: string[]): Logger {
   const logger = config.logger ?? silentLogger;
   if (
     logger === null || typeof logger !== "object" ||
@@ -413,31 +382,46 @@ export function resolveConfig(config: VectorVueConfig): ResolvedConfig {
   ) {
     problems.push("logger must have debug, info, warn and error methods");
   }
+  return logger;
+}
 
+/**
+ * Checks every option, applies the defaults, and returns the resolved
+ * configuration, or throws one {@linkcode VectorVueConfigError} listing every
+ * problem.
+ */
+export function resolveConfig(config: ConfigInput): ResolvedConfig {
+  if (config === null || typeof config !== "object") {
+    throw new VectorVueConfigError(["options must be an object"]);
+  }
+  const problems = unknownOptionProblems(config, KNOWN_OPTIONS);
+  const values = scalarOptions(config, problems);
+  checkCredentials(config, values, problems);
+  const { baseUrl, origin } = resolveBaseUrl(config, values.requireHttps as boolean, problems);
+  const transport = resolveTransport(config, values, problems);
+  const logger = resolveLogger(config, problems);
   if (problems.length > 0) throw new VectorVueConfigError(problems);
+  const v = values as Record<string, never>;
   return Object.freeze({
     baseUrl,
     origin,
-    username,
-    password,
-    tenantId,
-    token,
-    timeoutMs,
-    verifyTls,
-    caCerts,
-    tls,
-    http2: protocol as boolean,
-    maxRetries,
-    backoffMs,
-    maxBackoffMs,
-    maxBatchSize,
-    signatureSecret,
-    responseSigningKey,
-    requireHttps,
-    maxResponseBytes,
+    username: v.username,
+    password: v.password,
+    tenantId: v.tenantId,
+    token: v.token,
+    timeoutMs: v.timeoutMs,
+    verifyTls: v.verifyTls,
+    maxRetries: v.maxRetries,
+    backoffMs: v.backoffMs,
+    maxBackoffMs: v.maxBackoffMs,
+    maxBatchSize: v.maxBatchSize,
+    signatureSecret: v.signatureSecret,
+    responseSigningKey: v.responseSigningKey,
+    requireHttps: v.requireHttps,
+    maxResponseBytes: v.maxResponseBytes,
+    validatePayloads: v.validatePayloads,
     logger,
-    fetch: injectedFetch,
-    needsOwnHttpClient: needsOwnHttpClient && injectedFetch === undefined,
+    ...transport,
   });
 }
 

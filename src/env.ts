@@ -1,125 +1,120 @@
 /**
  * Options from environment variables, for scripts and the QA smoke run.
- * Durations keep the design note's seconds (`VECTORVUE_TIMEOUT_SECONDS`).
+ * Which variable sets which option, and in which unit, is the option table's
+ * (`VECTORVUE_OPTIONS`); durations keep the design note's seconds
+ * (`VECTORVUE_TIMEOUT_SECONDS`).
  *
  * @module
  */
 
-import { processEnv, readTextFile } from "./_runtime_deno.ts";
-import { type VectorVueConfig, withRedactedPrinting } from "./config.ts";
+import { readEnvironment, readTextFile } from "./_runtime_deno.ts";
+import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
+import { unknownName } from "./option_names.ts";
+import { ENV_VARIABLES, type OptionSpec, VECTORVUE_OPTIONS } from "./options.ts";
 
-/**
- * The variables {@linkcode configFromEnv} reads, and the option each sets.
- *
- * @example List the variables a deployment may set
- * ```ts
- * import { ENV_VARIABLES } from "@spectrastrike/vectorvue-client";
- *
- * console.assert(ENV_VARIABLES.VECTORVUE_TIMEOUT_SECONDS === "timeoutMs");
- * ```
- */
-export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
-  VECTORVUE_BASE_URL: "baseUrl",
-  VECTORVUE_USERNAME: "username",
-  VECTORVUE_PASSWORD: "password",
-  VECTORVUE_TENANT_ID: "tenantId",
-  VECTORVUE_TOKEN: "token",
-  VECTORVUE_TIMEOUT_SECONDS: "timeoutMs",
-  VECTORVUE_VERIFY_TLS: "verifyTls",
-  VECTORVUE_CA_CERT: "caCerts",
-  VECTORVUE_SIGNATURE_SECRET: "signatureSecret",
-  VECTORVUE_RESPONSE_SIGNING_KEY: "responseSigningKey",
-  VECTORVUE_MAX_RETRIES: "maxRetries",
-  VECTORVUE_BACKOFF_SECONDS: "backoffMs",
-  VECTORVUE_MAX_BATCH_SIZE: "maxBatchSize",
-  VECTORVUE_REQUIRE_HTTPS: "requireHttps",
-});
+export { ENV_VARIABLES };
 
 const TRUE = new Set(["1", "true", "yes", "on"]);
 const FALSE = new Set(["0", "false", "no", "off"]);
+const PREFIX = "VECTORVUE_";
+/** `VECTORVUE_*` variables that are not options but are not misspellings either. */
+const OTHER_VARIABLES = ["VECTORVUE_QA_LIVE"];
+
+/** Parses one variable by its option's rule; returns the value or a problem sentence. */
+function parseVariable(
+  row: OptionSpec & { env: string },
+  value: string,
+): { value: unknown } | { problem: string } {
+  const name = row.env;
+  switch (row.rule) {
+    case "boolean": {
+      const lower = value.toLowerCase();
+      if (TRUE.has(lower)) return { value: true };
+      if (FALSE.has(lower)) return { value: false };
+      return { problem: `${name} must be true or false, got "${value}"` };
+    }
+    case "positive-integer":
+    case "non-negative-integer":
+      return /^\d+$/.test(value)
+        ? { value: Number(value) }
+        : { problem: `${name} must be a whole number, got "${value}"` };
+    case "positive":
+    case "non-negative": {
+      const parsed = Number(value);
+      const unit = row.envUnit === "seconds" ? "seconds" : "milliseconds";
+      if (!Number.isFinite(parsed)) {
+        return { problem: `${name} must be a number of ${unit}, got "${value}"` };
+      }
+      return { value: row.envUnit === "seconds" ? Math.round(parsed * 1000) : parsed };
+    }
+    case "pem-list":
+      try {
+        const pem = readTextFile(value);
+        return pem.includes("-----BEGIN CERTIFICATE-----")
+          ? { value: [pem] }
+          : { problem: `${name} (${value}) holds no PEM certificate` };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return { problem: `${name} (${value}) cannot be read: ${reason}` };
+      }
+    default:
+      return { value };
+  }
+}
 
 /**
- * Reads client options from `VECTORVUE_*` variables (see
- * {@linkcode ENV_VARIABLES}). Unset or empty variables are left out, so the
- * client's defaults apply. `VECTORVUE_CA_CERT` is a path to a PEM file.
- * Malformed values are all reported in one {@linkcode VectorVueConfigError}.
- * The result prints with secrets redacted.
+ * Reads client options from `VECTORVUE_*` variables (see `ENV_VARIABLES`).
+ * Unset or empty variables are left out, so the client's defaults apply.
+ * `VECTORVUE_CA_CERT` is a path to a PEM file. Malformed values, and
+ * `VECTORVUE_*` variables that look like misspellings of known ones, are all
+ * reported in one {@linkcode VectorVueConfigError}. The result prints with
+ * secrets redacted.
+ *
+ * In Deno each variable is read on its own: with `--allow-env` for only some,
+ * the others count as unset, and if the client then lacks what they would
+ * have given, its `VectorVueConfigError` names them and the flag to add.
  *
  * @param env Variables to read; the process environment by default.
  *
  * @example Build a client from the environment
  * ```ts
  * import { configFromEnv, VectorVueClient } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const config = configFromEnv({
  *   VECTORVUE_BASE_URL: "https://vectorvue.internal",
  *   VECTORVUE_TOKEN: "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnRfaWQiOiIxMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDEifQ.c2ln",
  *   VECTORVUE_TIMEOUT_SECONDS: "2.5",
  * });
- * console.assert(config.timeoutMs === 2500);
+ * assert.equal(config.timeoutMs, 2500);
  * const client = new VectorVueClient(config);
  * ```
  */
 export function configFromEnv(env?: Record<string, string | undefined>): VectorVueConfig {
-  const source = env ?? processEnv();
+  const names = Object.keys(ENV_VARIABLES);
+  const read = env === undefined
+    ? readEnvironment(names)
+    : { values: env, unreadable: [], all: env as Record<string, string> };
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
-  const read = (name: string): string | undefined => {
-    const value = source[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const seconds = (name: string, option: string) => {
-    const value = read(name);
-    if (value === undefined) return;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed)) {
-      problems.push(`${name} must be a number of seconds, got "${value}"`);
-    } else config[option] = Math.round(parsed * 1000);
-  };
-  const integer = (name: string, option: string) => {
-    const value = read(name);
-    if (value === undefined) return;
-    if (!/^\d+$/.test(value)) problems.push(`${name} must be a whole number, got "${value}"`);
-    else config[option] = Number(value);
-  };
-  const flag = (name: string, option: string) => {
-    const value = read(name)?.toLowerCase();
-    if (value === undefined) return;
-    if (TRUE.has(value)) config[option] = true;
-    else if (FALSE.has(value)) config[option] = false;
-    else problems.push(`${name} must be true or false, got "${value}"`);
-  };
-
-  for (
-    const name of ["BASE_URL", "USERNAME", "PASSWORD", "TENANT_ID", "TOKEN", "SIGNATURE_SECRET"]
-  ) {
-    const variable = `VECTORVUE_${name}`;
-    const value = read(variable);
-    if (value !== undefined) config[ENV_VARIABLES[variable]] = value;
+  for (const row of VECTORVUE_OPTIONS as readonly OptionSpec[]) {
+    if (row.env === undefined) continue;
+    const value = read.values[row.env]?.trim();
+    if (value === undefined || value === "") continue;
+    const parsed = parseVariable(row as OptionSpec & { env: string }, value);
+    if ("problem" in parsed) problems.push(parsed.problem);
+    else config[row.name] = parsed.value;
   }
-  const responseKey = read("VECTORVUE_RESPONSE_SIGNING_KEY");
-  if (responseKey !== undefined) config.responseSigningKey = responseKey;
-  seconds("VECTORVUE_TIMEOUT_SECONDS", "timeoutMs");
-  seconds("VECTORVUE_BACKOFF_SECONDS", "backoffMs");
-  integer("VECTORVUE_MAX_RETRIES", "maxRetries");
-  integer("VECTORVUE_MAX_BATCH_SIZE", "maxBatchSize");
-  flag("VECTORVUE_VERIFY_TLS", "verifyTls");
-  flag("VECTORVUE_REQUIRE_HTTPS", "requireHttps");
-  const caPath = read("VECTORVUE_CA_CERT");
-  if (caPath !== undefined) {
-    try {
-      const pem = readTextFile(caPath);
-      if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-        problems.push(`VECTORVUE_CA_CERT (${caPath}) holds no PEM certificate`);
-      } else {
-        config.caCerts = [pem];
-      }
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      problems.push(`VECTORVUE_CA_CERT (${caPath}) cannot be read: ${reason}`);
+  for (const name of Object.keys(read.all ?? {})) {
+    if (!name.startsWith(PREFIX) || names.includes(name) || OTHER_VARIABLES.includes(name)) {
+      continue;
     }
+    const problem = unknownName("variable", name, names);
+    // Only a likely misspelling is a problem: other tools may own other VECTORVUE_* names.
+    if (problem.includes("did you mean")) problems.push(`${problem}; it is ignored`);
   }
   if (problems.length > 0) throw new VectorVueConfigError(problems);
+  if (read.unreadable.length > 0) config[UNREADABLE_VARIABLES as never] = read.unreadable;
   return withRedactedPrinting(config as VectorVueConfig);
 }

@@ -1,9 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  type BatcherOptions,
   type VectorVueBatcher,
   VectorVueBatcherClosedError,
   VectorVueClient,
+  VectorVueConfigError,
   VectorVueSerializationError,
 } from "../mod.ts";
 import { capturingLogger, fakeBatchServer, fakeClient as client, validJwt } from "./_fake.ts";
@@ -180,15 +182,33 @@ describe("createBatcher()", () => {
     await batcher.close();
   });
 
-  test("bad options are a VectorVueSerializationError naming the option", () => {
+  test("bad options are a VectorVueConfigError naming the option", () => {
     const c = client(fakeBatchServer().fetch);
     assert.throws(() => c.createBatcher({ kind: "events", maxQueueSize: 0 }), {
-      name: "VectorVueSerializationError",
+      name: "VectorVueConfigError",
       message: /maxQueueSize must be a positive whole number, got 0/,
     });
+    assert.throws(() => c.createBatcher({ kind: "logs" as "events" }), {
+      name: "VectorVueConfigError",
+      message: /kind must be "events" or "findings"/,
+    });
+  });
+
+  test("a misspelled option is a VectorVueConfigError with a did-you-mean", () => {
+    const c = client(fakeBatchServer().fetch);
     assert.throws(
-      () => c.createBatcher({ kind: "logs" as "events" }),
-      /kind must be "events" or "findings"/,
+      () => c.createBatcher({ kind: "events", flushInterval: 50 } as BatcherOptions),
+      (error: unknown) => {
+        assert.ok(error instanceof VectorVueConfigError);
+        assert.deepEqual(error.problems, [
+          'createBatcher: unknown option "flushInterval" (did you mean "flushIntervalMs"?)',
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => c.createBatcher({ kind: "events", onDeadLeter: () => {} } as BatcherOptions),
+      /unknown option "onDeadLeter" \(did you mean "onDeadLetter"\?\)/,
     );
   });
 

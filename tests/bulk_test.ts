@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { VectorVueSerializationError } from "../mod.ts";
+import { type BulkOptions, VectorVueConfigError, VectorVueSerializationError } from "../mod.ts";
 import { fakeBatchServer, fakeClient as client } from "./_fake.ts";
 
 const items = (count: number, extra: Record<string, unknown> = {}) =>
@@ -101,9 +101,33 @@ describe("sendEvents() / sendFindings()", () => {
       VectorVueSerializationError,
     );
     await assert.rejects(c.sendEvents(items(2), { concurrency: 0 }), {
-      name: "VectorVueSerializationError",
+      name: "VectorVueConfigError",
       message: /concurrency must be a positive whole number, got 0/,
     });
+    assert.equal(server.batchSizes.length, 0);
+  });
+
+  test("a misspelled option is a VectorVueConfigError with a did-you-mean, before any request", async () => {
+    const server = fakeBatchServer();
+    const c = client(server.fetch);
+    await assert.rejects(
+      c.sendEvents(items(2), { concurency: 4 } as BulkOptions),
+      (error: unknown) => {
+        assert.ok(error instanceof VectorVueConfigError);
+        assert.deepEqual(error.problems, [
+          'sendEvents: unknown option "concurency" (did you mean "concurrency"?)',
+        ]);
+        return true;
+      },
+    );
+    await assert.rejects(
+      c.sendFindings(items(2), { maxBatchByte: 10, signal: "no" } as unknown as BulkOptions),
+      {
+        name: "VectorVueConfigError",
+        message: 'Invalid VectorVue configuration: sendFindings: unknown option "maxBatchByte" ' +
+          '(did you mean "maxBatchBytes"?); sendFindings: signal must be an AbortSignal',
+      },
+    );
     assert.equal(server.batchSizes.length, 0);
   });
 

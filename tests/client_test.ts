@@ -569,7 +569,7 @@ describe("idempotency", () => {
     await assert.rejects(
       withToken(fake.fetch).sendEvent(sampleEvent(), { idempotencyKey: "has space" }),
       {
-        name: "VectorVueSerializationError",
+        name: "VectorVueConfigError",
         message: /idempotencyKey/,
       },
     );

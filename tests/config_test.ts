@@ -107,6 +107,7 @@ describe("resolveConfig(): defaults and normalisation", () => {
       requireHttps: true,
       maxResponseBytes: 10_485_760,
       http2: false,
+      validatePayloads: false,
     });
     assert.ok(Object.isFrozen(DEFAULTS));
   });
@@ -224,8 +225,16 @@ describe("resolveConfig(): every rule", () => {
     }
   });
 
-  test("resolveConfig() refuses an unknown option, naming it", () => {
-    assertOneProblem(withToken({ timeout: 5 } as VectorVueConfig), /^unknown option "timeout"$/);
+  test("resolveConfig() refuses an unknown option, naming it, with a did-you-mean when close", () => {
+    assertOneProblem(
+      withToken({ timeout: 5 } as VectorVueConfig),
+      /^unknown option "timeout" \(did you mean "timeoutMs"\?\)$/,
+    );
+    assertOneProblem(
+      withToken({ maxRetires: 5 } as VectorVueConfig),
+      /^unknown option "maxRetires" \(did you mean "maxRetries"\?\)$/,
+    );
+    assertOneProblem(withToken({ colour: "red" } as VectorVueConfig), /^unknown option "colour"$/);
   });
 
   test("resolveConfig() refuses http:// while requireHttps is on (the default)", () => {
@@ -296,6 +305,41 @@ describe("resolveConfig(): every rule", () => {
       withToken({ username: "operator" }),
       /^username, password and tenantId go together: give all three or none$/,
     );
+    assertOneProblem(
+      withToken({ password: PASSWORD, tenantId: TENANT }),
+      /^username, password and tenantId go together: give all three or none$/,
+    );
+  });
+
+  test("resolveConfig() accepts token with a matching tenantId alone, as the README says", () => {
+    const resolved = resolveConfig(withToken({ tenantId: TENANT }));
+    assert.equal(resolved.tenantId, TENANT);
+    assert.equal(resolved.username, undefined);
+  });
+
+  test("resolveConfig() refuses token with a tenantId it does not match", () => {
+    assertOneProblem(
+      withToken({ tenantId: OTHER_TENANT }),
+      new RegExp(
+        `^token: the token is for tenant ${TENANT}, not the configured tenantId ${OTHER_TENANT}$`,
+      ),
+    );
+  });
+
+  test("resolveConfig() refuses a tenantId that is not a UUID, as the server's are", () => {
+    for (const tenantId of ["t", "tenant-b", `${TENANT}x`, TENANT.replaceAll("-", "")]) {
+      assertOneProblem(
+        { username: "operator", password: PASSWORD, tenantId },
+        new RegExp(
+          `^tenantId must be a UUID \\(VectorVue's tenant ids are UUIDs\\), got "${tenantId}"$`,
+        ),
+      );
+    }
+    assert.equal(
+      resolveConfig({ username: "operator", password: PASSWORD, tenantId: TENANT.toUpperCase() })
+        .tenantId,
+      TENANT.toUpperCase(),
+    );
   });
 
   test("resolveConfig() refuses a token without tenant_id", () => {
@@ -330,7 +374,7 @@ describe("resolveConfig(): every rule", () => {
     assertOneProblem(withToken({ username: "" }), /^username must be a non-empty string, got ""$/);
     assertOneProblem(
       withToken({ tenantId: 7 as unknown as string }),
-      /^tenantId must be a non-empty string, got 7$/,
+      /^tenantId must be a UUID \(VectorVue's tenant ids are UUIDs\), got 7$/,
     );
     assertOneProblem(
       withToken({ signatureSecret: "" }),
@@ -421,7 +465,7 @@ describe("resolveConfig(): every rule", () => {
   test("resolveConfig() refuses an http2 that is not a boolean", () => {
     assertOneProblem(
       withToken({ http2: "yes" as unknown as boolean }),
-      /^http2 must be true, false or unset, got "yes"$/,
+      /^http2 must be true or false, got "yes"$/,
     );
   });
 

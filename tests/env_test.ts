@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { resolveConfig } from "../src/config.ts";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { resolveConfig, UNREADABLE_VARIABLES } from "../src/config.ts";
 import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
 import { VectorVueConfigError } from "../src/errors.ts";
 
@@ -136,10 +138,10 @@ describe("configFromEnv()", () => {
     });
     assert.deepEqual(problems, [
       'VECTORVUE_TIMEOUT_SECONDS must be a number of seconds, got "ten"',
-      'VECTORVUE_BACKOFF_SECONDS must be a number of seconds, got "Infinity"',
-      'VECTORVUE_MAX_RETRIES must be a whole number, got "-1"',
-      'VECTORVUE_MAX_BATCH_SIZE must be a whole number, got "2.5"',
       'VECTORVUE_VERIFY_TLS must be true or false, got "maybe"',
+      'VECTORVUE_MAX_RETRIES must be a whole number, got "-1"',
+      'VECTORVUE_BACKOFF_SECONDS must be a number of seconds, got "Infinity"',
+      'VECTORVUE_MAX_BATCH_SIZE must be a whole number, got "2.5"',
       'VECTORVUE_REQUIRE_HTTPS must be true or false, got "sure"',
     ]);
   });
@@ -200,7 +202,10 @@ describe("configFromEnv()", () => {
         VECTORVUE_BACKOFF_SECONDS: "backoffMs",
         VECTORVUE_BASE_URL: "baseUrl",
         VECTORVUE_CA_CERT: "caCerts",
+        VECTORVUE_HTTP2: "http2",
+        VECTORVUE_MAX_BACKOFF_SECONDS: "maxBackoffMs",
         VECTORVUE_MAX_BATCH_SIZE: "maxBatchSize",
+        VECTORVUE_MAX_RESPONSE_BYTES: "maxResponseBytes",
         VECTORVUE_MAX_RETRIES: "maxRetries",
         VECTORVUE_PASSWORD: "password",
         VECTORVUE_REQUIRE_HTTPS: "requireHttps",
@@ -210,8 +215,99 @@ describe("configFromEnv()", () => {
         VECTORVUE_TIMEOUT_SECONDS: "timeoutMs",
         VECTORVUE_TOKEN: "token",
         VECTORVUE_USERNAME: "username",
+        VECTORVUE_VALIDATE_PAYLOADS: "validatePayloads",
         VECTORVUE_VERIFY_TLS: "verifyTls",
       },
     );
   });
+
+  test("configFromEnv() reports a VECTORVUE_* variable that misspells a known one, with a did-you-mean", () => {
+    const problems = problemsOf({
+      VECTORVUE_TOKEN: TOKEN,
+      VECTORVUE_BASEURL: "https://vectorvue.internal",
+      VECTORVUE_TIMEOUT: "5",
+      VECTORVUE_QA_LIVE: "1",
+      VECTORVUE_SOMETHING_ELSE_ENTIRELY: "x",
+    });
+    assert.deepEqual(problems, [
+      'unknown variable "VECTORVUE_BASEURL" (did you mean "VECTORVUE_BASE_URL"?); it is ignored',
+      'unknown variable "VECTORVUE_TIMEOUT" (did you mean "VECTORVUE_TIMEOUT_SECONDS"?); it is ignored',
+    ]);
+  });
+
+  test("a client from a configFromEnv() result that could not read some variables names them and the flag", () => {
+    const config = { [UNREADABLE_VARIABLES]: ["VECTORVUE_USERNAME", "VECTORVUE_PASSWORD"] };
+    assert.throws(() => resolveConfig(config), (error: unknown) => {
+      assert.ok(error instanceof VectorVueConfigError);
+      assert.deepEqual(error.problems, [
+        "give either token, or all of username, password and tenantId; VECTORVUE_USERNAME, " +
+        "VECTORVUE_PASSWORD could not be read: run Deno with " +
+        "--allow-env=VECTORVUE_USERNAME,VECTORVUE_PASSWORD (or --allow-env)",
+      ]);
+      return true;
+    });
+    // Given what it needs another way, the unreadable variables are no problem.
+    assert.equal(resolveConfig({ ...config, token: TOKEN }).token, TOKEN);
+    assert.throws(
+      () => resolveConfig({ token: TOKEN, [UNREADABLE_VARIABLES]: ["VECTORVUE_BASE_URL"] }),
+      /baseUrl is not set; VECTORVUE_BASE_URL could not be read: run Deno with --allow-env=VECTORVUE_BASE_URL/,
+    );
+  });
+
+  test(
+    "configFromEnv() in Deno with --allow-env for some variables reads those and names the others",
+    {
+      skip: typeof Deno === "undefined" ? "runs a Deno subprocess" : false,
+    },
+    () => {
+      withTempDir((dir) => {
+        const script = join(dir, "env_probe.ts");
+        const mod = new URL("../mod.ts", import.meta.url).href;
+        writeFileSync(
+          script,
+          `import { configFromEnv, VectorVueClient } from ${JSON.stringify(mod)};
+const config = configFromEnv();
+console.log(JSON.stringify({ baseUrl: config.baseUrl, hasToken: config.token !== undefined }));
+try {
+  new VectorVueClient(config);
+  console.log("client ok");
+} catch (error) {
+  console.log(error.message);
+}
+`,
+        );
+        const run = (allow: string, env: Record<string, string>) => {
+          const out = spawnSync(
+            Deno.execPath(),
+            ["run", "--quiet", "--no-check", "--allow-read", `--allow-env=${allow}`, script],
+            { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8" },
+          );
+          assert.equal(out.status, 0, out.stderr);
+          return out.stdout.trim().split("\n");
+        };
+        // Only the two it needs are allowed: they are read, the rest count as unset.
+        assert.deepEqual(
+          run("VECTORVUE_BASE_URL,VECTORVUE_TOKEN", {
+            VECTORVUE_BASE_URL: "https://vectorvue.internal",
+            VECTORVUE_TOKEN: TOKEN,
+          }),
+          ['{"baseUrl":"https://vectorvue.internal","hasToken":true}', "client ok"],
+        );
+        // Login credentials set but not allowed: the error names them and the flag.
+        const lines = run("VECTORVUE_BASE_URL,VECTORVUE_TOKEN", {
+          VECTORVUE_BASE_URL: "https://vectorvue.internal",
+          VECTORVUE_USERNAME: "operator",
+          VECTORVUE_PASSWORD: PASSWORD,
+          VECTORVUE_TENANT_ID: TENANT,
+        });
+        assert.equal(lines[0], '{"baseUrl":"https://vectorvue.internal","hasToken":false}');
+        assert.match(lines[1], /give either token, or all of username, password and tenantId; /);
+        assert.match(
+          lines[1],
+          /VECTORVUE_USERNAME, VECTORVUE_PASSWORD, VECTORVUE_TENANT_ID could not be read: run Deno with --allow-env=VECTORVUE_USERNAME,VECTORVUE_PASSWORD,VECTORVUE_TENANT_ID/,
+        );
+        assert.ok(!lines.join("\n").includes(PASSWORD));
+      });
+    },
+  );
 });

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import {
   canDisableTlsVerification,
   createTlsFetch,
-  processEnv,
+  readEnvironment,
   readTextFile,
   runtimeName,
   unrefTimer,
@@ -233,13 +233,23 @@ test("unrefTimer() stops a pending timer from keeping Node alive", nodeOnly, () 
   }
 });
 
-test("processEnv() and readTextFile() read the process environment and files", nodeOnly, () => {
-  process.env.VECTORVUE_RUNTIME_NODE_TEST = "set";
-  try {
-    assert.equal(processEnv().VECTORVUE_RUNTIME_NODE_TEST, "set");
-  } finally {
-    delete process.env.VECTORVUE_RUNTIME_NODE_TEST;
-  }
-  assert.equal(readTextFile(fixture("ca.pem")), pem("ca.pem"));
-  assert.match(readTextFile(fixture("ca.pem")), /^-----BEGIN CERTIFICATE-----/);
-});
+test(
+  "readEnvironment() and readTextFile() read the process environment and files",
+  nodeOnly,
+  () => {
+    process.env.VECTORVUE_RUNTIME_NODE_TEST = "set";
+    try {
+      const read = readEnvironment(["VECTORVUE_RUNTIME_NODE_TEST", "VECTORVUE_UNSET_IN_TEST"]);
+      assert.deepEqual(read.values, {
+        VECTORVUE_RUNTIME_NODE_TEST: "set",
+        VECTORVUE_UNSET_IN_TEST: undefined,
+      });
+      assert.deepEqual(read.unreadable, []);
+      assert.equal(read.all?.VECTORVUE_RUNTIME_NODE_TEST, "set");
+    } finally {
+      delete process.env.VECTORVUE_RUNTIME_NODE_TEST;
+    }
+    assert.equal(readTextFile(fixture("ca.pem")), pem("ca.pem"));
+    assert.match(readTextFile(fixture("ca.pem")), /^-----BEGIN CERTIFICATE-----/);
+  },
+);

@@ -1,9 +1,15 @@
 // Input the client refuses before a single byte leaves: payloads JSON cannot carry, oversized
-// batches, malformed request ids and idempotency keys. The emulator (behind an injected fetch)
+// batches, malformed request ids, idempotency keys and per-call options. The emulator (behind an injected fetch)
 // proves that nothing was sent, not even a login.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { VectorVueClient, VectorVueSerializationError } from "../../mod.ts";
+import {
+  type CallOptions,
+  type SendEventOptions,
+  VectorVueClient,
+  VectorVueConfigError,
+  VectorVueSerializationError,
+} from "../../mod.ts";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
 import { credentialsOf, rejection, rejectionOf, sampleEvent, sampleFinding } from "./_helpers.ts";
 
@@ -108,14 +114,37 @@ const CASES: [string, Call, string, string][] = [
     "requestId must be 1-128 characters of letters, digits and ._:- (a request_id the server returned)",
     "requestId",
   ],
+];
+
+/** [title, call, expected problems]: bad per-call options, a VectorVueConfigError. */
+const OPTION_CASES: [string, Call, string[]][] = [
   ...["", "has space", "é", "line\nbreak", "k".repeat(256)].map((
     idempotencyKey,
-  ): [string, Call, string, string] => [
+  ): [string, Call, string[]] => [
     `the idempotency key ${shown(idempotencyKey)}`,
     (c) => c.sendEvent(sampleEvent(), { idempotencyKey }),
-    "idempotencyKey must be 1-255 visible ASCII characters",
-    "idempotencyKey",
+    ["idempotencyKey must be 1-255 visible ASCII characters"],
   ]),
+  [
+    "a misspelled sendEvent option",
+    (c) => c.sendEvent(sampleEvent(), { idempotency_key: "k" } as SendEventOptions),
+    ['sendEvent: unknown option "idempotency_key" (did you mean "idempotencyKey"?)'],
+  ],
+  [
+    "a misspelled sendFinding option",
+    (c) => c.sendFinding(sampleFinding(), { signl: undefined } as CallOptions),
+    ['sendFinding: unknown option "signl" (did you mean "signal"?)'],
+  ],
+  [
+    "a signal that is not an AbortSignal",
+    (c) => c.sendEventsBatch([sampleEvent()], { signal: 5 } as unknown as CallOptions),
+    ["sendEventsBatch: signal must be an AbortSignal"],
+  ],
+  [
+    "options that are not an object",
+    (c) => c.getIngestStatus("req-1", "fast" as unknown as CallOptions),
+    ["getIngestStatus options must be an object, got string"],
+  ],
 ];
 
 describe("bad input is refused before anything is sent", () => {
@@ -127,6 +156,17 @@ describe("bad input is refused before anything is sent", () => {
       assert.equal(error.name, "VectorVueSerializationError");
       assert.equal(error.message, message);
       assert.equal(error.path, path);
+      assert.equal(emulator.requests.length, 0);
+      await client.close();
+    });
+  }
+
+  for (const [title, call, problems] of OPTION_CASES) {
+    test(`${title} is a VectorVueConfigError and no request`, async () => {
+      const emulator = createVectorVueEmulator();
+      const client = clientOf(emulator);
+      const error = await rejectionOf(call(client), VectorVueConfigError);
+      assert.deepEqual(error.problems, problems);
       assert.equal(emulator.requests.length, 0);
       await client.close();
     });

@@ -1,0 +1,338 @@
+/**
+ * The one table of client options: name, rule, default, whether it is a
+ * secret, its environment variable and that variable's unit. The option
+ * checks, {@linkcode DEFAULTS}, `SECRET_OPTIONS`, `ENV_VARIABLES`,
+ * `configFromEnv()` and the README's configuration table are all derived from
+ * it (a test compares the README with it).
+ *
+ * @module
+ */
+
+import type { VectorVueConfig } from "./config.ts";
+
+/**
+ * How an option's value is checked.
+ *
+ * - `text`: a non-empty string; `uuid`: a UUID (`8-4-4-4-12` hex digits);
+ *   `url`: an absolute `http(s)` URL (checked with the base URL's own rules)
+ * - `positive`, `non-negative`, `positive-integer`, `non-negative-integer`: numbers
+ * - `boolean`: `true` or `false`
+ * - `pem-list`, `tls-pair`, `logger`, `function`: checked with the transport
+ *   and logger rules
+ *
+ * @example
+ * ```ts
+ * import type { OptionRule } from "@spectrastrike/vectorvue-client";
+ *
+ * const numeric = (rule: OptionRule) => rule.includes("positive") || rule.includes("negative");
+ * ```
+ */
+export type OptionRule =
+  | "text"
+  | "uuid"
+  | "url"
+  | "positive"
+  | "non-negative"
+  | "positive-integer"
+  | "non-negative-integer"
+  | "boolean"
+  | "pem-list"
+  | "tls-pair"
+  | "logger"
+  | "function";
+
+/**
+ * One row of {@linkcode VECTORVUE_OPTIONS}.
+ *
+ * @example Print every environment variable and its option
+ * ```ts
+ * import { VECTORVUE_OPTIONS } from "@spectrastrike/vectorvue-client";
+ *
+ * for (const option of VECTORVUE_OPTIONS) {
+ *   if (option.env) console.log(`${option.env} sets ${option.name}`);
+ * }
+ * ```
+ */
+export interface OptionSpec {
+  /** The option's name in {@linkcode VectorVueConfig}. */
+  readonly name: keyof VectorVueConfig;
+  /** How its value is checked. */
+  readonly rule: OptionRule;
+  /** The value used when it is not given; absent when there is none. */
+  readonly default?: string | number | boolean;
+  /** Largest value allowed, for numbers. */
+  readonly max?: number;
+  /** A secret: never printed, logged or put in an error message. */
+  readonly secret?: boolean;
+  /** The `VECTORVUE_*` variable `configFromEnv()` reads it from. */
+  readonly env?: string;
+  /**
+   * The variable's unit for a duration: `seconds` (multiplied by 1000 into
+   * the option's milliseconds) or `ms`. For `pem-list` the variable is a file path.
+   */
+  readonly envUnit?: "seconds" | "ms";
+  /** What it does, as the README says. */
+  readonly meaning: string;
+  /** The README's default column where it is not the value itself. */
+  readonly defaultText?: string;
+}
+
+const TABLE = [
+  {
+    name: "baseUrl",
+    rule: "url",
+    default: "https://127.0.0.1",
+    env: "VECTORVUE_BASE_URL",
+    meaning: "absolute URL; a path prefix is kept; no credentials, query or fragment",
+  },
+  {
+    name: "username",
+    rule: "text",
+    env: "VECTORVUE_USERNAME",
+    meaning: "login user name; `username`, `password` and `tenantId` go together",
+  },
+  {
+    name: "password",
+    rule: "text",
+    secret: true,
+    env: "VECTORVUE_PASSWORD",
+    meaning: "login password",
+  },
+  {
+    name: "tenantId",
+    rule: "uuid",
+    env: "VECTORVUE_TENANT_ID",
+    meaning: "tenant to log in to, a UUID; with `token`, it must match the token's `tenant_id`",
+  },
+  {
+    name: "token",
+    rule: "text",
+    secret: true,
+    env: "VECTORVUE_TOKEN",
+    meaning: "a pre-provisioned JWT carrying `tenant_id`; used until it expires",
+  },
+  {
+    name: "timeoutMs",
+    rule: "positive",
+    default: 10_000,
+    env: "VECTORVUE_TIMEOUT_SECONDS",
+    envUnit: "seconds",
+    meaning: "per attempt, response headers **and** body",
+  },
+  {
+    name: "verifyTls",
+    rule: "boolean",
+    default: true,
+    env: "VECTORVUE_VERIFY_TLS",
+    meaning: "`false` works on Node only; Deno: use `caCerts` (a `VectorVueConfigError` says so)",
+  },
+  {
+    name: "caCerts",
+    rule: "pem-list",
+    env: "VECTORVUE_CA_CERT",
+    meaning: "extra trusted CA certificates, PEM strings; the variable is a path to a PEM file",
+  },
+  {
+    name: "tls",
+    rule: "tls-pair",
+    meaning: "`{ cert, key }` PEM, for mutual TLS",
+  },
+  {
+    name: "http2",
+    rule: "boolean",
+    default: false,
+    env: "VECTORVUE_HTTP2",
+    meaning: "`false` HTTP/1.1 (faster, see [Performance](#performance)); `true` HTTP/2",
+  },
+  {
+    name: "maxRetries",
+    rule: "non-negative-integer",
+    default: 3,
+    env: "VECTORVUE_MAX_RETRIES",
+    meaning: "retries after the first attempt",
+  },
+  {
+    name: "backoffMs",
+    rule: "non-negative",
+    default: 500,
+    env: "VECTORVUE_BACKOFF_SECONDS",
+    envUnit: "seconds",
+    meaning: "base of exponential back-off with full jitter",
+  },
+  {
+    name: "maxBackoffMs",
+    rule: "non-negative",
+    default: 30_000,
+    env: "VECTORVUE_MAX_BACKOFF_SECONDS",
+    envUnit: "seconds",
+    meaning: "cap of one wait, `Retry-After` included",
+  },
+  {
+    name: "maxBatchSize",
+    rule: "positive-integer",
+    default: 100,
+    max: 1000,
+    env: "VECTORVUE_MAX_BATCH_SIZE",
+    meaning: "items per batch request (server maximum is 250 by default, 1000 at most)",
+  },
+  {
+    name: "signatureSecret",
+    rule: "text",
+    secret: true,
+    env: "VECTORVUE_SIGNATURE_SECRET",
+    meaning: "HMAC request signing (`X-Timestamp`, `X-Signature`)",
+  },
+  {
+    name: "responseSigningKey",
+    rule: "text",
+    secret: true,
+    env: "VECTORVUE_RESPONSE_SIGNING_KEY",
+    meaning: "verify the server's response signatures",
+  },
+  {
+    name: "requireHttps",
+    rule: "boolean",
+    default: true,
+    env: "VECTORVUE_REQUIRE_HTTPS",
+    meaning: "refuse a non-`https:` `baseUrl`",
+  },
+  {
+    name: "maxResponseBytes",
+    rule: "positive-integer",
+    default: 10 * 1024 * 1024,
+    env: "VECTORVUE_MAX_RESPONSE_BYTES",
+    meaning: "larger answers are refused, not buffered",
+  },
+  {
+    name: "validatePayloads",
+    rule: "boolean",
+    default: false,
+    env: "VECTORVUE_VALIDATE_PAYLOADS",
+    meaning:
+      "check events and findings against the server's rules before sending (a 422 is explained either way)",
+  },
+  {
+    name: "logger",
+    rule: "logger",
+    defaultText: "silent",
+    meaning: "anything with `debug/info/warn/error(message, fields)`: `console`, pino, LogTape",
+  },
+  {
+    name: "fetch",
+    rule: "function",
+    defaultText: "global `fetch`",
+    meaning: "injected `fetch` (tests, proxies, the emulator); TLS options cannot apply to it",
+  },
+] as const satisfies readonly OptionSpec[];
+
+/**
+ * Every option of {@linkcode VectorVueClient}, in the README's order.
+ *
+ * @example Find an option's default and variable
+ * ```ts
+ * import { VECTORVUE_OPTIONS } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * const timeout = VECTORVUE_OPTIONS.find((option) => option.name === "timeoutMs");
+ * assert.equal(timeout?.default, 10_000);
+ * assert.equal(timeout?.env, "VECTORVUE_TIMEOUT_SECONDS");
+ * ```
+ */
+export const VECTORVUE_OPTIONS: readonly OptionSpec[] = Object.freeze(TABLE);
+
+type Row = (typeof TABLE)[number];
+
+/**
+ * The options that have a default (the compiler checks this list against the
+ * table's rows, both ways).
+ *
+ * @example
+ * ```ts
+ * import type { DefaultedOption } from "@spectrastrike/vectorvue-client";
+ *
+ * const name: DefaultedOption = "timeoutMs";
+ * ```
+ */
+export type DefaultedOption =
+  | "baseUrl"
+  | "timeoutMs"
+  | "verifyTls"
+  | "http2"
+  | "maxRetries"
+  | "backoffMs"
+  | "maxBackoffMs"
+  | "maxBatchSize"
+  | "requireHttps"
+  | "maxResponseBytes"
+  | "validatePayloads";
+
+type TableDefaulted = Extract<Row, { readonly default: unknown }>["name"];
+const defaultsAgree:
+  [Exclude<TableDefaulted, DefaultedOption>, Exclude<DefaultedOption, TableDefaulted>] extends
+    [never, never] ? true : never = true;
+void defaultsAgree;
+
+/**
+ * The options that have a default, with the type of their value.
+ *
+ * @example
+ * ```ts
+ * import type { VectorVueDefaults } from "@spectrastrike/vectorvue-client";
+ *
+ * const worstCaseMs = (d: VectorVueDefaults) => d.timeoutMs * (d.maxRetries + 1);
+ * ```
+ */
+export type VectorVueDefaults = {
+  readonly [K in DefaultedOption]-?: NonNullable<VectorVueConfig[K]>;
+};
+
+// Every option of VectorVueConfig has a row (a missing one fails type checking here).
+const everyOptionHasARow: Exclude<keyof VectorVueConfig, Row["name"]> extends never ? true
+  : never = true;
+void everyOptionHasARow;
+
+/**
+ * The defaults of every option that has one.
+ *
+ * @example Double the default timeout
+ * ```ts
+ * import { DEFAULTS, VectorVueClient } from "@spectrastrike/vectorvue-client";
+ *
+ * const client = new VectorVueClient({
+ *   token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln",
+ *   timeoutMs: DEFAULTS.timeoutMs * 2,
+ * });
+ * ```
+ */
+export const DEFAULTS: VectorVueDefaults = Object.freeze(
+  Object.fromEntries(
+    VECTORVUE_OPTIONS.flatMap((row) => row.default === undefined ? [] : [[row.name, row.default]]),
+  ),
+) as VectorVueDefaults;
+
+/** Every option name. */
+export const KNOWN_OPTIONS: readonly string[] = Object.freeze(
+  VECTORVUE_OPTIONS.map((row) => row.name),
+);
+
+/** Option names whose values are secrets. */
+export const SECRET_OPTIONS: readonly string[] = Object.freeze(
+  VECTORVUE_OPTIONS.filter((row) => row.secret === true).map((row) => row.name),
+);
+
+/**
+ * The variables `configFromEnv()` reads, and the option each sets.
+ *
+ * @example List the variables a deployment may set
+ * ```ts
+ * import { ENV_VARIABLES } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ENV_VARIABLES.VECTORVUE_TIMEOUT_SECONDS, "timeoutMs");
+ * ```
+ */
+export const ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    VECTORVUE_OPTIONS.flatMap((row) => row.env === undefined ? [] : [[row.env, row.name]]),
+  ),
+);

@@ -1,0 +1,48 @@
+// The README's configuration table is the option table (src/options.ts), row for row: a new
+// option, default or variable that the README does not show fails here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { VECTORVUE_OPTIONS } from "../mod.ts";
+import type { OptionSpec } from "../src/options.ts";
+
+const HEADER = ["option", "default", "environment variable", "meaning"];
+
+/** The README row of an option, cell by cell. */
+function cells(row: OptionSpec): string[] {
+  const fallback = row.default === undefined ? "—" : `\`${row.default}\``;
+  const env = row.env === undefined
+    ? "—"
+    : `\`${row.env}\`${row.envUnit === "seconds" ? " (seconds)" : ""}`;
+  const meaning = row.secret ? `${row.meaning}; a secret, never printed` : row.meaning;
+  return [`\`${row.name}\``, row.defaultText ?? fallback, env, meaning];
+}
+
+/** The rows of the first Markdown table after `heading`, split into trimmed cells. */
+function tableAfter(markdown: string, heading: string): string[][] {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has no "${heading}" section`);
+  const lines = markdown.slice(start).split("\n");
+  const first = lines.findIndex((line) => line.startsWith("|"));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first)) {
+    if (!line.startsWith("|")) break;
+    if (/^\|[\s|:-]+\|$/.test(line)) continue; // the separator row
+    rows.push(line.slice(1, -1).split(" | ").map((cell) => cell.trim()));
+  }
+  return rows;
+}
+
+test("the README's configuration table lists every option with its default, variable and meaning", () => {
+  // Beside the tests in the repository, and beside the built package's tests in npm/.
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const expected = [HEADER, ...VECTORVUE_OPTIONS.map(cells)];
+  const actual = tableAfter(readme, "## Configuration");
+  assert.deepEqual(
+    actual,
+    expected,
+    "README.md's configuration table is out of date; it should read:\n" +
+      expected.map((row) => `| ${row.join(" | ")} |`).join("\n") +
+      "\n(then run deno fmt README.md)",
+  );
+});
