@@ -80,3 +80,4 @@ export {
   VectorVueValidationError,
 } from "./src/errors.ts";
 export type { LogFields, Logger } from "./src/logger.ts";
+export { VERSION } from "./src/user_agent.ts";

@@ -1,4 +1,5 @@
 // Types shared by the `_runtime_deno.ts` / `_runtime_node.ts` pair.
+import type { ProxySettings } from "./transport/proxy.ts";
 
 /** TLS settings that the runtime turns into a dedicated HTTP client. */
 export interface TlsSettings {
@@ -12,6 +13,8 @@ export interface TlsSettings {
   readonly key?: string;
   /** `true`: HTTP/2 only; `false`: HTTP/1.1 only; `undefined`: negotiate by ALPN. */
   readonly http2?: boolean;
+  /** The proxy to tunnel through; `null` or absent: connect directly, whatever the environment says. */
+  readonly proxy?: ProxySettings | null;
 }
 
 /** A `fetch` with its own connection pool, and the means to close it. */

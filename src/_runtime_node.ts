@@ -1,5 +1,6 @@
 // Node side of the runtime seam: `scripts/build_npm.ts` swaps every `*_deno.ts`
 // import for this file, so it must export the same names and types.
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { rootCertificates } from "node:tls";
@@ -9,6 +10,12 @@ export type { EnvironmentRead, HttpClientHandle, TlsSettings };
 
 /** Which runtime this build targets. */
 export const runtimeName = "node" as const;
+
+/** The runtime and its version, for the `User-Agent`: `node 20.20.2`, or `bun 1.2.0` under Bun. */
+export function runtimeLabel(): string {
+  const { bun } = process.versions as { bun?: string };
+  return bun === undefined ? `node ${process.versions.node}` : `bun ${bun}`;
+}
 
 /** An undici `Agent` can skip certificate verification for its own connections only. */
 export const canDisableTlsVerification = true;
@@ -25,17 +32,32 @@ export const globalFetchIsHttp1Only = true;
  */
 export async function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
   const undici = await import("undici");
-  const agent = new undici.Agent({
-    connect: {
-      // Node's `ca` replaces the bundled roots while Deno's `caCerts` adds to them:
-      // keep the bundled ones so both runtimes trust the same set.
-      ca: tls.caCerts ? [...rootCertificates, ...tls.caCerts] : undefined,
-      rejectUnauthorized: tls.verifyTls,
-      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
-    },
-    // undici cannot refuse HTTP/1.1 once HTTP/2 is allowed, so `true` offers both by ALPN.
-    allowH2: tls.http2 !== false,
-  });
+  const connect = {
+    // Node's `ca` replaces the bundled roots while Deno's `caCerts` adds to them:
+    // keep the bundled ones so both runtimes trust the same set.
+    ca: tls.caCerts ? [...rootCertificates, ...tls.caCerts] : undefined,
+    rejectUnauthorized: tls.verifyTls,
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+  };
+  // undici cannot refuse HTTP/1.1 once HTTP/2 is allowed, so `true` offers both by ALPN.
+  const allowH2 = tls.http2 !== false;
+  const { proxy } = tls;
+  // Through a proxy the TLS settings apply to the tunnelled connection to VectorVue
+  // (`requestTls`); the proxy itself is trusted as the system trusts it.
+  const agent = proxy
+    ? new undici.ProxyAgent({
+      uri: proxy.url,
+      ...(proxy.username !== undefined
+        ? {
+          token: `Basic ${
+            Buffer.from(`${proxy.username}:${proxy.password ?? ""}`).toString("base64")
+          }`,
+        }
+        : {}),
+      requestTls: connect,
+      allowH2,
+    })
+    : new undici.Agent({ connect, allowH2 });
   // Inputs are URLs: undici would not recognise a `Request` made by Node's built-in copy.
   type UndiciInit = Parameters<typeof undici.fetch>[1];
   const boundFetch =

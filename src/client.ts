@@ -230,8 +230,21 @@ export class VectorVueClient {
   constructor(config: VectorVueConfig = {}) {
     this.#config = resolveConfig(config);
     const { password, token, signatureSecret, responseSigningKey } = this.#config;
-    for (const secret of [password, token, signatureSecret, responseSigningKey]) {
+    const proxyUsername = this.#config.proxy?.username;
+    const proxyPassword = this.#config.proxy?.password;
+    for (
+      const secret of [password, token, signatureSecret, responseSigningKey, proxyPassword]
+    ) {
       this.#scrubber.add(secret);
+    }
+    if (proxyUsername !== undefined) {
+      this.#scrubber.add(proxyUsername);
+      // As sent in Proxy-Authorization: base64 of the UTF-8 bytes.
+      const basic = new TextEncoder().encode(`${proxyUsername}:${proxyPassword ?? ""}`);
+      this.#scrubber.add(btoa(String.fromCharCode(...basic)));
+      if (typeof config.proxy === "string") {
+        this.#scrubber.add(/\/\/([^@/]*)@/.exec(config.proxy)?.[1]);
+      }
     }
     if (token !== undefined) {
       const info = inspectToken(token, this.#config.tenantId) as TokenInfo;
@@ -635,6 +648,7 @@ export class VectorVueClient {
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
       maxBatchSize: config.maxBatchSize,
+      proxy: config.proxy?.display ?? null,
     };
   }
 
@@ -695,6 +709,7 @@ export class VectorVueClient {
         cert: config.tls?.cert,
         key: config.tls?.key,
         http2: config.http2,
+        proxy: config.proxy,
       }))().catch((error: unknown) => {
         // A PEM that looks like one but does not parse is only found out here.
         const reason = error instanceof Error ? error.message : String(error);
@@ -913,6 +928,7 @@ export class VectorVueClient {
       const requestId = crypto.randomUUID();
       const headers: Record<string, string> = {
         "accept": "application/json",
+        "user-agent": config.userAgent,
         "x-request-id": requestId,
       };
       if (operation.body) headers["content-type"] = "application/json";

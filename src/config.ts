@@ -6,7 +6,11 @@
  * @module
  */
 
-import { canDisableTlsVerification, globalFetchIsHttp1Only } from "./_runtime_deno.ts";
+import {
+  canDisableTlsVerification,
+  globalFetchIsHttp1Only,
+  readEnvironment,
+} from "./_runtime_deno.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import { inspectToken } from "./jwt.ts";
 import { type Logger, REDACTED, silentLogger } from "./logger.ts";
@@ -19,6 +23,13 @@ import {
   SECRET_OPTIONS,
   VECTORVUE_OPTIONS,
 } from "./options.ts";
+import {
+  PROXY_VARIABLES,
+  type ProxySettings,
+  redactUserinfo,
+  resolveProxy,
+} from "./transport/proxy.ts";
+import { appNameProblem, userAgent } from "./user_agent.ts";
 
 export { DEFAULTS, SECRET_OPTIONS };
 export type { VectorVueDefaults } from "./options.ts";
@@ -131,6 +142,18 @@ export interface VectorVueConfig {
   logger?: Logger;
   /** A `fetch` to use instead of the global one (tests, proxies, emulators). */
   fetch?: typeof fetch;
+  /**
+   * The HTTPS proxy to tunnel through (`http://user:password@proxy:3128`;
+   * credentials are never printed or logged). It overrides `HTTPS_PROXY`,
+   * `ALL_PROXY` and `NO_PROXY`; `false` ignores them and connects directly.
+   * Unset: the environment decides, as for curl. See the README's Proxies section.
+   */
+  proxy?: string | false;
+  /**
+   * Your application's product token, appended to the `User-Agent`
+   * (`vectorvue-client/0.1.0 (deno 2.9.6) spectrastrike-sensor/4.2.0`).
+   */
+  appName?: string;
 }
 
 /** Options after normalisation: defaults applied, everything checked. */
@@ -157,6 +180,10 @@ export interface ResolvedConfig {
   readonly validatePayloads: boolean;
   readonly logger: Logger;
   readonly fetch: typeof fetch | undefined;
+  /** The proxy decided from the option and the environment; `null`: connect directly. */
+  readonly proxy: ProxySettings | null;
+  /** The `User-Agent` header sent. */
+  readonly userAgent: string;
   /** Whether the client needs its own HTTP client for TLS or protocol options. */
   readonly needsOwnHttpClient: boolean;
 }
@@ -311,10 +338,34 @@ function resolveBaseUrl(
   return { baseUrl: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, origin: url.origin };
 }
 
-/** TLS, protocol and `fetch`: what the connection pool is made of. */
+/** The proxy, from the option, else the environment (curl's variables); `null`: none. */
+function resolveProxyOption(
+  config: ConfigInput,
+  baseUrl: string,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): ProxySettings | null {
+  const option = config.proxy;
+  if (option !== undefined && option !== false && typeof option !== "string") {
+    problems.push(`proxy must be a proxy URL or false, got ${show(option)}`);
+    return null;
+  }
+  if (config.fetch !== undefined) {
+    if (typeof option === "string") {
+      problems.push("proxy cannot apply to an injected fetch; configure it on that fetch instead");
+    }
+    return null;
+  }
+  const decision = resolveProxy(new URL(baseUrl), option, env);
+  problems.push(...decision.problems);
+  return decision.proxy;
+}
+
+/** TLS, protocol, proxy and `fetch`: what the connection pool is made of. */
 function resolveTransport(
   config: ConfigInput,
   values: Record<string, unknown>,
+  proxy: ProxySettings | null,
   problems: string[],
 ) {
   const verifyTls = values.verifyTls as boolean;
@@ -361,12 +412,14 @@ function resolveTransport(
       "caCerts, tls, verifyTls and http2 cannot apply to an injected fetch; configure them on that fetch instead",
     );
   }
+  // `proxy: false` too: a runtime's own fetch may read the proxy variables itself.
   const ownPool = caCerts !== undefined || tls !== undefined || !verifyTls || http2 ||
-    !globalFetchIsHttp1Only;
+    !globalFetchIsHttp1Only || proxy !== null || config.proxy === false;
   return {
     caCerts,
     tls,
     http2,
+    proxy,
     fetch: injected,
     needsOwnHttpClient: ownPool && injected === undefined,
   };
@@ -390,7 +443,10 @@ function resolveLogger(config: ConfigInput, problems: string[]): Logger {
  * configuration, or throws one {@linkcode VectorVueConfigError} listing every
  * problem.
  */
-export function resolveConfig(config: ConfigInput): ResolvedConfig {
+export function resolveConfig(
+  config: ConfigInput,
+  env: Readonly<Record<string, string | undefined>> = readEnvironment(PROXY_VARIABLES).values,
+): ResolvedConfig {
   if (config === null || typeof config !== "object") {
     throw new VectorVueConfigError(["options must be an object"]);
   }
@@ -398,8 +454,11 @@ export function resolveConfig(config: ConfigInput): ResolvedConfig {
   const values = scalarOptions(config, problems);
   checkCredentials(config, values, problems);
   const { baseUrl, origin } = resolveBaseUrl(config, values.requireHttps as boolean, problems);
-  const transport = resolveTransport(config, values, problems);
+  const proxy = resolveProxyOption(config, baseUrl, env, problems);
+  const transport = resolveTransport(config, values, proxy, problems);
   const logger = resolveLogger(config, problems);
+  const appProblem = config.appName === undefined ? undefined : appNameProblem(config.appName);
+  if (appProblem !== undefined) problems.push(appProblem);
   if (problems.length > 0) throw new VectorVueConfigError(problems);
   const v = values as Record<string, never>;
   return Object.freeze({
@@ -421,6 +480,7 @@ export function resolveConfig(config: ConfigInput): ResolvedConfig {
     maxResponseBytes: v.maxResponseBytes,
     validatePayloads: v.validatePayloads,
     logger,
+    userAgent: userAgent(config.appName),
     ...transport,
   });
 }
@@ -437,7 +497,13 @@ export function redactedView(config: VectorVueConfig | ResolvedConfig): Record<s
     else if (key === "caCerts") view[key] = `[${(value as unknown[]).length} PEM certificate(s)]`;
     else if (key === "tls") view[key] = "[client certificate]";
     else if (key === "logger" || key === "fetch") view[key] = `[${key}]`;
-    else view[key] = value;
+    else if (key === "proxy") {
+      view[key] = typeof value === "string"
+        ? redactUserinfo(value)
+        : value === null || value === false
+        ? value
+        : (value as ProxySettings).display;
+    } else view[key] = value;
   }
   return view;
 }

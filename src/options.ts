@@ -19,6 +19,8 @@ import type { VectorVueConfig } from "./config.ts";
  * - `boolean`: `true` or `false`
  * - `pem-list`, `tls-pair`, `logger`, `function`: checked with the transport
  *   and logger rules
+ * - `proxy`: an `http(s)://` proxy URL or `false`; `product-token`: an HTTP
+ *   product token (`name/version`)
  *
  * @example
  * ```ts
@@ -39,7 +41,9 @@ export type OptionRule =
   | "pem-list"
   | "tls-pair"
   | "logger"
-  | "function";
+  | "function"
+  | "proxy"
+  | "product-token";
 
 /**
  * One row of {@linkcode VECTORVUE_OPTIONS}.
@@ -222,6 +226,19 @@ const TABLE = [
     rule: "function",
     defaultText: "global `fetch`",
     meaning: "injected `fetch` (tests, proxies, the emulator); TLS options cannot apply to it",
+  },
+  {
+    name: "proxy",
+    rule: "proxy",
+    defaultText: "`HTTPS_PROXY`…",
+    meaning:
+      "HTTPS proxy URL, credentials allowed (never printed); `false` ignores `HTTPS_PROXY`/`NO_PROXY` ([Proxies](#proxies))",
+  },
+  {
+    name: "appName",
+    rule: "product-token",
+    env: "VECTORVUE_APP_NAME",
+    meaning: "your product token, appended to the `User-Agent` (`spectrastrike-sensor/4.2.0`)",
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -199,6 +199,7 @@ describe("configFromEnv()", () => {
     assert.deepEqual(
       Object.fromEntries(Object.entries(ENV_VARIABLES).sort(([a], [b]) => a.localeCompare(b))),
       {
+        VECTORVUE_APP_NAME: "appName",
         VECTORVUE_BACKOFF_SECONDS: "backoffMs",
         VECTORVUE_BASE_URL: "baseUrl",
         VECTORVUE_CA_CERT: "caCerts",

@@ -37,6 +37,8 @@ export interface RecordedRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** The body as UTF-8 text ("" when there is none). */
   readonly body: string;
+  /** The `User-Agent` header received, `null` without one (as the server's access log shows it). */
+  readonly userAgent: string | null;
   /** The emulator's clock when the request arrived (epoch ms). */
   readonly at: number;
 }
@@ -250,6 +252,7 @@ export function createVectorVueEmulator(options?: EmulatorOptions): VectorVueEmu
       path: url.pathname,
       headers: Object.fromEntries(request.headers),
       body: lenientUtf8.decode(body),
+      userAgent: request.headers.get("user-agent"),
       at: config.now(),
     });
     const run = async () => {
