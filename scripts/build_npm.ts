@@ -76,6 +76,9 @@ declare global {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "src");
+/** The command line: `cli.ts` dispatches to `cli/`; the package's `bin` runs its build. */
+const CLI = join(ROOT, "cli.ts");
+const BIN = { vectorvue: "./esm/cli.js" };
 const TESTS = join(ROOT, "tests");
 const NPM = join(ROOT, "npm");
 const ESM = join(NPM, "esm");
@@ -278,6 +281,7 @@ function packageJson(deno: DenoJson, version: string): Record<string, unknown> {
     module: root.import.default,
     types: root.require.types,
     exports,
+    bin: BIN,
     files: [
       "esm/",
       "script/",
@@ -393,7 +397,7 @@ function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
 /** Export targets and `src/**`, without tests and without the Deno side of runtime pairs. */
 function packageSources(deno: DenoJson): string[] {
   const targets = Object.values(deno.exports).map((target) => join(ROOT, target));
-  const sources = [...new Set([...targets, ...walk(SRC)])].filter((path) =>
+  const sources = [...new Set([...targets, ...walk(SRC), CLI, ...walk(join(ROOT, "cli"))])].filter((path) =>
     path.endsWith(".ts") && !path.endsWith(".d.ts") && !/[_.]test\.ts$/.test(path)
   );
   const missingTwins = sources.filter((path) =>
@@ -817,6 +821,9 @@ const { createVectorVueEmulator } = require("${name}/testing");`,
     for (const file of ["smoke.mjs", "smoke.cjs"]) {
       lines.push((await run("node", [file, fixtures], dir)).trim());
     }
+    // The installed `vectorvue` bin, against the emulator it serves with certificates it makes.
+    const qa = await run(join(dir, "node_modules", ".bin", "vectorvue"), ["qa"], dir);
+    lines.push(`vectorvue qa: ${qa.trim().split("\n").at(-1)}`);
     await Deno.remove(dir, { recursive: true });
     return lines.join("; ");
   } catch (error) {
@@ -873,6 +880,10 @@ async function main(): Promise<void> {
   );
 
   const modules = await compilePackage(sources);
+  for (const bin of Object.values(BIN)) {
+    const path = join(NPM, bin);
+    await Deno.writeTextFile(path, `#!/usr/bin/env node\n${await Deno.readTextFile(path)}`);
+  }
   step("compile", `${modules} modules → npm/esm, npm/script (+ .d.ts)`);
 
   await writeLegacySubpathStubs(pkg);

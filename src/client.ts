@@ -222,6 +222,7 @@ export class VectorVueClient {
   #responseKey: Promise<CryptoKey> | undefined;
   #httpClient: Promise<HttpClientHandle> | undefined;
   #clockOffsetMs = 0;
+  #measuredClockOffsetMs: number | undefined;
 
   /**
    * Checks the options (throwing one {@linkcode VectorVueConfigError} that
@@ -283,6 +284,24 @@ export class VectorVueClient {
    */
   get maxBatchSize(): number {
     return this.#config.maxBatchSize;
+  }
+
+  /**
+   * The server's clock minus this machine's, in ms, from the `Date` header of the last answer
+   * (one-second resolution), or `undefined` before any answer. Signing corrects for it beyond
+   * 30 s; this is the raw measurement, for diagnostics such as `vectorvue whoami`.
+   *
+   * @example Warn about a skewed clock
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   *
+   * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
+   * assert.equal(client.serverClockOffsetMs, undefined); // nothing answered yet
+   * ```
+   */
+  get serverClockOffsetMs(): number | undefined {
+    return this.#measuredClockOffsetMs;
   }
 
   /**
@@ -726,6 +745,7 @@ export class VectorVueClient {
     const serverMs = Date.parse(dateHeader);
     if (Number.isNaN(serverMs)) return;
     const skew = serverMs - Date.now();
+    this.#measuredClockOffsetMs = skew;
     const next = Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS ? skew : 0;
     // The Date header has one-second resolution; ignore jitter around the current offset.
     if (Math.abs(next - this.#clockOffsetMs) <= 5_000) return;

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { missingLiveVariables, runQa } from "../scripts/qa.ts";
+import { missingLiveVariables, runQa } from "../cli/qa.ts";
 import { createVectorVueEmulator, type EmulatorOptions } from "../src/testing/mod.ts";
 
 const fixtureUrl = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);

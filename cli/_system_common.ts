@@ -1,0 +1,56 @@
+// Types shared by the `_system_deno.ts` / `_system_node.ts` pair: everything the command line
+// needs from the operating system, so the commands themselves use web APIs only.
+
+/** A file opened for appending, written in order and flushed to disk on `sync()`. */
+export interface AppendFile {
+  /** Appends the bytes; resolves when the operating system has them. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Flushes what was written to the disk (fsync). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A signal the command line reacts to. */
+export type SignalName = "SIGINT" | "SIGTERM";
+
+/** The operating system as the command line sees it. */
+export interface CliSystem {
+  /** Command-line arguments after the program. */
+  readonly args: readonly string[];
+  /** The process environment. */
+  readonly env: Record<string, string | undefined>;
+  /** Writes text to standard output (resolves when written). */
+  stdout(text: string): Promise<void>;
+  /** Writes text to standard error, at once (progress and last words before an exit). */
+  stderr(text: string): void;
+  /** Whether standard error is a terminal (progress is then one redrawn line). */
+  stderrIsTerminal(): boolean;
+  /** Terminal width in columns, or 80. */
+  columns(): number;
+  /** Standard input as bytes. */
+  stdin(): ReadableStream<Uint8Array>;
+  /** A file's bytes from `offset` to its end. */
+  readFrom(path: string, offset: number): Promise<ReadableStream<Uint8Array>>;
+  /** Up to `length` bytes from the start of a file. */
+  readHead(path: string, length: number): Promise<Uint8Array>;
+  /** Size in bytes, or `undefined` when the path does not exist. */
+  size(path: string): Promise<number | undefined>;
+  /** Whether `path` is a regular file (not a pipe or a terminal), so its size means something. */
+  isRegularFile(path: string): Promise<boolean>;
+  readTextFile(path: string): Promise<string>;
+  /** Replaces a file's contents atomically: write a sibling, fsync it, rename it over. */
+  writeFileAtomic(path: string, text: string): Promise<void>;
+  /** Opens for appending, first cutting the file to `truncateTo` bytes when given. */
+  openAppend(path: string, truncateTo?: number): Promise<AppendFile>;
+  remove(path: string): Promise<void>;
+  /** An absolute, normalised path (the file need not exist). */
+  resolvePath(path: string): string;
+  /** A directory for temporary files. */
+  tempDir(): string;
+  /** Calls `handler` on each delivery of `signal`; returns the function that stops it. */
+  onSignal(signal: SignalName, handler: () => void): () => void;
+  /** Lets the process exit while this timer is pending. */
+  unrefTimer(timer: ReturnType<typeof setTimeout>): void;
+  /** Ends the process now. */
+  exit(code: number): never;
+}

@@ -1,0 +1,113 @@
+// Deno side of the command line's operating-system seam. The npm build swaps every
+// `*_deno.ts` import for its `*_node.ts` twin, so both files export the same names.
+import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
+
+export type { AppendFile, CliSystem, SignalName };
+
+const encoder = new TextEncoder();
+
+function resolvePath(path: string): string {
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const parts: string[] = [];
+  for (const part of absolute.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
+async function writeAll(file: Deno.FsFile | typeof Deno.stdout, bytes: Uint8Array) {
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+/** The running process, through `Deno.*`. */
+export function currentSystem(): CliSystem {
+  // Writes to standard output go out in call order, even when callers do not wait.
+  let written = Promise.resolve();
+  return {
+    args: Deno.args,
+    get env() {
+      return Deno.env.toObject();
+    },
+    stdout(text) {
+      written = written.then(() => writeAll(Deno.stdout, encoder.encode(text)));
+      return written;
+    },
+    stderr(text) {
+      const bytes = encoder.encode(text);
+      for (let done = 0; done < bytes.length;) done += Deno.stderr.writeSync(bytes.subarray(done));
+    },
+    stderrIsTerminal: () => Deno.stderr.isTerminal(),
+    columns() {
+      try {
+        return Deno.consoleSize().columns || 80;
+      } catch {
+        return 80;
+      }
+    },
+    stdin: () => Deno.stdin.readable,
+    async readFrom(path, offset) {
+      const file = await Deno.open(path, { read: true });
+      if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+      return file.readable;
+    },
+    async readHead(path, length) {
+      using file = await Deno.open(path, { read: true });
+      const buffer = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const read = await file.read(buffer.subarray(filled));
+        if (read === null) break;
+        filled += read;
+      }
+      return buffer.subarray(0, filled);
+    },
+    async size(path) {
+      try {
+        return (await Deno.stat(path)).size;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        throw error;
+      }
+    },
+    async isRegularFile(path) {
+      try {
+        return (await Deno.stat(path)).isFile;
+      } catch {
+        return false;
+      }
+    },
+    readTextFile: (path) => Deno.readTextFile(path),
+    async writeFileAtomic(path, text) {
+      const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+      const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
+      try {
+        await writeAll(file, encoder.encode(text));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temporary, path);
+    },
+    async openAppend(path, truncateTo) {
+      const file = await Deno.open(path, { write: true, create: true });
+      if (truncateTo !== undefined) await file.truncate(truncateTo);
+      await file.seek(0, Deno.SeekMode.End);
+      return {
+        write: (bytes) => writeAll(file, bytes),
+        sync: () => file.sync(),
+        close: () => Promise.resolve(file.close()),
+      } satisfies AppendFile;
+    },
+    remove: (path) => Deno.remove(path).catch(() => {}),
+    resolvePath,
+    tempDir: () => Deno.env.get("TMPDIR") ?? "/tmp",
+    onSignal(signal: SignalName, handler: () => void) {
+      Deno.addSignalListener(signal, handler);
+      return () => Deno.removeSignalListener(signal, handler);
+    },
+    unrefTimer: (timer) => Deno.unrefTimer(timer as unknown as number),
+    exit: (code) => Deno.exit(code),
+  };
+}

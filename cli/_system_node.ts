@@ -1,0 +1,100 @@
+// Node side of the command line's operating-system seam: `scripts/build_npm.ts` swaps every
+// `*_deno.ts` import for this file, so it must export the same names and types.
+import { createReadStream } from "node:fs";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import process from "node:process";
+import { Readable } from "node:stream";
+import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
+
+export type { AppendFile, CliSystem, SignalName };
+
+function toWeb(stream: NodeJS.ReadableStream): ReadableStream<Uint8Array> {
+  return Readable.toWeb(stream as Readable) as unknown as ReadableStream<Uint8Array>;
+}
+
+/** The running process, through `node:*` modules. */
+export function currentSystem(): CliSystem {
+  return {
+    args: process.argv.slice(2),
+    get env() {
+      return { ...process.env };
+    },
+    stdout: (text) =>
+      new Promise<void>((done, fail) =>
+        process.stdout.write(text, (error) => (error ? fail(error) : done()))
+      ),
+    stderr(text) {
+      process.stderr.write(text);
+    },
+    stderrIsTerminal: () => process.stderr.isTTY === true,
+    columns: () => process.stderr.columns || 80,
+    stdin: () => toWeb(process.stdin),
+    readFrom: (path, offset) => Promise.resolve(toWeb(createReadStream(path, { start: offset }))),
+    async readHead(path, length) {
+      const file = await open(path, "r");
+      try {
+        const buffer = new Uint8Array(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await file.read(buffer, filled, length - filled, filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await file.close();
+      }
+    },
+    async size(path) {
+      try {
+        return (await stat(path)).size;
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") return undefined;
+        throw error;
+      }
+    },
+    async isRegularFile(path) {
+      try {
+        return (await stat(path)).isFile();
+      } catch {
+        return false;
+      }
+    },
+    readTextFile: (path) => readFile(path, "utf8"),
+    async writeFileAtomic(path, text) {
+      const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+      const file = await open(temporary, "w");
+      try {
+        await file.writeFile(text, "utf8");
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, path);
+    },
+    async openAppend(path, truncateTo) {
+      const file = await open(path, "a");
+      if (truncateTo !== undefined) await file.truncate(truncateTo);
+      return {
+        async write(bytes) {
+          for (let done = 0; done < bytes.length;) {
+            done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
+          }
+        },
+        sync: () => file.sync(),
+        close: () => file.close(),
+      } satisfies AppendFile;
+    },
+    remove: (path) => rm(path, { force: true }),
+    resolvePath: (path) => resolve(path),
+    tempDir: () => tmpdir(),
+    onSignal(signal: SignalName, handler: () => void) {
+      process.on(signal, handler);
+      return () => void process.off(signal, handler);
+    },
+    unrefTimer: (timer) => void (timer as unknown as { unref?: () => void }).unref?.(),
+    exit: (code) => process.exit(code),
+  };
+}

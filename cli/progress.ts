@@ -1,0 +1,162 @@
+/**
+ * Progress of a `send` run: on a terminal one line redrawn at most 10 times a second; otherwise
+ * a plain line every few seconds. Pure formatting here; the renderer only decides when.
+ *
+ * @module
+ */
+
+/** What the progress line shows. */
+export interface ProgressState {
+  /** Items settled: accepted, rejected, failed or malformed. */
+  readonly done: number;
+  /** Items in the input, or an estimate from its size while reading (`estimated`). */
+  readonly total?: number;
+  readonly estimated: boolean;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly malformed: number;
+  /** Settled items per second, recently. */
+  readonly rate: number;
+  /** When delivery is paused: why, and until when (ms since the epoch). */
+  readonly paused?: { readonly reason: string; readonly untilMs?: number };
+}
+
+const number = (value: number) => Math.round(value).toLocaleString("en-US");
+
+/** `1:05`, `12 s`, `2:03:04`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+function pauseText(state: ProgressState, nowMs: number): string {
+  if (!state.paused) return "";
+  const reason = state.paused.reason === "rate_limit" || state.paused.reason === "rate-limit"
+    ? "waiting for rate limit"
+    : `paused (${state.paused.reason})`;
+  const left = state.paused.untilMs === undefined
+    ? ""
+    : ` ${formatDuration(Math.max(1000, state.paused.untilMs - nowMs))}`;
+  return `${reason}${left}`;
+}
+
+function etaMs(state: ProgressState): number | undefined {
+  if (state.total === undefined || state.rate <= 0) return undefined;
+  return ((state.total - state.done) / state.rate) * 1000;
+}
+
+function counts(state: ProgressState): string {
+  const parts = [`accepted ${number(state.accepted)}`, `rejected ${number(state.rejected)}`];
+  parts.push(`failed ${number(state.failed)}`);
+  if (state.malformed > 0) parts.push(`malformed ${number(state.malformed)}`);
+  return parts.join(" ");
+}
+
+/** The terminal line (no newline), cut to `columns`. */
+export function terminalLine(state: ProgressState, nowMs: number, columns: number): string {
+  const total = state.total === undefined
+    ? ""
+    : `/${state.estimated ? "~" : ""}${number(Math.max(state.total, state.done))}`;
+  const share = state.total ? Math.min(1, state.done / Math.max(state.total, 1)) : undefined;
+  const width = 20;
+  const bar = share === undefined
+    ? ""
+    : `[${"#".repeat(Math.round(share * width)).padEnd(width, ".")}] `;
+  const eta = etaMs(state);
+  const parts = [
+    `${bar}${number(state.done)}${total}`,
+    `${number(state.rate)}/s`,
+    counts(state),
+  ];
+  if (eta !== undefined && !state.paused) parts.push(`ETA ${formatDuration(eta)}`);
+  const pause = pauseText(state, nowMs);
+  if (pause) parts.push(pause);
+  const line = parts.join("  ");
+  return line.length > columns - 1 ? line.slice(0, Math.max(0, columns - 2)) + "…" : line;
+}
+
+/** The plain line, for logs. */
+export function plainLine(state: ProgressState, nowMs: number): string {
+  const total = state.total === undefined
+    ? ""
+    : `/${state.estimated ? "~" : ""}${number(Math.max(state.total, state.done))}`;
+  const parts = [`progress: ${number(state.done)}${total} items`, `${number(state.rate)}/s`];
+  parts.push(counts(state));
+  const eta = etaMs(state);
+  if (eta !== undefined && !state.paused) parts.push(`ETA ${formatDuration(eta)}`);
+  const pause = pauseText(state, nowMs);
+  if (pause) parts.push(pause);
+  return parts.join(", ");
+}
+
+/** Items per second over the last `windowMs`, from samples of the settled count. */
+export class RateMeter {
+  readonly #samples: Array<[number, number]> = [];
+  constructor(readonly windowMs = 10_000) {}
+  /** Records `done` at `nowMs` and returns the rate. */
+  sample(done: number, nowMs: number): number {
+    this.#samples.push([nowMs, done]);
+    while (this.#samples.length > 2 && this.#samples[1][0] < nowMs - this.windowMs) {
+      this.#samples.shift();
+    }
+    const [startMs, startDone] = this.#samples[0];
+    const spanMs = nowMs - startMs;
+    return spanMs < 250 ? 0 : ((done - startDone) * 1000) / spanMs;
+  }
+}
+
+/** Where progress goes and how often. */
+export interface ProgressOutput {
+  readonly write: (text: string) => void;
+  readonly terminal: boolean;
+  readonly columns: () => number;
+  /** Between plain lines, when not a terminal. */
+  readonly intervalMs: number;
+  readonly now?: () => number;
+}
+
+/** Decides when to draw: at most every 100 ms on a terminal, every `intervalMs` otherwise. */
+export class ProgressRenderer {
+  readonly #out: ProgressOutput;
+  #lastMs = -Infinity;
+  #drawn = false;
+  readonly #now: () => number;
+
+  constructor(out: ProgressOutput) {
+    this.#out = out;
+    this.#now = out.now ?? Date.now;
+  }
+
+  /** Shows `state` if it is time to. */
+  update(state: ProgressState, force = false): void {
+    const now = this.#now();
+    const gap = this.#out.terminal ? 100 : this.#out.intervalMs;
+    if (!force && now - this.#lastMs < gap) return;
+    this.#lastMs = now;
+    if (this.#out.terminal) {
+      this.#out.write(`\r\x1b[2K${terminalLine(state, now, this.#out.columns())}`);
+      this.#drawn = true;
+    } else {
+      this.#out.write(`${plainLine(state, now)}\n`);
+    }
+  }
+
+  /** Leaves the terminal line in place and moves to the next line. */
+  finish(): void {
+    if (this.#drawn) this.#out.write("\n");
+    this.#drawn = false;
+  }
+
+  /** Writes a message above the progress line. */
+  message(text: string): void {
+    if (this.#drawn) this.#out.write("\r\x1b[2K");
+    this.#out.write(`${text}\n`);
+    this.#drawn = false;
+    this.#lastMs = -Infinity;
+  }
+}
