@@ -122,7 +122,8 @@ export function parseArgs(args: readonly string[], specs: readonly FlagSpec[]): 
     }
     let value = inline;
     if (value === undefined) {
-      if (i + 1 >= args.length) {
+      // `--kind --resume` is a forgotten value, not a kind called "--resume".
+      if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
         problems.push(`--${spec.name} needs a value (${spec.value ?? "VALUE"})`);
         continue;
       }

@@ -36,7 +36,7 @@ export function formatDuration(ms: number): string {
 
 function pauseText(state: ProgressState, nowMs: number): string {
   if (!state.paused) return "";
-  const reason = state.paused.reason === "rate_limit" || state.paused.reason === "rate-limit"
+  const reason = state.paused.reason.startsWith("rate")
     ? "waiting for rate limit"
     : `paused (${state.paused.reason})`;
   const left = state.paused.untilMs === undefined

@@ -68,7 +68,7 @@ export function formatWhoami(report: WhoamiReport): string {
   const offset = report.serverClockOffsetMs;
   const clock = offset === null
     ? "unknown (no Date header)"
-    : `${offset >= 0 ? "+" : "-"}${(Math.abs(offset) / 1000).toFixed(0)} s` +
+    : `${offset < -500 ? "-" : "+"}${(Math.abs(offset) / 1000).toFixed(0)} s` +
       (Math.abs(offset) > 300_000
         ? " (beyond the 300 s the server allows for signatures: the client corrects for it)"
         : Math.abs(offset) > 30_000
@@ -78,14 +78,14 @@ export function formatWhoami(report: WhoamiReport): string {
     ? "no expiry claim"
     : `${report.tokenExpiresAt} (in ${formatDuration(report.tokenExpiresInMs ?? 0)})`;
   return [
-    `server            ${report.baseUrl}`,
-    `tenant            ${report.tenantId ?? "?"}`,
-    `user              ${report.user ?? "?"}`,
-    `role              ${report.role ?? "?"}`,
-    `token             ${report.tokenSource}, accepted by the integration API`,
-    `token expires     ${expiry}`,
-    `server clock      ${clock}`,
-    `request signing   ${report.requestSigning ? "configured" : "not configured"}`,
+    `server              ${report.baseUrl}`,
+    `tenant              ${report.tenantId ?? "?"}`,
+    `user                ${report.user ?? "?"}`,
+    `role                ${report.role ?? "?"}`,
+    `token               ${report.tokenSource}, accepted by the integration API`,
+    `token expires       ${expiry}`,
+    `server clock        ${clock}`,
+    `request signing     ${report.requestSigning ? "configured" : "not configured"}`,
     `response signatures ${
       report.responseSignatureVerification ? "verified (key configured)" : "not verified (no key)"
     }`,

@@ -397,9 +397,9 @@ function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
 /** Export targets and `src/**`, without tests and without the Deno side of runtime pairs. */
 function packageSources(deno: DenoJson): string[] {
   const targets = Object.values(deno.exports).map((target) => join(ROOT, target));
-  const sources = [...new Set([...targets, ...walk(SRC), CLI, ...walk(join(ROOT, "cli"))])].filter((path) =>
-    path.endsWith(".ts") && !path.endsWith(".d.ts") && !/[_.]test\.ts$/.test(path)
-  );
+  const sources = [...new Set([...targets, ...walk(SRC), CLI, ...walk(join(ROOT, "cli"))])].filter((
+    path,
+  ) => path.endsWith(".ts") && !path.endsWith(".d.ts") && !/[_.]test\.ts$/.test(path));
   const missingTwins = sources.filter((path) =>
     path.endsWith("_deno.ts") && !sources.includes(nodeTwin(path))
   );

@@ -80,6 +80,8 @@ export interface Run {
 export interface Started {
   kill(signal: "SIGINT" | "SIGKILL" | "SIGTERM"): void;
   readonly done: Promise<Run>;
+  /** What it has written so far. */
+  output(): { stdout: string; stderr: string };
 }
 
 /**
@@ -88,7 +90,12 @@ export interface Started {
  */
 export function startCli(
   args: readonly string[],
-  options: { env?: Record<string, string>; stdin?: string; cwd?: string; wrap?: (argv: string[]) => string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    wrap?: (argv: string[]) => string[];
+  } = {},
 ): Started {
   const argv = [...cliCommand(), ...args];
   const [command, ...rest] = options.wrap ? options.wrap(argv) : argv;
@@ -106,16 +113,20 @@ export function startCli(
     const writer = child.stdin.getWriter();
     void writer.write(new TextEncoder().encode(options.stdin ?? "")).then(() => writer.close())
       .catch(() => {});
-    const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
-    const done = Promise.all([child.status, text(child.stdout), text(child.stderr)]).then(
-      ([status, stdout, stderr]) => ({
-        code: status.signal ? null : status.code,
-        signal: status.signal as NodeJS.Signals | null,
-        stdout,
-        stderr,
-      }),
-    );
-    return { kill: (signal) => child.kill(signal), done };
+    const seen = { stdout: "", stderr: "" };
+    const collect = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) seen[into] += text;
+    };
+    const done = Promise.all([
+      child.status,
+      collect(child.stdout, "stdout"),
+      collect(child.stderr, "stderr"),
+    ]).then(([status]) => ({
+      code: status.signal ? null : status.code,
+      signal: status.signal as NodeJS.Signals | null,
+      ...seen,
+    }));
+    return { kill: (signal) => child.kill(signal), done, output: () => ({ ...seen }) };
   }
   const child: ChildProcess = spawn(command, rest, { env, cwd: options.cwd, stdio: "pipe" });
   let stdout = "";
@@ -127,7 +138,7 @@ export function startCli(
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { kill: (signal) => void child.kill(signal), done };
+  return { kill: (signal) => void child.kill(signal), done, output: () => ({ stdout, stderr }) };
 }
 
 /** Runs the command line to its end. */
@@ -171,8 +182,9 @@ export function writeEvents(
   const out: string[] = [];
   for (let line = 1; line <= lines; line++) {
     if (malformed.has(line)) out.push(`{"event_id": "cli-${line}", broken`);
-    else if (rejected.has(line)) out.push(JSON.stringify({ ...event(line), severity: "apocalyptic" }));
-    else out.push(JSON.stringify(event(line)));
+    else if (rejected.has(line)) {
+      out.push(JSON.stringify({ ...event(line), severity: "apocalyptic" }));
+    } else out.push(JSON.stringify(event(line)));
   }
   writeFileSync(path, `${out.join("\n")}\n`);
 }

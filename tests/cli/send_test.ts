@@ -34,7 +34,9 @@ describe("vectorvue send", () => {
       assert.equal(target.emulator.events().length, 29_995);
       const dead = readDeadLetters(`${input}.dead-letter.ndjson`);
       assert.deepEqual(
-        dead.map((record) => [record.vectorvue_dead_letter.line, record.vectorvue_dead_letter.reason]),
+        dead.map((
+          record,
+        ) => [record.vectorvue_dead_letter.line, record.vectorvue_dead_letter.reason]),
         [[2, "rejected"], [7, "malformed"], [15_000, "malformed"], [20_001, "rejected"], [
           29_999,
           "malformed",
@@ -232,7 +234,10 @@ describe("vectorvue send", () => {
       );
       assert.equal(run.code, 2);
       assert.match(run.stderr, /unknown option --batchsize \(did you mean --batch-size\?\)/);
-      assert.match(run.stderr, /--password is not accepted: .*VECTORVUE_PASSWORD or --password-file/);
+      assert.match(
+        run.stderr,
+        /--password is not accepted: .*VECTORVUE_PASSWORD or --password-file/,
+      );
       assert.match(run.stderr, /--concurrency must be a whole number, got "x"/);
       assert.doesNotMatch(run.stderr + run.stdout, /hunter2-secret/);
       const missing = await runCli(["send", "nowhere.ndjson"], {
