@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { didYouMean } from "../src/option_names.ts";
+
+export { didYouMean };
 
 /** A flag a command takes. */
 export interface FlagSpec {
@@ -39,35 +42,6 @@ const SECRET_FLAGS: Readonly<Record<string, string>> = {
   "response-signing-key": "VECTORVUE_RESPONSE_SIGNING_KEY or --response-signing-key-file FILE",
   secret: "an environment variable or a file option",
 };
-
-/** Edit distance (insert, delete, substitute, swap adjacent), for did-you-mean. */
-export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return rows[a.length][b.length];
-}
-
-/** The closest of `candidates` to `word`, when it is close enough to be a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = candidate.startsWith(word) && word.length >= 3
-      ? 1
-      : editDistance(word, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
 
 /** Parsed flags (by long name) and positional arguments. */
 export interface ParsedArgs {
@@ -111,7 +85,7 @@ export function parseArgs(args: readonly string[], specs: readonly FlagSpec[]): 
         continue;
       }
       const names = specs.map((s) => s.name);
-      const guess = long ? closest(rawName, names) : undefined;
+      const guess = long ? didYouMean(rawName, names) : undefined;
       problems.push(`unknown option ${arg}${guess ? ` (did you mean --${guess}?)` : ""}`);
       continue;
     }

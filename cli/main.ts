@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { closest, parseArgs, UsageError } from "./args.ts";
+import { didYouMean, parseArgs, UsageError } from "./args.ts";
 import { type Command, EXIT, HELP_FLAG, helpText } from "./command.ts";
 import { describeError } from "./errors.ts";
 import type { CliSystem } from "./_system_common.ts";
@@ -49,7 +49,7 @@ export async function runCli(
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
-    const guess = closest(name, commands.map((candidate) => candidate.name));
+    const guess = didYouMean(name, commands.map((candidate) => candidate.name));
     system.stderr(
       `vectorvue: unknown command "${name}"${guess ? ` (did you mean ${guess}?)` : ""}\n` +
         "Run `vectorvue --help` for the list of commands.\n",

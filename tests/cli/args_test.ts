@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { closest, type FlagSpec, parseArgs, UsageError } from "../../cli/args.ts";
+import { didYouMean, type FlagSpec, parseArgs, UsageError } from "../../cli/args.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "kind", type: "string", help: "" },
@@ -67,9 +67,9 @@ describe("parseArgs()", () => {
     );
   });
 
-  test("closest() suggests only near names", () => {
-    assert.equal(closest("staus", ["send", "status", "whoami"]), "status");
-    assert.equal(closest("dead", ["dead-letter", "state"]), "dead-letter");
-    assert.equal(closest("xyz", ["send", "status"]), undefined);
+  test("command names get the client's did-you-mean too", () => {
+    assert.equal(didYouMean("staus", ["send", "status", "whoami"]), "status");
+    assert.equal(didYouMean("sned", ["send", "status", "whoami"]), "send");
+    assert.equal(didYouMean("xyz", ["send", "status"]), undefined);
   });
 });
