@@ -67,6 +67,7 @@ export {
   type TransportFailureKind,
   VectorVueAPIError,
   VectorVueAuthError,
+  VectorVueClientClosedError,
   VectorVueConfigError,
   VectorVueConflictError,
   VectorVueError,

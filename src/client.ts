@@ -23,6 +23,7 @@ import {
   apiErrorFor,
   errorCodeForStatus,
   type VectorVueAPIError,
+  VectorVueClientClosedError,
   VectorVueConfigError,
   VectorVueResponseError,
   VectorVueSerializationError,
@@ -159,12 +160,20 @@ interface Operation {
 
 /** The outcome of the retry loop: the last answer and how it was reached. */
 interface Exchange {
+  /** The URL requested, as errors name it (it never carries credentials). */
+  readonly url: string;
   readonly answer: AttemptAnswer;
   /** The last answer's body, parsed once. */
   readonly parsed: ParsedBody;
   readonly retryCount: number;
   /** The `X-Request-ID` sent with the last attempt. */
   readonly sentRequestId: string;
+}
+
+interface SharedLogin {
+  readonly promise: Promise<Session>;
+  readonly controller: AbortController;
+  waiters: number;
 }
 
 interface Session {
@@ -217,12 +226,14 @@ export class VectorVueClient {
   readonly #config: ResolvedConfig;
   readonly #scrubber = new Scrubber();
   #session: Session | undefined;
-  #loginInFlight: Promise<Session> | undefined;
+  /** The login being made, shared by its waiters; it stops when the last one leaves. */
+  #loginInFlight: SharedLogin | undefined;
   #signingKey: Promise<CryptoKey> | undefined;
   #responseKey: Promise<CryptoKey> | undefined;
   #httpClient: Promise<HttpClientHandle> | undefined;
   #clockOffsetMs = 0;
   #measuredClockOffsetMs: number | undefined;
+  #closed = false;
 
   /**
    * Checks the options (throwing one {@linkcode VectorVueConfigError} that
@@ -318,6 +329,7 @@ export class VectorVueClient {
    * ```
    */
   async login(options: CallOptions = {}): Promise<string> {
+    this.#assertOpen("login");
     checkCallOptions("login", options, CALL_OPTION_NAMES);
     if (!this.#canLogin) return await this.#bearer(options.signal);
     const session = await this.#sharedLogin(options.signal);
@@ -356,6 +368,7 @@ export class VectorVueClient {
     event: Record<string, unknown>,
     options: SendEventOptions = {},
   ): Promise<ResponseEnvelope> {
+    this.#assertOpen("sendEvent");
     checkCallOptions("sendEvent", options, SEND_EVENT_OPTION_NAMES);
     const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
     if (typeof idempotencyKey !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
@@ -397,6 +410,7 @@ export class VectorVueClient {
     events: readonly Record<string, unknown>[],
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    this.#assertOpen("sendEventsBatch");
     checkCallOptions("sendEventsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(events, "events", this.#config.maxBatchSize);
     return await this.#postIntegration(PATHS.eventsBatch, body, options.signal);
@@ -427,6 +441,7 @@ export class VectorVueClient {
     finding: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    this.#assertOpen("sendFinding");
     checkCallOptions("sendFinding", options, CALL_OPTION_NAMES);
     const body = serializeObject(finding, "finding");
     return await this.#postIntegration(PATHS.findings, body, options.signal);
@@ -454,6 +469,7 @@ export class VectorVueClient {
     findings: readonly Record<string, unknown>[],
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    this.#assertOpen("sendFindingsBatch");
     checkCallOptions("sendFindingsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(findings, "findings", this.#config.maxBatchSize);
     return await this.#postIntegration(PATHS.findingsBatch, body, options.signal);
@@ -480,6 +496,7 @@ export class VectorVueClient {
    * ```
    */
   async getIngestStatus(requestId: string, options: CallOptions = {}): Promise<ResponseEnvelope> {
+    this.#assertOpen("getIngestStatus");
     checkCallOptions("getIngestStatus", options, CALL_OPTION_NAMES);
     if (typeof requestId !== "string" || !REQUEST_ID_PATTERN.test(requestId)) {
       throw new VectorVueSerializationError(
@@ -519,6 +536,7 @@ export class VectorVueClient {
     event: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<ResponseEnvelope> {
+    this.#assertOpen("sendClientEvent");
     checkCallOptions("sendClientEvent", options, CALL_OPTION_NAMES);
     const body = serializeObject(event, "event");
     return await this.#call({
@@ -558,6 +576,7 @@ export class VectorVueClient {
     events: readonly Record<string, unknown>[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
+    if (this.#closed) return Promise.reject(new VectorVueClientClosedError("sendEvents() called"));
     return this.#bulk(PATHS.eventsBatch, events, "events", options);
   }
 
@@ -583,6 +602,9 @@ export class VectorVueClient {
     findings: readonly Record<string, unknown>[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
+    if (this.#closed) {
+      return Promise.reject(new VectorVueClientClosedError("sendFindings() called"));
+    }
     return this.#bulk(PATHS.findingsBatch, findings, "findings", options);
   }
 
@@ -606,6 +628,7 @@ export class VectorVueClient {
    * ```
    */
   createBatcher(options: BatcherOptions): VectorVueBatcher {
+    this.#assertOpen("createBatcher");
     const path = options?.kind === "findings" ? PATHS.findingsBatch : PATHS.eventsBatch;
     const log = (level: keyof Logger) => (message: string, fields?: LogFields) =>
       this.#log(level, message, fields ?? {});
@@ -621,7 +644,9 @@ export class VectorVueClient {
 
   /**
    * Releases the client's own connection pool (created for TLS options).
-   * The client stays usable; a later call opens a new pool.
+   * After it, every call throws {@linkcode VectorVueClientClosedError}
+   * (batchers made by this client included): make a new client instead.
+   * Closing twice is harmless.
    *
    * @example Close explicitly
    * ```ts
@@ -632,6 +657,7 @@ export class VectorVueClient {
    * ```
    */
   async close(): Promise<void> {
+    this.#closed = true;
     const pending = this.#httpClient;
     this.#httpClient = undefined;
     // A pool that failed to load has nothing to release.
@@ -682,6 +708,10 @@ export class VectorVueClient {
   }
 
   // ---- internals -------------------------------------------------------
+
+  #assertOpen(method: string): void {
+    if (this.#closed) throw new VectorVueClientClosedError(`${method}() called`);
+  }
 
   get #canLogin(): boolean {
     return this.#config.username !== undefined;
@@ -779,21 +809,33 @@ export class VectorVueClient {
   }
 
   #sharedLogin(signal: AbortSignal | undefined): Promise<Session> {
-    if (!this.#loginInFlight) {
-      // Shared by every caller, so no one caller's signal may cancel it; each caller races its own.
-      const inFlight = this.#performLogin();
-      this.#loginInFlight = inFlight;
-      inFlight.then(
-        () => {},
-        () => {},
-      ).finally(() => {
-        if (this.#loginInFlight === inFlight) this.#loginInFlight = undefined;
+    let login = this.#loginInFlight;
+    if (!login) {
+      // Shared by every caller, so no one caller's signal may cancel it: each races its own,
+      // and the login itself is aborted only when every caller has left.
+      const controller = new AbortController();
+      const started: SharedLogin = {
+        promise: this.#performLogin(controller.signal),
+        controller,
+        waiters: 0,
+      };
+      started.promise.then(() => {}, () => {}).finally(() => {
+        if (this.#loginInFlight === started) this.#loginInFlight = undefined;
       });
+      this.#loginInFlight = login = started;
     }
-    return raceSignal(this.#loginInFlight, signal);
+    const joined = login;
+    joined.waiters++;
+    return raceSignal(joined.promise, signal).finally(() => {
+      joined.waiters--;
+      if (joined.waiters > 0) return;
+      // The last waiter left (or the login settled): nobody wants a login still running.
+      joined.controller.abort(signal?.reason);
+      if (this.#loginInFlight === joined) this.#loginInFlight = undefined;
+    });
   }
 
-  async #performLogin(): Promise<Session> {
+  async #performLogin(signal: AbortSignal): Promise<Session> {
     const { username, password, tenantId } = this.#config;
     const body = serializeObject({ username, password, tenant_id: tenantId }, "login");
     const exchange = await this.#exchange({
@@ -804,7 +846,7 @@ export class VectorVueClient {
       auth: false,
       sign: false,
       expect: "object",
-    }, undefined);
+    }, signal);
     const { answer, parsed } = exchange;
     if (answer.status < 200 || answer.status >= 300) {
       throw this.#apiError(PATHS.login, "POST", exchange);
@@ -814,7 +856,7 @@ export class VectorVueClient {
     const token = value?.access_token ?? nested?.access_token;
     if (typeof token !== "string" || token === "") {
       throw new VectorVueResponseError(
-        `POST ${PATHS.login} answered ${answer.status} without an access_token`,
+        `POST ${exchange.url} answered ${answer.status} without an access_token`,
         this.#responseErrorInit(exchange),
       );
     }
@@ -850,7 +892,7 @@ export class VectorVueClient {
         } (${answer.text.length} characters)`
         : "JSON of another shape";
       throw new VectorVueResponseError(
-        `${operation.method} ${operation.endpoint} answered ${answer.status} with ${got}, ` +
+        `${operation.method} ${exchange.url} answered ${answer.status} with ${got}, ` +
           `not the ${
             operation.expect === "envelope" ? "response envelope" : "JSON object"
           } the API promises`,
@@ -878,7 +920,7 @@ export class VectorVueClient {
         requestId: envelope.requestId,
       });
       throw new VectorVueSignatureError(
-        `${operation.method} ${operation.endpoint} answered ${answer.status}, but ${verdict.reason}; ` +
+        `${operation.method} ${exchange.url} answered ${answer.status}, but ${verdict.reason}; ` +
           `the answer is not trusted (request_id ${envelope.requestId})`,
         this.#errorInit(exchange, "response_signature_mismatch"),
       );
@@ -923,10 +965,13 @@ export class VectorVueClient {
         `so the bearer token only goes to ${this.#config.origin}`;
     } else if (status === 404 && endpoint === PATHS.ingestStatus) {
       reason += "; VectorVue also answers 404 for a request that belongs to another tenant";
+    } else if (status === 404 && /\/api(\/|$)/.test(new URL(this.#config.baseUrl).pathname)) {
+      reason += `; baseUrl ${this.#config.baseUrl} already has an /api path, and the client ` +
+        "adds the API's own /api/v1/...: give baseUrl without it";
     }
     const retries = exchange.retryCount > 0 ? ` after ${exchange.retryCount} retries` : "";
     const message = this.#scrubber.text(
-      `${method} ${endpoint} failed with ${status} ${init.errorCode}${retries}: ${reason} ` +
+      `${method} ${exchange.url} failed with ${status} ${init.errorCode}${retries}: ${reason} ` +
         `(request_id ${init.requestId})`,
     );
     return apiErrorFor(message, init);
@@ -937,6 +982,10 @@ export class VectorVueClient {
    * up, or the caller aborts. Returns the last answer, whatever its status.
    */
   async #exchange(operation: Operation, signal: AbortSignal | undefined): Promise<Exchange> {
+    // Batches of a batcher or bulk send still running when the client was closed.
+    if (this.#closed) {
+      throw new VectorVueClientClosedError(`${operation.method} ${operation.endpoint} sent`);
+    }
     const config = this.#config;
     const fetchImpl = await this.#fetch();
     const url = config.baseUrl + operation.path;
@@ -1001,7 +1050,7 @@ export class VectorVueClient {
         this.#log("error", "vectorvue request failed", logFields(error.kind, null));
         throw new VectorVueTransportError(
           this.#scrubber.text(
-            `${operation.method} ${operation.endpoint} failed after ${attempt} attempt(s): ${error.message}`,
+            `${operation.method} ${url} failed after ${attempt} attempt(s): ${error.message}`,
           ),
           { kind: error.kind, attempts: attempt, cause: error },
         );
@@ -1051,7 +1100,7 @@ export class VectorVueClient {
         ok ? "vectorvue request" : "vectorvue request failed",
         logFields(ok ? "ok" : "http_error", status, serverRequestId),
       );
-      return { answer, parsed, retryCount, sentRequestId: requestId };
+      return { url, answer, parsed, retryCount, sentRequestId: requestId };
     }
   }
 }

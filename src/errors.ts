@@ -9,6 +9,7 @@
  * ├── VectorVueSerializationError   a payload JSON cannot carry, or a bad batch
  * ├── VectorVueTokenError           a token without tenant_id, expired, mismatched
  * ├── VectorVueTransportError       no HTTP answer: connection, timeout, TLS
+ * ├── VectorVueClientClosedError    a call on a client after close()
  * └── VectorVueAPIError             the server answered with an error
  *     ├── VectorVueAuthError        401, 403
  *     ├── VectorVueNotFoundError    404
@@ -113,6 +114,31 @@ export class VectorVueSerializationError extends VectorVueError {
  * ```
  */
 export class VectorVueTokenError extends VectorVueError {}
+
+/**
+ * A method was called on a client after `close()` (or after the end of its
+ * `await using` block). That is a bug in the calling code: the client does
+ * not silently open a new connection pool. Create a new client instead.
+ *
+ * @example Calling a closed client
+ * ```ts
+ * import { VectorVueClient, VectorVueClientClosedError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
+ * await client.close();
+ * await assert.rejects(client.sendEvent({ event_type: "A" }), VectorVueClientClosedError);
+ * ```
+ */
+export class VectorVueClientClosedError extends VectorVueError {
+  /** Creates the error; `what` says what was attempted, such as `sendEvent() called`. */
+  constructor(what: string) {
+    super(
+      `${what} on a closed VectorVueClient: close() (or the end of its await using block) ` +
+        "released it; create a new client for more calls",
+    );
+  }
+}
 
 /**
  * Why a request got no HTTP answer.

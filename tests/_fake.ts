@@ -216,3 +216,37 @@ export function fakeClient(fetchImpl: typeof fetch, extra: VectorVueConfig = {})
     ...extra,
   });
 }
+
+/**
+ * Records the timers created through the global `setTimeout` while `run` is
+ * pending, so a test can check that none is left behind. Deno's `node:test`
+ * shim runs without the op sanitizer, and Node has none, so this is the check.
+ */
+export async function withTimerSpy<T>(
+  run: (spy: { pending(): number; created(): number }) => Promise<T>,
+): Promise<T> {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const live = new Set<unknown>();
+  let created = 0;
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number) => {
+    const id: unknown = realSetTimeout(() => {
+      live.delete(id);
+      callback();
+    }, ms);
+    live.add(id);
+    created++;
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: unknown) => {
+    live.delete(id);
+    realClearTimeout(id as number);
+  }) as typeof clearTimeout;
+  try {
+    return await run({ pending: () => live.size, created: () => created });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.clearTimeout = realClearTimeout;
+    for (const id of live) realClearTimeout(id as number);
+  }
+}

@@ -4,6 +4,7 @@ import {
   VectorVueAPIError,
   VectorVueAuthError,
   VectorVueClient,
+  VectorVueClientClosedError,
   type VectorVueConfig,
   VectorVueConfigError,
   VectorVueConflictError,
@@ -28,6 +29,7 @@ import {
   scriptedFetch,
   TENANT,
   validJwt,
+  withTimerSpy,
 } from "./_fake.ts";
 
 const BASE = "https://vectorvue.test";
@@ -953,5 +955,170 @@ describe("TLS options", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe("a login shared by callers who leave", () => {
+  test("login() aborted by its only caller stops the shared login: no back-off left, no more requests", async () => {
+    await withTimerSpy(async (timers) => {
+      const logins: AbortSignal[] = [];
+      const firstAnswer = Promise.withResolvers<void>();
+      // Every login is answered 503 at once; the client would back off 10 s and try again.
+      const fetchImpl = (_input: RequestInfo | URL, init?: RequestInit) => {
+        logins.push(init!.signal!);
+        firstAnswer.resolve();
+        return Promise.resolve(json(503, { detail: "busy" }));
+      };
+      const client = credentials(fetchImpl as typeof fetch, {
+        backoffMs: 10_000,
+        maxBackoffMs: 10_000,
+      });
+      const caller = new AbortController();
+      const login = client.login({ signal: caller.signal });
+      await firstAnswer.promise;
+      caller.abort(new Error("caller gave up"));
+      await assert.rejects(login, /caller gave up/);
+      // The shared login's back-off timer was cleared with it: nothing keeps the process alive.
+      assert.equal(timers.pending(), 0);
+      assert.equal(logins.length, 1);
+      // A later login starts afresh rather than joining the abandoned one.
+      const again = client.login({ signal: AbortSignal.abort(new Error("again")) });
+      await assert.rejects(again, /again/);
+      assert.equal(timers.pending(), 0);
+    });
+  });
+
+  test("a caller leaving a shared login does not cancel it for the others", async () => {
+    const gate = Promise.withResolvers<void>();
+    let loginSignal: AbortSignal | undefined;
+    const fake = scriptedFetch(async () => {
+      await gate.promise;
+      return loginOk();
+    }, accepted());
+    const fetchImpl = (input: RequestInfo | URL, init?: RequestInit) => {
+      loginSignal ??= init?.signal ?? undefined;
+      return fake.fetch(input, init);
+    };
+    const client = credentials(fetchImpl as typeof fetch);
+    const leaving = new AbortController();
+    const first = client.login({ signal: leaving.signal });
+    const second = client.sendEvent(sampleEvent());
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    leaving.abort(new Error("first caller left"));
+    await assert.rejects(first, /first caller left/);
+    assert.equal(loginSignal?.aborted, false, "the login went on for the second caller");
+    gate.resolve();
+    assert.equal((await second).status, "accepted");
+    assert.equal(fake.seen.filter((s) => s.url.endsWith("/auth/login")).length, 1);
+  });
+});
+
+describe("errors name the URL requested", () => {
+  test("a doubled /api/v1 prefix is visible in the error, with a hint", async () => {
+    const fake = scriptedFetch(json(404, { detail: "Not Found" }));
+    const client = credentials(fake.fetch, { baseUrl: `${BASE}/api/v1` });
+    const error = await client.login().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof VectorVueNotFoundError);
+    assert.equal(fake.seen[0].url, `${BASE}/api/v1/api/v1/client/auth/login`);
+    assert.match(
+      error.message,
+      new RegExp(
+        `^POST ${BASE}/api/v1/api/v1/client/auth/login failed with 404 not_found: Not Found; ` +
+          `baseUrl ${BASE}/api/v1 already has an /api path`,
+      ),
+    );
+    assert.ok(!error.message.includes(PASSWORD));
+  });
+
+  test("API, transport and response errors carry the full URL", async () => {
+    const client = withToken(
+      scriptedFetch(
+        json(422, { detail: "Payload validation failed" }),
+        new TypeError("connection refused"),
+        new Response("<html></html>", { status: 200, headers: { "content-type": "text/html" } }),
+      ).fetch,
+      { maxRetries: 0 },
+    );
+    await assert.rejects(client.sendFinding({ title: "x" }), {
+      message: new RegExp(
+        `^POST ${BASE}/api/v1/integrations/spectrastrike/findings failed with 422`,
+      ),
+    });
+    await assert.rejects(client.sendEventsBatch([sampleEvent()]), {
+      name: "VectorVueTransportError",
+      message: new RegExp(
+        `^POST ${BASE}/api/v1/integrations/spectrastrike/events/batch failed after 1`,
+      ),
+    });
+    await assert.rejects(client.getIngestStatus("req-1"), {
+      name: "VectorVueResponseError",
+      message: new RegExp(
+        `^GET ${BASE}/api/v1/integrations/spectrastrike/ingest/status/req-1 answered 200 with text/html`,
+      ),
+    });
+  });
+});
+
+describe("a closed client", () => {
+  test("every call after close() throws VectorVueClientClosedError and sends nothing", async () => {
+    const fake = scriptedFetch();
+    const client = withToken(fake.fetch);
+    await client.close();
+    await client.close(); // twice is harmless
+    const calls: [string, () => Promise<unknown>][] = [
+      ["login", () => client.login()],
+      ["sendEvent", () => client.sendEvent(sampleEvent())],
+      ["sendEventsBatch", () => client.sendEventsBatch([sampleEvent()])],
+      ["sendFinding", () => client.sendFinding({ title: "x" })],
+      ["sendFindingsBatch", () => client.sendFindingsBatch([{ title: "x" }])],
+      ["getIngestStatus", () => client.getIngestStatus("req-1")],
+      ["sendClientEvent", () => client.sendClientEvent({ event_type: "FINDING_VIEWED" })],
+      ["sendEvents", () => client.sendEvents([sampleEvent()])],
+      ["sendFindings", () => client.sendFindings([{ title: "x" }])],
+      [
+        "createBatcher",
+        () => Promise.resolve().then(() => client.createBatcher({ kind: "events" })),
+      ],
+    ];
+    for (const [method, call] of calls) {
+      await assert.rejects(call(), (error: unknown) => {
+        assert.ok(error instanceof VectorVueClientClosedError, `${method}: ${error}`);
+        assert.ok(error instanceof VectorVueError);
+        assert.match(
+          error.message,
+          new RegExp(`^${method}\\(\\) called on a closed VectorVueClient`),
+        );
+        return true;
+      });
+    }
+    assert.equal(fake.seen.length, 0);
+  });
+
+  test("await using closes the client: a call after the block throws", async () => {
+    const fake = scriptedFetch(accepted());
+    let escaped: VectorVueClient | undefined;
+    {
+      await using client = withToken(fake.fetch);
+      await client.sendEvent(sampleEvent());
+      escaped = client;
+    }
+    await assert.rejects(escaped.sendEvent(sampleEvent()), VectorVueClientClosedError);
+    assert.equal(fake.seen.length, 1);
+  });
+
+  test("a batcher of a closed client dead-letters with VectorVueClientClosedError instead of sending", async () => {
+    const fake = scriptedFetch();
+    const client = withToken(fake.fetch);
+    const dead: Error[] = [];
+    const batcher = client.createBatcher({
+      kind: "events",
+      onDeadLetter: (_items, error) => void dead.push(error),
+    });
+    await batcher.add(sampleEvent());
+    await client.close();
+    await batcher.close();
+    assert.equal(fake.seen.length, 0);
+    assert.equal(batcher.stats().deadLettered, 1);
+    assert.ok(dead[0] instanceof VectorVueClientClosedError, String(dead[0]));
   });
 });

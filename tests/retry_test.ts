@@ -7,6 +7,7 @@ import {
   parseRetryAfter,
   retryDelay,
 } from "../src/retry.ts";
+import { withTimerSpy } from "./_fake.ts";
 
 const OPTIONS = { backoffMs: 500, maxBackoffMs: 30_000 };
 /** The largest double below 1: what `Math.random()` can return at most. */
@@ -14,40 +15,6 @@ const ALMOST_ONE = 1 - Number.EPSILON / 2;
 const never = () => {
   throw new Error("random must not be consulted");
 };
-
-/**
- * Records the timers created through the global `setTimeout` while `run` is
- * pending, so a test can check that none is left behind. Deno's `node:test`
- * shim runs without the op sanitizer, and Node has none, so this is the check.
- */
-async function withTimerSpy<T>(
-  run: (spy: { pending(): number; created(): number }) => Promise<T>,
-): Promise<T> {
-  const realSetTimeout = globalThis.setTimeout;
-  const realClearTimeout = globalThis.clearTimeout;
-  const live = new Set<unknown>();
-  let created = 0;
-  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number) => {
-    const id: unknown = realSetTimeout(() => {
-      live.delete(id);
-      callback();
-    }, ms);
-    live.add(id);
-    created++;
-    return id;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((id?: unknown) => {
-    live.delete(id);
-    realClearTimeout(id as number);
-  }) as typeof clearTimeout;
-  try {
-    return await run({ pending: () => live.size, created: () => created });
-  } finally {
-    globalThis.setTimeout = realSetTimeout;
-    globalThis.clearTimeout = realClearTimeout;
-    for (const id of live) realClearTimeout(id as number);
-  }
-}
 
 describe("isRetryableStatus()", () => {
   test("isRetryableStatus() retries exactly 429, 502, 503 and 504", () => {

@@ -40,7 +40,7 @@ for (const mode of SERVING_MODES) {
             assert.equal(error.attempts, 1);
             assert.equal(
               error.message,
-              `POST ${PATHS.events} failed after 1 attempt(s): no complete answer within timeoutMs (1000 ms)`,
+              `POST ${server.url}${PATHS.events} failed after 1 attempt(s): no complete answer within timeoutMs (1000 ms)`,
             );
           },
         );
@@ -79,7 +79,7 @@ for (const mode of SERVING_MODES) {
             assert.equal(error.attempts, 1, "a too-large answer is not retried");
             assert.equal(
               error.message,
-              `POST ${PATHS.events} failed after 1 attempt(s): response body of ${
+              `POST ${server.url}${PATHS.events} failed after 1 attempt(s): response body of ${
                 20 * MiB
               } bytes exceeds maxResponseBytes (${MiB})`,
             );
@@ -142,7 +142,7 @@ describe("an endless answer without Content-Length", () => {
           assert.equal(error.kind, "response_too_large");
           assert.equal(
             error.message,
-            `POST ${PATHS.events} failed after 1 attempt(s): response body exceeds maxResponseBytes (${MiB}); refused without buffering the rest`,
+            `POST ${server.url}${PATHS.events} failed after 1 attempt(s): response body exceeds maxResponseBytes (${MiB}); refused without buffering the rest`,
           );
         },
       );
@@ -207,7 +207,7 @@ for (const mode of SERVING_MODES) {
               assert.equal(error.attempts, 1);
               assert.match(
                 error.message,
-                /^POST \/api\/v1\/integrations\/spectrastrike\/events failed after 1 attempt\(s\): connection to https:\/\/127\.0\.0\.1:\d+ failed \(.+\)$/,
+                /^POST https:\/\/[^/ ]+\/api\/v1\/integrations\/spectrastrike\/events failed after 1 attempt\(s\): connection to https:\/\/127\.0\.0\.1:\d+ failed \(.+\)$/,
               );
               assert.ok(error.cause instanceof Error, "the runtime's error is kept as cause");
             },
@@ -283,7 +283,7 @@ describe("unreachable and untrusted servers", () => {
         assert.equal(error.attempts, 1);
         assert.match(
           error.message,
-          /^POST \/api\/v1\/integrations\/spectrastrike\/events failed after 1 attempt\(s\): TLS\/certificate verification with https:\/\/127\.0\.0\.1:\d+ failed \(.+\); if the server uses a private CA, pass it with caCerts$/,
+          /^POST https:\/\/[^/ ]+\/api\/v1\/integrations\/spectrastrike\/events failed after 1 attempt\(s\): TLS\/certificate verification with https:\/\/127\.0\.0\.1:\d+ failed \(.+\); if the server uses a private CA, pass it with caCerts$/,
         );
       });
     }, { cert: UNTRUSTED_CERT, key: UNTRUSTED_KEY });

@@ -351,7 +351,7 @@ describe("hostile answers the properties found", () => {
     const error = await rejection(client(answer).sendEvent(sampleEvent()));
     assert.match(
       (error as Error).message,
-      /^POST \/api\/v1\/integrations\/spectrastrike\/events failed with 502 bad_gateway: 502 Bad Gateway \(request_id [0-9a-f-]{36}\)$/,
+      /^POST https:\/\/[^/ ]+\/api\/v1\/integrations\/spectrastrike\/events failed with 502 bad_gateway: 502 Bad Gateway \(request_id [0-9a-f-]{36}\)$/,
     );
   });
 
@@ -395,7 +395,7 @@ describe("hostile answers the properties found", () => {
     assert.equal(error.errorCode, "invalid_response");
     assert.equal(
       error.message,
-      "POST /api/v1/integrations/spectrastrike/events answered 200 with text/html (24 characters), " +
+      "POST https://vectorvue.test/api/v1/integrations/spectrastrike/events answered 200 with text/html (24 characters), " +
         "not the response envelope the API promises",
     );
   });

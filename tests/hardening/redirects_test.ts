@@ -33,7 +33,7 @@ describe("redirects are never followed", () => {
           assert.equal(error.headers["location"], PATHS.findings);
           assert.ok(
             error.message.startsWith(
-              `POST ${PATHS.events} failed with ${status} unexpected_redirect: redirect to ` +
+              `POST ${server.url}${PATHS.events} failed with ${status} unexpected_redirect: redirect to ` +
                 `${server.url} not followed: the client never follows redirects, so the bearer ` +
                 `token only goes to ${server.url} `,
             ),
@@ -94,7 +94,7 @@ describe("redirects are never followed", () => {
           assert.equal(error.httpStatus, 307);
           assert.match(
             error.message,
-            /^POST \/api\/v1\/client\/auth\/login failed with 307 unexpected_redirect: redirect to https:\/\/127\.0\.0\.1:\d+ not followed/,
+            /^POST https:\/\/[^/ ]+\/api\/v1\/client\/auth\/login failed with 307 unexpected_redirect: redirect to https:\/\/127\.0\.0\.1:\d+ not followed/,
           );
         });
       });

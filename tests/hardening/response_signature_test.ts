@@ -305,7 +305,7 @@ describe("response signatures end to end (emulator over HTTPS)", () => {
           assert.equal(error.httpStatus, 202);
           assert.match(
             error.message,
-            /^POST \/api\/v1\/integrations\/spectrastrike\/events answered 202, but the response signature does not match its data; the answer is not trusted \(request_id [0-9a-f-]{36}\)$/,
+            /^POST https:\/\/[^/ ]+\/api\/v1\/integrations\/spectrastrike\/events answered 202, but the response signature does not match its data; the answer is not trusted \(request_id [0-9a-f-]{36}\)$/,
           );
           assert.ok(
             records.some((r) =>
