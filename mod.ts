@@ -81,4 +81,22 @@ export {
   VectorVueValidationError,
 } from "./src/errors.ts";
 export type { LogFields, Logger } from "./src/logger.ts";
+export type { PayloadProblem } from "./src/payloads/check.ts";
+export type {
+  BatchItemResultData,
+  BatchResultData,
+  ClientEventAccepted,
+  ClientEventType,
+  DateTimeInput,
+  EventAccepted,
+  EventSeverity,
+  FindingAccepted,
+  FindingSeverity,
+  FindingStatus,
+  IngestCounts,
+  IngestStatusData,
+  VectorVueClientEvent,
+  VectorVueEvent,
+  VectorVueFinding,
+} from "./src/payloads/types.ts";
 export { VERSION } from "./src/user_agent.ts";

@@ -17,7 +17,7 @@
 // which offers both by ALPN, and HTTP/1.1 to its `--http1` server, which sets TCP_NODELAY.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { VectorVueClient } from "../mod.ts";
+import { VectorVueClient, type VectorVueEvent } from "../mod.ts";
 import { EMULATOR_DEFAULTS } from "../src/testing/mod.ts";
 import { closeAllEmulators, type EmulatorProcess, startEmulator } from "./_bench_emulator.ts";
 import {
@@ -135,7 +135,7 @@ const OCCURRED_AT = new Date().toISOString();
 let sequence = 0;
 
 /** A valid, realistic event with an id never sent before, so the server stores every one. */
-function makeEvent(): Record<string, unknown> {
+function makeEvent(): VectorVueEvent {
   const n = sequence++;
   return {
     event_id: `bench-${RUN_ID}-${n}`,

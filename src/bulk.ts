@@ -42,17 +42,28 @@ export interface BulkItemResult extends ItemOutcome {
  *
  * @example Resend what failed
  * ```ts
- * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+ * import { VectorVueClient, type VectorVueEvent } from "@spectrastrike/vectorvue-client";
  * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+ * import assert from "node:assert/strict";
  *
  * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
  * const client = new VectorVueClient({
  *   ...emulator.defaults,
  *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+ *   backoffMs: 1,
  * });
- * const events = [{ event_type: "A" }, { event_type: "B" }];
+ * const events: VectorVueEvent[] = ["host-1", "host-2"].map((asset_ref) => ({
+ *   source_system: "spectrastrike",
+ *   event_type: "PORT_SCAN",
+ *   occurred_at: "2026-11-28T12:00:00Z",
+ *   severity: "low",
+ *   asset_ref,
+ *   message: "Port scan observed",
+ * }));
+ * emulator.inject({ status: 503, count: 4 }); // an outage outlasting the retries
  * const result = await client.sendEvents(events);
  * const retry = result.items.filter((i) => i.status === "failed").map((i) => events[i.index]);
+ * assert.equal(retry.length, 2);
  * ```
  */
 export interface BulkResult {

@@ -34,6 +34,22 @@ import {
 import { inspectToken, type TokenInfo } from "./jwt.ts";
 import { type LogFields, type Logger, Scrubber } from "./logger.ts";
 import { checkCallOptions } from "./option_names.ts";
+import {
+  checkBatch,
+  checkPayload,
+  type PayloadKind,
+  type PayloadProblem,
+} from "./payloads/check.ts";
+import type {
+  BatchResultData,
+  ClientEventAccepted,
+  EventAccepted,
+  FindingAccepted,
+  IngestStatusData,
+  VectorVueClientEvent,
+  VectorVueEvent,
+  VectorVueFinding,
+} from "./payloads/types.ts";
 import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
 import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
@@ -156,6 +172,8 @@ interface Operation {
   readonly idempotencyKey?: string;
   /** What a 2xx body must be. */
   readonly expect: "envelope" | "object";
+  /** For a 422 `validation_failed`: what the server's rules find wrong with the body. */
+  readonly explain?: () => PayloadProblem[];
 }
 
 /** The outcome of the retry loop: the last answer and how it was reached. */
@@ -343,7 +361,7 @@ export class VectorVueClient {
    *
    * @example Send an event with your own idempotency key
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueEvent } from "@spectrastrike/vectorvue-client";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -351,7 +369,7 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const event = {
+   * const event: VectorVueEvent = {
    *   event_id: "run-17-step-3",
    *   source_system: "spectrastrike",
    *   event_type: "CREDENTIAL_ACCESS",
@@ -365,9 +383,9 @@ export class VectorVueClient {
    * ```
    */
   async sendEvent(
-    event: Record<string, unknown>,
+    event: VectorVueEvent,
     options: SendEventOptions = {},
-  ): Promise<ResponseEnvelope> {
+  ): Promise<ResponseEnvelope<EventAccepted>> {
     this.#assertOpen("sendEvent");
     checkCallOptions("sendEvent", options, SEND_EVENT_OPTION_NAMES);
     const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
@@ -375,7 +393,7 @@ export class VectorVueClient {
       throw new VectorVueConfigError(["idempotencyKey must be 1-255 visible ASCII characters"]);
     }
     const body = serializeObject(event, "event");
-    return await this.#call({
+    return await this.#call<EventAccepted>({
       method: "POST",
       path: PATHS.events,
       endpoint: PATHS.events,
@@ -384,6 +402,7 @@ export class VectorVueClient {
       sign: true,
       idempotencyKey,
       expect: "envelope",
+      explain: this.#explainer(body, "event"),
     }, options.signal);
   }
 
@@ -394,7 +413,8 @@ export class VectorVueClient {
    *
    * @example Send a batch and list the rejected items
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueEvent } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -402,18 +422,32 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const result = await client.sendEventsBatch([{ event_type: "A" }, { event_type: "B" }]);
-   * if (result.status !== "accepted") console.log(result.data);
+   * const scan = (asset_ref: string): VectorVueEvent => ({
+   *   source_system: "spectrastrike",
+   *   event_type: "PORT_SCAN",
+   *   occurred_at: "2026-11-28T12:00:00Z",
+   *   severity: "low",
+   *   asset_ref,
+   *   message: "Port scan observed",
+   * });
+   * const result = await client.sendEventsBatch([scan("host-1"), scan("host-2")]);
+   * const refused = result.data.results.filter((item) => item.status === "failed");
+   * assert.equal(refused.length, 0);
    * ```
    */
   async sendEventsBatch(
-    events: readonly Record<string, unknown>[],
+    events: readonly VectorVueEvent[],
     options: CallOptions = {},
-  ): Promise<ResponseEnvelope> {
+  ): Promise<ResponseEnvelope<BatchResultData>> {
     this.#assertOpen("sendEventsBatch");
     checkCallOptions("sendEventsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(events, "events", this.#config.maxBatchSize);
-    return await this.#postIntegration(PATHS.eventsBatch, body, options.signal);
+    return await this.#postIntegration<BatchResultData>(
+      PATHS.eventsBatch,
+      body,
+      options.signal,
+      this.#explainer(body, "event", true),
+    );
   }
 
   /**
@@ -438,13 +472,18 @@ export class VectorVueClient {
    * ```
    */
   async sendFinding(
-    finding: Record<string, unknown>,
+    finding: VectorVueFinding,
     options: CallOptions = {},
-  ): Promise<ResponseEnvelope> {
+  ): Promise<ResponseEnvelope<FindingAccepted>> {
     this.#assertOpen("sendFinding");
     checkCallOptions("sendFinding", options, CALL_OPTION_NAMES);
     const body = serializeObject(finding, "finding");
-    return await this.#postIntegration(PATHS.findings, body, options.signal);
+    return await this.#postIntegration<FindingAccepted>(
+      PATHS.findings,
+      body,
+      options.signal,
+      this.#explainer(body, "finding"),
+    );
   }
 
   /**
@@ -453,7 +492,8 @@ export class VectorVueClient {
    *
    * @example Send findings in one request
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueFinding } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -461,18 +501,29 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const result = await client.sendFindingsBatch([{ title: "One" }, { title: "Two" }]);
-   * console.log(result.status);
+   * const finding = (title: string): VectorVueFinding => ({
+   *   title,
+   *   description: "Found during the assessment.",
+   *   severity: "medium",
+   *   first_seen: "2026-11-28T12:00:00Z",
+   * });
+   * const result = await client.sendFindingsBatch([finding("Weak TLS"), finding("Open SMB")]);
+   * assert.equal(result.status, "accepted");
    * ```
    */
   async sendFindingsBatch(
-    findings: readonly Record<string, unknown>[],
+    findings: readonly VectorVueFinding[],
     options: CallOptions = {},
-  ): Promise<ResponseEnvelope> {
+  ): Promise<ResponseEnvelope<BatchResultData>> {
     this.#assertOpen("sendFindingsBatch");
     checkCallOptions("sendFindingsBatch", options, CALL_OPTION_NAMES);
     const body = serializeBatch(findings, "findings", this.#config.maxBatchSize);
-    return await this.#postIntegration(PATHS.findingsBatch, body, options.signal);
+    return await this.#postIntegration<BatchResultData>(
+      PATHS.findingsBatch,
+      body,
+      options.signal,
+      this.#explainer(body, "finding", true),
+    );
   }
 
   /**
@@ -482,7 +533,8 @@ export class VectorVueClient {
    *
    * @example Poll the status of a batch
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueEvent } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -490,12 +542,23 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const sent = await client.sendEventsBatch([{ event_type: "A" }]);
+   * const scan = (asset_ref: string): VectorVueEvent => ({
+   *   source_system: "spectrastrike",
+   *   event_type: "PORT_SCAN",
+   *   occurred_at: "2026-11-28T12:00:00Z",
+   *   severity: "low",
+   *   asset_ref,
+   *   message: "Port scan observed",
+   * });
+   * const sent = await client.sendEventsBatch([scan("host-1"), { ...scan("host-2"), severity: "?" as "low" }]);
    * const status = await client.getIngestStatus(sent.requestId!);
-   * console.log(status.data);
+   * assert.deepEqual(status.data.counts, { total: 2, accepted: 1, failed: 1 });
    * ```
    */
-  async getIngestStatus(requestId: string, options: CallOptions = {}): Promise<ResponseEnvelope> {
+  async getIngestStatus(
+    requestId: string,
+    options: CallOptions = {},
+  ): Promise<ResponseEnvelope<IngestStatusData>> {
     this.#assertOpen("getIngestStatus");
     checkCallOptions("getIngestStatus", options, CALL_OPTION_NAMES);
     if (typeof requestId !== "string" || !REQUEST_ID_PATTERN.test(requestId)) {
@@ -504,7 +567,7 @@ export class VectorVueClient {
         "requestId",
       );
     }
-    return await this.#call({
+    return await this.#call<IngestStatusData>({
       method: "GET",
       path: PATHS.ingestStatus.replace("{request_id}", encodeURIComponent(requestId)),
       endpoint: PATHS.ingestStatus,
@@ -533,13 +596,13 @@ export class VectorVueClient {
    * ```
    */
   async sendClientEvent(
-    event: Record<string, unknown>,
+    event: VectorVueClientEvent,
     options: CallOptions = {},
-  ): Promise<ResponseEnvelope> {
+  ): Promise<ResponseEnvelope<ClientEventAccepted>> {
     this.#assertOpen("sendClientEvent");
     checkCallOptions("sendClientEvent", options, CALL_OPTION_NAMES);
     const body = serializeObject(event, "event");
-    return await this.#call({
+    return await this.#call<ClientEventAccepted>({
       method: "POST",
       path: PATHS.clientEvents,
       endpoint: PATHS.clientEvents,
@@ -559,7 +622,8 @@ export class VectorVueClient {
    *
    * @example Ship a run's events and report what did not land
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueEvent } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -567,13 +631,21 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const events = [{ event_type: "A" }, { event_type: "B" }];
+   * const scan = (asset_ref: string): VectorVueEvent => ({
+   *   source_system: "spectrastrike",
+   *   event_type: "PORT_SCAN",
+   *   occurred_at: "2026-11-28T12:00:00Z",
+   *   severity: "low",
+   *   asset_ref,
+   *   message: "Port scan observed",
+   * });
+   * const events = [scan("host-1"), scan("host-2"), scan("host-3")];
    * const result = await client.sendEvents(events, { concurrency: 2 });
-   * console.log(`${result.accepted} accepted, ${result.rejected} rejected, ${result.failed} failed`);
+   * assert.equal(result.accepted, 3);
    * ```
    */
   sendEvents(
-    events: readonly Record<string, unknown>[],
+    events: readonly VectorVueEvent[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
     if (this.#closed) return Promise.reject(new VectorVueClientClosedError("sendEvents() called"));
@@ -586,7 +658,8 @@ export class VectorVueClient {
    *
    * @example Ship every finding of an assessment
    * ```ts
-   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { VectorVueClient, type VectorVueFinding } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
@@ -594,12 +667,18 @@ export class VectorVueClient {
    *   ...emulator.defaults,
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
-   * const result = await client.sendFindings([{ title: "Weak TLS" }, { title: "Open SMB" }]);
-   * console.log(result.requestIds);
+   * const finding = (title: string): VectorVueFinding => ({
+   *   title,
+   *   description: "Found during the assessment.",
+   *   severity: "medium",
+   *   first_seen: "2026-11-28T12:00:00Z",
+   * });
+   * const result = await client.sendFindings([finding("Weak TLS"), finding("Open SMB")]);
+   * assert.equal(result.accepted, 2);
    * ```
    */
   sendFindings(
-    findings: readonly Record<string, unknown>[],
+    findings: readonly VectorVueFinding[],
     options: BulkOptions = {},
   ): Promise<BulkResult> {
     if (this.#closed) {
@@ -717,8 +796,13 @@ export class VectorVueClient {
     return this.#config.username !== undefined;
   }
 
-  #postIntegration(path: string, body: SerializedBody, signal?: AbortSignal) {
-    return this.#call({
+  #postIntegration<Data = unknown>(
+    path: string,
+    body: SerializedBody,
+    signal?: AbortSignal,
+    explain?: () => PayloadProblem[],
+  ) {
+    return this.#call<Data>({
       method: "POST",
       path,
       endpoint: path,
@@ -726,7 +810,33 @@ export class VectorVueClient {
       auth: true,
       sign: true,
       expect: "envelope",
+      explain,
     }, signal);
+  }
+
+  /**
+   * What the server's rules find wrong with a payload, to explain a 422; with
+   * `validatePayloads`, checked now, before anything is sent.
+   */
+  #explainer(body: SerializedBody, kind: PayloadKind, batch = false): () => PayloadProblem[] {
+    // The text sent, parsed: what the server checks (a Date as its ISO string).
+    const explain = () => {
+      const value: unknown = JSON.parse(body.text);
+      return batch && Array.isArray(value) ? checkBatch(kind, value) : checkPayload(kind, value);
+    };
+    if (this.#config.validatePayloads) {
+      const problems = explain();
+      if (problems.length > 0) {
+        const what = batch ? `${kind}s` : kind;
+        throw new VectorVueSerializationError(
+          `${what} would be refused by the server (validatePayloads is on; nothing was sent): ` +
+            problems.map((problem) => problem.message).join("; "),
+          problems[0].path,
+          { problems },
+        );
+      }
+    }
+    return explain;
   }
 
   #bulk(path: string, items: readonly unknown[], what: string, options: BulkOptions) {
@@ -875,11 +985,14 @@ export class VectorVueClient {
     return session;
   }
 
-  async #call(operation: Operation, signal: AbortSignal | undefined): Promise<ResponseEnvelope> {
+  async #call<Data = unknown>(
+    operation: Operation,
+    signal: AbortSignal | undefined,
+  ): Promise<ResponseEnvelope<Data>> {
     const exchange = await this.#exchange(operation, signal);
     const { answer, parsed, retryCount } = exchange;
     if (answer.status < 200 || answer.status >= 300) {
-      throw this.#apiError(operation.endpoint, operation.method, exchange);
+      throw this.#apiError(operation.endpoint, operation.method, exchange, operation.explain);
     }
     const value = parsed.kind === "json" ? parsed.value : undefined;
     const shapeOk = operation.expect === "envelope"
@@ -905,7 +1018,7 @@ export class VectorVueClient {
       retryCount,
     });
     const key = this.#config.responseSigningKey;
-    if (key === undefined || envelope.signature === null) return envelope;
+    if (key === undefined || envelope.signature === null) return envelope as ResponseEnvelope<Data>;
     this.#responseKey ??= importResponseKey(key);
     const verdict = await verifyResponseSignature(
       await this.#responseKey,
@@ -925,7 +1038,7 @@ export class VectorVueClient {
         this.#errorInit(exchange, "response_signature_mismatch"),
       );
     }
-    return { ...envelope, signatureState: verdict.state };
+    return { ...envelope, signatureState: verdict.state } as ResponseEnvelope<Data>;
   }
 
   /** For a success status with an unusable body: the body's own code if it names one. */
@@ -951,10 +1064,16 @@ export class VectorVueClient {
     endpoint: string,
     method: string,
     exchange: Exchange,
+    explain?: () => PayloadProblem[],
   ): VectorVueAPIError {
     const status = exchange.answer.status;
     const facts = readErrorFacts(exchange.parsed);
-    const init = this.#errorInit(exchange, facts.errorCode ?? errorCodeForStatus(status), facts);
+    const errorCode = facts.errorCode ?? errorCodeForStatus(status);
+    // The server says only "Payload validation failed": its own rules say what.
+    const problems = status === 422 && errorCode === "validation_failed" && explain
+      ? explain()
+      : [];
+    const init = { ...this.#errorInit(exchange, errorCode, facts), problems };
     let reason = facts.message ?? "no error details in the body";
     if (status >= 300 && status < 400) {
       const location = exchange.answer.headers["location"];
@@ -970,9 +1089,12 @@ export class VectorVueClient {
         "adds the API's own /api/v1/...: give baseUrl without it";
     }
     const retries = exchange.retryCount > 0 ? ` after ${exchange.retryCount} retries` : "";
+    const found = problems.length === 0
+      ? ""
+      : `; by the server's rules: ${problems.map((problem) => problem.message).join("; ")}`;
     const message = this.#scrubber.text(
       `${method} ${exchange.url} failed with ${status} ${init.errorCode}${retries}: ${reason} ` +
-        `(request_id ${init.requestId})`,
+        `(request_id ${init.requestId})${found}`,
     );
     return apiErrorFor(message, init);
   }

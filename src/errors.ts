@@ -23,6 +23,8 @@
  * @module
  */
 
+import type { PayloadProblem } from "./payloads/check.ts";
+
 /**
  * Base class of every error the client raises itself.
  *
@@ -80,23 +82,43 @@ export class VectorVueConfigError extends VectorVueError {
  * @example Reject a BigInt before anything is sent
  * ```ts
  * import { VectorVueClient, VectorVueSerializationError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln", fetch: () => Promise.reject() });
- * try {
- *   await client.sendEvent({ metadata: { bytes: 10n } });
- * } catch (error) {
- *   if (error instanceof VectorVueSerializationError) console.assert(error.path === "event.metadata.bytes");
- * }
+ * const event = {
+ *   source_system: "spectrastrike",
+ *   event_type: "TRANSFER",
+ *   occurred_at: new Date(),
+ *   severity: "info",
+ *   asset_ref: "host-42",
+ *   message: "Large upload",
+ *   metadata: { bytes: 10n }, // JSON has no BigInt
+ * } as const;
+ * await assert.rejects(client.sendEvent(event), (error) => {
+ *   assert.ok(error instanceof VectorVueSerializationError);
+ *   assert.equal(error.path, "event.metadata.bytes");
+ *   return true;
+ * });
  * ```
  */
 export class VectorVueSerializationError extends VectorVueError {
   /** Where in the payload the problem is, such as `events[3].metadata.size`. */
   readonly path: string;
+  /**
+   * With `validatePayloads`, what the server's rules found wrong (path, rule,
+   * value received); empty for a payload JSON cannot carry.
+   */
+  readonly problems: readonly PayloadProblem[];
 
   /** Creates the error for the value at `path`. */
-  constructor(message: string, path: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    path: string,
+    options?: ErrorOptions & { readonly problems?: readonly PayloadProblem[] },
+  ) {
     super(message, options);
     this.path = path;
+    this.problems = Object.freeze([...(options?.problems ?? [])]);
   }
 }
 
@@ -127,7 +149,7 @@ export class VectorVueTokenError extends VectorVueError {}
  *
  * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
  * await client.close();
- * await assert.rejects(client.sendEvent({ event_type: "A" }), VectorVueClientClosedError);
+ * await assert.rejects(client.getIngestStatus("req-1"), VectorVueClientClosedError);
  * ```
  */
 export class VectorVueClientClosedError extends VectorVueError {
@@ -208,6 +230,8 @@ export interface APIErrorInit {
   readonly body: unknown;
   /** Response headers, lower-case keys. */
   readonly headers: Readonly<Record<string, string>>;
+  /** For a 422 `validation_failed`: what the client found checking the payload against the server's rules. */
+  readonly problems?: readonly PayloadProblem[];
 }
 
 /**
@@ -302,19 +326,49 @@ export class VectorVueConflictError extends VectorVueAPIError {}
 
 /**
  * 400 or 422: the server rejected the payload (`validation_failed`,
- * `batch_too_large`, ...). Not retried.
+ * `batch_too_large`, ...). Not retried. The real server says only "Payload
+ * validation failed" for an event or a finding, so for a 422
+ * `validation_failed` the client checks the payload against the server's
+ * rules and lists what it found in {@linkcode problems} (and the message).
  *
- * @example Read the server's reason
+ * @example See which fields the server refused
  * ```ts
- * import { VectorVueValidationError } from "@spectrastrike/vectorvue-client";
+ * import { VectorVueClient, VectorVueValidationError } from "@spectrastrike/vectorvue-client";
+ * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+ * import assert from "node:assert/strict";
  *
- * const error = new VectorVueValidationError("Payload validation failed", {
- *   httpStatus: 422, errorCode: "validation_failed", requestId: null, retryCount: 0, body: null, headers: {},
+ * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+ * const client = new VectorVueClient({
+ *   ...emulator.defaults,
+ *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
  * });
- * console.assert(error.errorCode === "validation_failed");
+ * const event = {
+ *   source_system: "spectrastrike",
+ *   event_type: "PROCESS_ANOMALY",
+ *   occurred_at: "2026-11-28T12:00:00Z",
+ *   severity: "hgh",
+ *   asset_ref: "host-42",
+ *   message: "Unexpected child process",
+ * };
+ * try {
+ *   await client.sendEvent(event as never);
+ *   assert.fail("the server refuses a misspelled severity");
+ * } catch (error) {
+ *   assert.ok(error instanceof VectorVueValidationError);
+ *   assert.deepEqual(error.problems.map((p) => p.path), ["severity"]);
+ * }
  * ```
  */
-export class VectorVueValidationError extends VectorVueAPIError {}
+export class VectorVueValidationError extends VectorVueAPIError {
+  /** What the client found wrong with the payload by the server's rules; empty when it found nothing. */
+  readonly problems: readonly PayloadProblem[];
+
+  /** Creates the error from the exchange. */
+  constructor(message: string, init: APIErrorInit, options?: ErrorOptions) {
+    super(message, init, options);
+    this.problems = Object.freeze([...(init.problems ?? [])]);
+  }
+}
 
 /**
  * 429 after every retry the policy allowed. Batch to send fewer requests.

@@ -1,5 +1,11 @@
 // Test doubles shared by the client tests: a scripted fetch, JWTs, a capturing logger.
-import { type LogFields, type Logger, VectorVueClient, type VectorVueConfig } from "../mod.ts";
+import {
+  type LogFields,
+  type Logger,
+  VectorVueClient,
+  type VectorVueConfig,
+  type VectorVueEvent,
+} from "../mod.ts";
 
 export const TENANT = "10000000-0000-0000-0000-000000000001";
 export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
@@ -109,8 +115,8 @@ export function capturingLogger() {
   return { logger, records };
 }
 
-/** A minimal valid event. */
-export function sampleEvent(extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A minimal valid event (`extra` may make it invalid: the type is what the test claims). */
+export function sampleEvent(extra: Record<string, unknown> = {}): VectorVueEvent {
   return {
     source_system: "spectrastrike",
     event_type: "PROCESS_ANOMALY",
@@ -119,7 +125,7 @@ export function sampleEvent(extra: Record<string, unknown> = {}): Record<string,
     asset_ref: "host-42",
     message: "Unexpected child process",
     ...extra,
-  };
+  } as VectorVueEvent;
 }
 
 /** Options of {@linkcode fakeBatchServer}. */

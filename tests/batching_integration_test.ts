@@ -4,14 +4,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { VectorVueClient, type VectorVueConfig } from "../mod.ts";
+import { VectorVueClient, type VectorVueConfig, type VectorVueEvent } from "../mod.ts";
 import { createVectorVueEmulator, type VectorVueEmulator } from "../src/testing/mod.ts";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
 
-function event(i: number): Record<string, unknown> {
+function event(i: number): VectorVueEvent {
   return {
     event_id: `bt-${i}`,
     source_system: "spectrastrike",
@@ -24,8 +24,8 @@ function event(i: number): Record<string, unknown> {
 }
 
 /** An event the server refuses (severity outside its enum). */
-function invalid(i: number): Record<string, unknown> {
-  return { ...event(i), severity: "catastrophic" };
+function invalid(i: number): VectorVueEvent {
+  return { ...event(i), severity: "catastrophic" as "critical" };
 }
 
 async function withEmulator(

@@ -1,10 +1,20 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type BulkOptions, VectorVueConfigError, VectorVueSerializationError } from "../mod.ts";
+import {
+  type BulkOptions,
+  VectorVueConfigError,
+  type VectorVueEvent,
+  VectorVueSerializationError,
+} from "../mod.ts";
 import { fakeBatchServer, fakeClient as client } from "./_fake.ts";
 
+// The fake server takes anything: these items need not be valid events (the type says they are).
 const items = (count: number, extra: Record<string, unknown> = {}) =>
-  Array.from({ length: count }, (_, i) => ({ id: `e${i}`, ...extra }));
+  Array.from(
+    { length: count },
+    (_, i) => ({ id: `e${i}`, ...extra }),
+  ) as unknown as VectorVueEvent[];
+const anyItems = (list: Record<string, unknown>[]) => list as unknown as VectorVueEvent[];
 
 describe("sendEvents() / sendFindings()", () => {
   test("splits into batches of maxBatchSize and accounts for every item in order", async () => {
@@ -14,13 +24,13 @@ describe("sendEvents() / sendFindings()", () => {
     assert.equal(result.accepted, 10);
     assert.equal(result.rejected + result.failed, 0);
     assert.deepEqual(result.items.map((i) => i.index), [...Array(10).keys()]);
-    assert.deepEqual(result.items.map((i) => i.itemId), items(10).map((i) => i.id));
+    assert.deepEqual(result.items.map((i) => i.itemId), items(10).map((_, i) => `e${i}`));
     assert.equal(result.requestIds.length, 3);
   });
 
   test("per-item server rejections are rejected with the server's code and never retried", async () => {
     const server = fakeBatchServer({ refuse: (item) => item.id === "e3" || item.id === "e7" });
-    const result = await client(server.fetch, { maxBatchSize: 5 }).sendFindings(items(10));
+    const result = await client(server.fetch, { maxBatchSize: 5 }).sendFindings(items(10) as never);
     assert.equal(result.accepted, 8);
     assert.equal(result.rejected, 2);
     assert.deepEqual(
@@ -32,7 +42,7 @@ describe("sendEvents() / sendFindings()", () => {
 
   test("items the client cannot serialise are rejected alone; the rest are sent", async () => {
     const server = fakeBatchServer();
-    const batch: Record<string, unknown>[] = [{ id: "a" }, { id: "b", big: 1n }, { id: "c" }];
+    const batch = anyItems([{ id: "a" }, { id: "b", big: 1n }, { id: "c" }]);
     const result = await client(server.fetch).sendEvents(batch);
     assert.equal(result.accepted, 2);
     assert.deepEqual(result.items[1], {
@@ -97,7 +107,7 @@ describe("sendEvents() / sendFindings()", () => {
     const server = fakeBatchServer();
     const c = client(server.fetch);
     await assert.rejects(
-      c.sendEvents("nope" as unknown as Record<string, unknown>[]),
+      c.sendEvents("nope" as never),
       VectorVueSerializationError,
     );
     await assert.rejects(c.sendEvents(items(2), { concurrency: 0 }), {
@@ -121,7 +131,10 @@ describe("sendEvents() / sendFindings()", () => {
       },
     );
     await assert.rejects(
-      c.sendFindings(items(2), { maxBatchByte: 10, signal: "no" } as unknown as BulkOptions),
+      c.sendFindings(
+        items(2) as never,
+        { maxBatchByte: 10, signal: "no" } as unknown as BulkOptions,
+      ),
       {
         name: "VectorVueConfigError",
         message: 'Invalid VectorVue configuration: sendFindings: unknown option "maxBatchByte" ' +
@@ -139,8 +152,8 @@ describe("sendEvents() / sendFindings()", () => {
 
   test("a hole in a sparse array is rejected on its own, not a crash", async () => {
     const server = fakeBatchServer();
-    const sparse: Record<string, unknown>[] = [{ id: "a" }];
-    sparse[2] = { id: "c" };
+    const sparse = anyItems([{ id: "a" }]);
+    sparse[2] = { id: "c" } as never;
     const result = await client(server.fetch).sendEvents(sparse);
     assert.equal(result.items.length, 3);
     assert.equal(result.accepted, 2);
@@ -154,7 +167,10 @@ describe("sendEvents() / sendFindings()", () => {
   test("batches stay under maxBatchBytes; a single larger item goes alone", async () => {
     const server = fakeBatchServer();
     const big = "x".repeat(300);
-    const batch = [...items(6, { pad: "y".repeat(100) }), { id: "huge", pad: big.repeat(4) }];
+    const batch = [
+      ...items(6, { pad: "y".repeat(100) }),
+      ...anyItems([{ id: "huge", pad: big.repeat(4) }]),
+    ];
     const result = await client(server.fetch, { maxBatchSize: 100 }).sendEvents(batch, {
       maxBatchBytes: 400,
       concurrency: 1,

@@ -106,7 +106,7 @@ describe("login", () => {
     const calls = [
       client.sendEvent(sampleEvent()),
       client.sendEvent(sampleEvent()),
-      client.sendFinding({ title: "x" }),
+      client.sendFinding({ title: "x" } as never),
     ];
     await new Promise((resolve) => setTimeout(resolve, 0));
     release();
@@ -244,8 +244,8 @@ describe("requests", () => {
     const client = new VectorVueClient({ baseUrl: BASE, token, fetch: fake.fetch });
     await client.sendEvent(sampleEvent());
     await client.sendEventsBatch([sampleEvent()]);
-    await client.sendFinding({ title: "SMB signing disabled" });
-    await client.sendFindingsBatch([{ title: "SMB signing disabled" }]);
+    await client.sendFinding({ title: "SMB signing disabled" } as never);
+    await client.sendFindingsBatch([{ title: "SMB signing disabled" } as never]);
     await client.getIngestStatus("6f1c2a52-7d3e-4b8a-9f00-0d7e4c1b2a33");
     await client.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: "finding" });
     assert.deepEqual(fake.seen.map((s) => `${s.method} ${new URL(s.url).pathname}`), [
@@ -267,7 +267,7 @@ describe("requests", () => {
     const fake = scriptedFetch(accepted());
     await withToken(fake.fetch, { baseUrl: "https://proxy.test/vectorvue/" }).sendFinding({
       title: "abc",
-    });
+    } as never);
     assert.equal(
       fake.seen[0].url,
       "https://proxy.test/vectorvue/api/v1/integrations/spectrastrike/findings",
@@ -317,7 +317,10 @@ describe("requests", () => {
     const fake = scriptedFetch(
       json(202, { request_id: "r-1", status: "partial", data, errors: [], signature: null }),
     );
-    const result = await withToken(fake.fetch).sendEventsBatch([sampleEvent(), { bad: true }]);
+    const result = await withToken(fake.fetch).sendEventsBatch([
+      sampleEvent(),
+      { bad: true } as never,
+    ]);
     assert.equal(result.status, "partial");
     assert.equal(result.ok, false);
     assert.deepEqual(result.data, data);
@@ -362,18 +365,18 @@ describe("serialisation", () => {
         client.sendEvent(sampleEvent({ metadata: { bytes: 10n } })),
         /event\.metadata\.bytes is a BigInt/,
       ],
-      [client.sendEvent(cyclic), /event\.self refers back to itself/],
-      [client.sendFinding({ title: "x", run: () => 1 }), /finding\.run is a function/],
+      [client.sendEvent(cyclic as never), /event\.self refers back to itself/],
+      [client.sendFinding({ title: "x", run: () => 1 } as never), /finding\.run is a function/],
       [
         client.sendEvent(sampleEvent({ score: Number.NaN })),
         /event\.score is the non-finite number NaN/,
       ],
       [
-        client.sendEvent([] as unknown as Record<string, unknown>),
+        client.sendEvent([] as never),
         /event must be an object, got an array/,
       ],
       [
-        client.sendEventsBatch([sampleEvent(), "x" as unknown as Record<string, unknown>]),
+        client.sendEventsBatch([sampleEvent(), "x" as never]),
         /events\[1\] must be an object/,
       ],
     ];
@@ -394,7 +397,10 @@ describe("serialisation", () => {
       name: "VectorVueSerializationError",
       message: /3 items, more than maxBatchSize \(2\)/,
     });
-    await assert.rejects(client.sendFindingsBatch([{}, {}, {}]), VectorVueSerializationError);
+    await assert.rejects(
+      client.sendFindingsBatch([{}, {}, {}] as never),
+      VectorVueSerializationError,
+    );
     assert.equal(fake.seen.length, 0);
   });
 
@@ -511,7 +517,7 @@ describe("idempotency", () => {
   test("only sendEvent() sends an Idempotency-Key", async () => {
     const fake = scriptedFetch(accepted(), accepted());
     const client = withToken(fake.fetch);
-    await client.sendFinding({ title: "abc" });
+    await client.sendFinding({ title: "abc" } as never);
     await client.sendEventsBatch([sampleEvent()]);
     assert.ok(fake.seen.every((s) => s.headers["idempotency-key"] === undefined));
   });
@@ -607,7 +613,10 @@ describe("retries", () => {
   for (const status of [400, 401, 403, 404, 405, 409, 413, 422, 500]) {
     test(`${status} is never retried`, async () => {
       const fake = scriptedFetch(json(status, { detail: "no" }), accepted());
-      await assert.rejects(withToken(fake.fetch).sendFinding({ title: "abc" }), VectorVueAPIError);
+      await assert.rejects(
+        withToken(fake.fetch).sendFinding({ title: "abc" } as never),
+        VectorVueAPIError,
+      );
       assert.equal(fake.seen.length, 1);
     });
   }
@@ -782,7 +791,7 @@ describe("errors", () => {
         input: { secret: "x" },
       }],
     }));
-    await assert.rejects(withToken(fake.fetch).sendFinding({ title: "abc" }), {
+    await assert.rejects(withToken(fake.fetch).sendFinding({ title: "abc" } as never), {
       name: "VectorVueValidationError",
       message: /422 validation_failed: body\.title: Field required/,
     });
@@ -826,7 +835,7 @@ describe("errors", () => {
     const fake = scriptedFetch(...bodies);
     const client = withToken(fake.fetch);
     for (let i = 0; i < bodies.length; i++) {
-      await assert.rejects(client.sendFinding({ title: "abc" }), (error: unknown) => {
+      await assert.rejects(client.sendFinding({ title: "abc" } as never), (error: unknown) => {
         assert.ok(error instanceof VectorVueResponseError, String(error));
         assert.equal(error.errorCode, "invalid_response");
         assert.match(error.message, /not the response envelope the API promises/);
@@ -837,11 +846,14 @@ describe("errors", () => {
 
   test("the error's requestId falls back to the X-Request-ID the client sent", async () => {
     const fake = scriptedFetch(json(400, { detail: "username and password are required" }));
-    await assert.rejects(withToken(fake.fetch).sendFinding({ title: "abc" }), (error: unknown) => {
-      assert.ok(error instanceof VectorVueAPIError);
-      assert.equal(error.requestId, fake.seen[0].headers["x-request-id"]);
-      return true;
-    });
+    await assert.rejects(
+      withToken(fake.fetch).sendFinding({ title: "abc" } as never),
+      (error: unknown) => {
+        assert.ok(error instanceof VectorVueAPIError);
+        assert.equal(error.requestId, fake.seen[0].headers["x-request-id"]);
+        return true;
+      },
+    );
   });
 });
 
@@ -1039,7 +1051,7 @@ describe("errors name the URL requested", () => {
       ).fetch,
       { maxRetries: 0 },
     );
-    await assert.rejects(client.sendFinding({ title: "x" }), {
+    await assert.rejects(client.sendFinding({ title: "x" } as never), {
       message: new RegExp(
         `^POST ${BASE}/api/v1/integrations/spectrastrike/findings failed with 422`,
       ),
@@ -1069,12 +1081,12 @@ describe("a closed client", () => {
       ["login", () => client.login()],
       ["sendEvent", () => client.sendEvent(sampleEvent())],
       ["sendEventsBatch", () => client.sendEventsBatch([sampleEvent()])],
-      ["sendFinding", () => client.sendFinding({ title: "x" })],
-      ["sendFindingsBatch", () => client.sendFindingsBatch([{ title: "x" }])],
+      ["sendFinding", () => client.sendFinding({ title: "x" } as never)],
+      ["sendFindingsBatch", () => client.sendFindingsBatch([{ title: "x" } as never])],
       ["getIngestStatus", () => client.getIngestStatus("req-1")],
-      ["sendClientEvent", () => client.sendClientEvent({ event_type: "FINDING_VIEWED" })],
+      ["sendClientEvent", () => client.sendClientEvent({ event_type: "FINDING_VIEWED" } as never)],
       ["sendEvents", () => client.sendEvents([sampleEvent()])],
-      ["sendFindings", () => client.sendFindings([{ title: "x" }])],
+      ["sendFindings", () => client.sendFindings([{ title: "x" } as never])],
       [
         "createBatcher",
         () => Promise.resolve().then(() => client.createBatcher({ kind: "events" })),

@@ -10,6 +10,8 @@ import {
   type VectorVueConfig,
   VectorVueConfigError,
   VectorVueConflictError,
+  type VectorVueEvent,
+  type VectorVueFinding,
   VectorVueNotFoundError,
   VectorVueTransportError,
   VectorVueValidationError,
@@ -26,7 +28,7 @@ const CA = fixture("ca.pem");
 const CERT = fixture("server.pem");
 const KEY = fixture("server-key.pem");
 
-const EVENT = {
+const EVENT: VectorVueEvent = {
   source_system: "spectrastrike",
   event_type: "PROCESS_ANOMALY",
   occurred_at: "2026-11-28T12:00:00Z",
@@ -34,7 +36,7 @@ const EVENT = {
   asset_ref: "host-42",
   message: "Unexpected child process of lsass.exe",
 };
-const FINDING = {
+const FINDING: VectorVueFinding = {
   title: "SMB signing disabled",
   description: "Hosts accept unsigned SMB sessions.",
   severity: "medium",
@@ -91,11 +93,11 @@ describe("over HTTPS against the emulator", () => {
     const event = await client.sendEvent(EVENT);
     assert.equal(event.status, "accepted");
     assert.equal(event.httpStatus, 202);
-    assert.match(String((event.data as { event_id: string }).event_id), /^evt_[0-9a-f]{24}$/);
+    assert.match(String(event.data.event_id), /^evt_[0-9a-f]{24}$/);
 
     const finding = await client.sendFinding(FINDING);
     assert.equal(finding.status, "accepted");
-    assert.match(String((finding.data as { finding_id: string }).finding_id), /^fnd_[0-9a-f]{24}$/);
+    assert.match(String(finding.data.finding_id), /^fnd_[0-9a-f]{24}$/);
 
     const events = await client.sendEventsBatch([EVENT, { ...EVENT, asset_ref: "host-43" }]);
     assert.equal(events.status, "accepted");
@@ -103,7 +105,7 @@ describe("over HTTPS against the emulator", () => {
     assert.equal(findings.status, "accepted");
 
     const status = await client.getIngestStatus(events.requestId!);
-    const record = status.data as { status: string; counts: Record<string, number> };
+    const record = status.data;
     assert.equal(record.status, "accepted");
     assert.deepEqual(record.counts, { total: 2, accepted: 2, failed: 0 });
 
@@ -119,18 +121,15 @@ describe("over HTTPS against the emulator", () => {
 
   test("a batch with an invalid item is partial, with per-item results, and the status poll agrees", async () => {
     const client = h.client();
-    const batch = await client.sendEventsBatch([EVENT, { event_type: "PROCESS_ANOMALY" }]);
+    const batch = await client.sendEventsBatch([EVENT, { event_type: "PROCESS_ANOMALY" } as never]);
     assert.equal(batch.status, "partial");
     assert.equal(batch.ok, false);
-    const data = batch.data as {
-      summary: Record<string, number>;
-      results: { index: number; status: string; error_code: string | null }[];
-    };
+    const data = batch.data;
     assert.deepEqual(data.summary, { total: 2, accepted: 1, failed: 1 });
     assert.equal(data.results[1].status, "failed");
     assert.equal(data.results[1].error_code, "validation_failed");
     const status = await client.getIngestStatus(batch.requestId!);
-    assert.equal((status.data as { status: string }).status, "partial");
+    assert.equal(status.data.status, "partial");
   });
 
   test("wrong credentials are a VectorVueAuthError with the server's detail", async () => {
@@ -144,7 +143,7 @@ describe("over HTTPS against the emulator", () => {
   });
 
   test("an invalid event is a VectorVueValidationError (422 validation_failed)", async () => {
-    await assert.rejects(h.client().sendEvent({ event_type: "x" }), (error: unknown) => {
+    await assert.rejects(h.client().sendEvent({ event_type: "x" } as never), (error: unknown) => {
       assert.ok(error instanceof VectorVueValidationError);
       assert.equal(error.httpStatus, 422);
       assert.equal(error.errorCode, "validation_failed");

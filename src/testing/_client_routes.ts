@@ -4,15 +4,15 @@
 import type { EmulatorContext, IncomingRequest } from "./_context.ts";
 import { detailResponse, internalServerError, jsonResponse } from "./_http.ts";
 import { checkBearer, signJwt } from "./_jwt.ts";
-import { type ModelSpec, validateModel, type ValidationIssue } from "./_pydantic.ts";
-import { fromEpochMs, pydanticJson, type PyDateTime } from "./_python_datetime.ts";
-import { pythonStrip } from "./_python_text.ts";
+import { type ModelSpec, validateModel, type ValidationIssue } from "../payloads/_pydantic.ts";
+import { fromEpochMs, pydanticJson, type PyDateTime } from "../payloads/_python_datetime.ts";
+import { pythonStrip } from "../payloads/_python_text.ts";
 import {
   CLIENT_EVENT_MODEL,
   CLIENT_EVENT_TYPES,
   CLIENT_OBJECT_TYPES,
   LOGIN_MODEL,
-} from "./_schemas.ts";
+} from "../payloads/rules.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

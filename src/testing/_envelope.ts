@@ -3,7 +3,7 @@
 import type { EmulatorContext, IncomingRequest } from "./_context.ts";
 import { detailResponse, internalServerError, jsonResponse } from "./_http.ts";
 import { checkBearer } from "./_jwt.ts";
-import { pythonStrip } from "./_python_text.ts";
+import { pythonStrip } from "../payloads/_python_text.ts";
 import { checkRequestSignature, type EnvelopeSignature } from "./_signing.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
 

@@ -4,9 +4,14 @@ import { pythonCanonicalJson } from "../canonical_json.ts";
 import type { EmulatorContext } from "./_context.ts";
 import { sha256Hex } from "./_crypto.ts";
 import type { Caller } from "./_envelope.ts";
-import type { ModelSpec } from "./_pydantic.ts";
-import { fromEpochMs, pydanticJson, type PyDateTime, pythonStr } from "./_python_datetime.ts";
-import { EVENT_MODEL, FINDING_MODEL } from "./_schemas.ts";
+import type { ModelSpec } from "../payloads/_pydantic.ts";
+import {
+  fromEpochMs,
+  pydanticJson,
+  type PyDateTime,
+  pythonStr,
+} from "../payloads/_python_datetime.ts";
+import { EVENT_MODEL, FINDING_MODEL } from "../payloads/rules.ts";
 import type { StoredEvent, StoredFinding } from "./_store.ts";
 
 // `deterministic_external_id`: prefix + first 24 hex of SHA-256 of the canonical JSON of the

@@ -2,7 +2,7 @@
 // them (`security/tenant_auth.get_current_tenant`: PyJWT `jwt.decode(algorithms=["HS256"])`, then
 // the `tenant_id` claim). Failures map to the guard's exact `detail` strings.
 import { base64UrlDecode, base64UrlEncode, hmacSha256, timingSafeEqual } from "./_crypto.ts";
-import { parsePythonInt, pythonStrip } from "./_python_text.ts";
+import { parsePythonInt, pythonStrip } from "../payloads/_python_text.ts";
 import { parsePythonUuid } from "./_uuid.ts";
 
 /** The bearer guard's 401 `detail` strings, in the order the guard checks them. */

@@ -1,6 +1,6 @@
 // Emulator options: the public types, the defaults, and their one-time normalisation into the
 // configuration the routes read (the server's environment variables, in effect).
-import { pythonStrip } from "./_python_text.ts";
+import { pythonStrip } from "../payloads/_python_text.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
 
 /**

@@ -2,8 +2,8 @@
 // POST integration routes, and the compliance signature it puts on envelopes.
 import { pythonCanonicalJson } from "../canonical_json.ts";
 import { hmacSha256Hex, timingSafeEqual } from "./_crypto.ts";
-import { fromEpochMs, pythonIsoformat } from "./_python_datetime.ts";
-import { parsePythonInt, pythonStrip } from "./_python_text.ts";
+import { fromEpochMs, pythonIsoformat } from "../payloads/_python_datetime.ts";
+import { parsePythonInt, pythonStrip } from "../payloads/_python_text.ts";
 
 /** An envelope's `signature` object. */
 export interface EnvelopeSignature {

@@ -2,7 +2,12 @@
 // 127.0.0.1, a client that trusts only the test CA, and small helpers to catch rejections.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { VectorVueClient, type VectorVueConfig } from "../../mod.ts";
+import {
+  VectorVueClient,
+  type VectorVueConfig,
+  type VectorVueEvent,
+  type VectorVueFinding,
+} from "../../mod.ts";
 import {
   createVectorVueEmulator,
   type EmulatorOptions,
@@ -26,7 +31,7 @@ export const TENANT = "10000000-0000-0000-0000-000000000001";
 export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
 
 /** An event the emulator accepts. */
-export function sampleEvent(extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function sampleEvent(extra: Record<string, unknown> = {}): VectorVueEvent {
   return {
     source_system: "spectrastrike-sensor",
     event_type: "PROCESS_ANOMALY",
@@ -36,11 +41,11 @@ export function sampleEvent(extra: Record<string, unknown> = {}): Record<string,
     message: "Unexpected parent-child process chain",
     metadata: { pid: 2244 },
     ...extra,
-  };
+  } as VectorVueEvent;
 }
 
 /** A finding the emulator accepts. */
-export function sampleFinding(extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function sampleFinding(extra: Record<string, unknown> = {}): VectorVueFinding {
   return {
     title: "Suspicious PowerShell Script",
     description: "Encoded command observed in endpoint telemetry",
@@ -48,7 +53,7 @@ export function sampleFinding(extra: Record<string, unknown> = {}): Record<strin
     first_seen: "2026-02-22T09:45:00Z",
     asset_ref: "host-nyc-01",
     ...extra,
-  };
+  } as VectorVueFinding;
 }
 
 /**

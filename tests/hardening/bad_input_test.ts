@@ -36,19 +36,19 @@ cyclic.metadata = { parent: cyclic };
 const CASES: [string, Call, string, string][] = [
   [
     "a string as an event",
-    (c) => c.sendEvent("not an event" as unknown as Record<string, unknown>),
+    (c) => c.sendEvent("not an event" as never),
     "event must be an object, got string",
     "event",
   ],
   [
     "null as an event",
-    (c) => c.sendEvent(null as unknown as Record<string, unknown>),
+    (c) => c.sendEvent(null as never),
     "event must be an object, got null",
     "event",
   ],
   [
     "an array as an event",
-    (c) => c.sendEvent([sampleEvent()] as unknown as Record<string, unknown>),
+    (c) => c.sendEvent([sampleEvent()] as never),
     "event must be an object, got an array",
     "event",
   ],
@@ -66,13 +66,14 @@ const CASES: [string, Call, string, string][] = [
   ],
   [
     "a function in client telemetry",
-    (c) => c.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: () => "finding" }),
+    (c) =>
+      c.sendClientEvent({ event_type: "FINDING_VIEWED", object_type: () => "finding" } as never),
     "event.object_type is a function, which JSON cannot carry",
     "event.object_type",
   ],
   [
     "a cycle in an event",
-    (c) => c.sendEvent(cyclic),
+    (c) => c.sendEvent(cyclic as never),
     "event.metadata.parent refers back to itself (a cycle)",
     "event.metadata.parent",
   ],
@@ -96,7 +97,7 @@ const CASES: [string, Call, string, string][] = [
   ],
   [
     "a findings batch holding a number",
-    (c) => c.sendFindingsBatch([sampleFinding(), 7 as unknown as Record<string, unknown>]),
+    (c) => c.sendFindingsBatch([sampleFinding(), 7 as never]),
     "findings[1] must be an object, got number",
     "findings[1]",
   ],
@@ -176,7 +177,7 @@ describe("bad input is refused before anything is sent", () => {
     const emulator = createVectorVueEmulator();
     const client = clientOf(emulator);
     const error = await rejectionOf(
-      client.sendEvents({} as unknown as Record<string, unknown>[]),
+      client.sendEvents({} as never),
       VectorVueSerializationError,
     );
     assert.equal(error.message, "events must be an array");

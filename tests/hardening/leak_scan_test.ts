@@ -121,7 +121,9 @@ async function runTour(): Promise<Tour> {
       await run("login", main.login());
       const event = await settle(main.sendEvent(sampleEvent()));
       outcomes.set("signed event", event);
-      const batch = await settle(main.sendEventsBatch([sampleEvent(), { event_type: "x" }]));
+      const batch = await settle(
+        main.sendEventsBatch([sampleEvent(), { event_type: "x" } as never]),
+      );
       outcomes.set("batch", batch);
       await run("finding", main.sendFinding(sampleFinding()));
       await run("status", main.getIngestStatus((batch as { requestId: string }).requestId));
@@ -133,7 +135,7 @@ async function runTour(): Promise<Tour> {
         contentType: "application/json",
       });
       await run("401 then re-login", main.sendEvent(sampleEvent({ message: "after 401" })));
-      await run("422", main.sendEvent({ event_type: "incomplete" }));
+      await run("422", main.sendEvent({ event_type: "incomplete" } as never));
       await run("idempotent first", main.sendEvent(sampleEvent(), { idempotencyKey: "leak-k" }));
       await run(
         "409 conflict",

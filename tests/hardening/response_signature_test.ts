@@ -250,7 +250,7 @@ describe("response signatures end to end (emulator over HTTPS)", () => {
         async (client) => {
           const event = await client.sendEvent(sampleEvent(), { idempotencyKey: "sig-e2e-1" });
           const replay = await client.sendEvent(sampleEvent(), { idempotencyKey: "sig-e2e-1" });
-          const batch = await client.sendEventsBatch([sampleEvent(), { event_type: "x" }]);
+          const batch = await client.sendEventsBatch([sampleEvent(), { event_type: "x" } as never]);
           const finding = await client.sendFinding(sampleFinding());
           const findings = await client.sendFindingsBatch([sampleFinding(), sampleFinding()]);
           const status = await client.getIngestStatus(batch.requestId!);
@@ -387,7 +387,7 @@ describe("response signatures refuse altered answers (injected fetch)", () => {
       }),
     });
     const error = await rejectionOf(
-      client.sendEventsBatch([sampleEvent(), { event_type: "incomplete" }]),
+      client.sendEventsBatch([sampleEvent(), { event_type: "incomplete" } as never]),
       VectorVueSignatureError,
     );
     assert.equal(error.httpStatus, 202);

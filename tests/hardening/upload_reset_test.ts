@@ -33,7 +33,10 @@ describe("connection reset during the request body", () => {
       timeoutMs: 10_000,
     });
     const padding = "x".repeat(20_000);
-    const events = Array.from({ length: 100 }, (_, i) => ({ event_id: `up-${i}`, padding }));
+    const events = Array.from(
+      { length: 100 },
+      (_, i) => ({ event_id: `up-${i}`, padding }),
+    ) as never;
     try {
       await assert.rejects(client.sendEventsBatch(events), (error: unknown) => {
         assert.ok(error instanceof VectorVueTransportError, String(error));

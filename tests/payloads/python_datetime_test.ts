@@ -6,7 +6,7 @@ import {
   parsePydanticDatetime,
   pydanticJson,
   pythonStr,
-} from "../../src/testing/_python_datetime.ts";
+} from "../../src/payloads/_python_datetime.ts";
 
 describe("parsePydanticDatetime", () => {
   test("parses what pydantic accepts and prints it as str() and pydantic JSON do", () => {
