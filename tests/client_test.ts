@@ -970,11 +970,18 @@ describe("TLS options", () => {
   });
 });
 
+/** A promise and its resolver (`Promise.withResolvers` is missing on Node 20). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 describe("a login shared by callers who leave", () => {
   test("login() aborted by its only caller stops the shared login: no back-off left, no more requests", async () => {
     await withTimerSpy(async (timers) => {
       const logins: AbortSignal[] = [];
-      const firstAnswer = Promise.withResolvers<void>();
+      const firstAnswer = deferred();
       // Every login is answered 503 at once; the client would back off 10 s and try again.
       const fetchImpl = (_input: RequestInfo | URL, init?: RequestInit) => {
         logins.push(init!.signal!);
@@ -1001,7 +1008,7 @@ describe("a login shared by callers who leave", () => {
   });
 
   test("a caller leaving a shared login does not cancel it for the others", async () => {
-    const gate = Promise.withResolvers<void>();
+    const gate = deferred();
     let loginSignal: AbortSignal | undefined;
     const fake = scriptedFetch(async () => {
       await gate.promise;
