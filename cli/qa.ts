@@ -12,6 +12,7 @@ import { VectorVueClient } from "../src/client.ts";
 import type { VectorVueConfig } from "../src/config.ts";
 import { VectorVueConfigError, VectorVueError } from "../src/errors.ts";
 import { configFromEnv } from "../src/env.ts";
+import type { VectorVueEvent, VectorVueFinding } from "../src/payloads/types.ts";
 import { createVectorVueEmulator } from "../src/testing/emulator.ts";
 import { UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
@@ -44,7 +45,7 @@ const EXPECTED = {
   batch_status: "partial",
 } as const;
 
-function qaEvent(runId: string): Record<string, unknown> {
+function qaEvent(runId: string): VectorVueEvent {
   return {
     source_system: "spectrastrike",
     event_type: "QA_SMOKE",
@@ -56,7 +57,7 @@ function qaEvent(runId: string): Record<string, unknown> {
   };
 }
 
-function qaFinding(runId: string): Record<string, unknown> {
+function qaFinding(runId: string): VectorVueFinding {
   return {
     title: `QA smoke finding ${runId}`,
     description: "Synthetic finding sent by the VectorVue client QA smoke run.",
@@ -183,7 +184,10 @@ export async function runQa(
 
     await step("batch", "POST /api/v1/integrations/spectrastrike/events/batch", async () => {
       // The second item lacks every required field: the server must refuse it alone.
-      const envelope = await client.sendEventsBatch([qaEvent(runId), { event_type: "QA_SMOKE" }]);
+      const envelope = await client.sendEventsBatch([
+        qaEvent(runId),
+        { event_type: "QA_SMOKE" } as never,
+      ]);
       seen.batch_status = envelope.status;
       return {
         status: envelope.status,

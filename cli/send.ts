@@ -8,6 +8,7 @@
 import { VectorVueClient } from "../src/client.ts";
 import type { BulkItemResult, BulkOptions, BulkResult } from "../src/bulk.ts";
 import type { VectorVueConfig } from "../src/config.ts";
+import type { VectorVueEvent, VectorVueFinding } from "../src/payloads/types.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import {
   type Checkpoint,
@@ -189,9 +190,10 @@ function bulk(
   items: Record<string, unknown>[],
   options: BulkOptions,
 ): Promise<BulkResult> {
+  // Lines from a file: the server judges them (a refused one comes back `rejected`).
   return kind === "events"
-    ? client.sendEvents(items, options)
-    : client.sendFindings(items, options);
+    ? client.sendEvents(items as unknown as VectorVueEvent[], options)
+    : client.sendFindings(items as unknown as VectorVueFinding[], options);
 }
 
 interface Flags {

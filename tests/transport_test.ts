@@ -7,6 +7,7 @@ import {
   sendAttempt,
   TransportFailure,
 } from "../src/transport.ts";
+import { withTimerSpy } from "./_fake.ts";
 
 const URL_ = "https://vv.example:8443/api/v1/integrations/spectrastrike/events";
 const REQUEST: AttemptRequest = {
@@ -55,36 +56,6 @@ function countingBody(chunkSize: number, maxChunks: number) {
     },
   }, { highWaterMark: 0 });
   return { stream, state };
-}
-
-/**
- * Counts the timers created through the global `setTimeout` and not yet fired
- * or cleared while `run` is pending. Deno's `node:test` shim runs without the
- * op sanitizer and Node has none, so this is how a leaked deadline shows.
- */
-async function withTimerSpy<T>(run: (pending: () => number) => Promise<T>): Promise<T> {
-  const realSetTimeout = globalThis.setTimeout;
-  const realClearTimeout = globalThis.clearTimeout;
-  const live = new Set<unknown>();
-  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number) => {
-    const id: unknown = realSetTimeout(() => {
-      live.delete(id);
-      callback();
-    }, ms);
-    live.add(id);
-    return id;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((id?: unknown) => {
-    live.delete(id);
-    realClearTimeout(id as number);
-  }) as typeof clearTimeout;
-  try {
-    return await run(() => live.size);
-  } finally {
-    globalThis.setTimeout = realSetTimeout;
-    globalThis.clearTimeout = realClearTimeout;
-    for (const id of live) realClearTimeout(id as number);
-  }
 }
 
 /** Records the abort listeners added to and removed from `signal`. */
@@ -253,7 +224,7 @@ describe("sendAttempt()", () => {
   });
 
   test("sendAttempt() clears its deadline timer and caller listener after an answer", async () => {
-    await withTimerSpy(async (pending) => {
+    await withTimerSpy(async ({ pending }) => {
       const controller = new AbortController();
       const listeners = listenerSpy(controller.signal);
       const { fetch } = fakeFetch(() => Promise.resolve(new Response("ok")));
@@ -268,7 +239,7 @@ describe("sendAttempt()", () => {
   });
 
   test("sendAttempt() clears its deadline timer and caller listener after a failure", async () => {
-    await withTimerSpy(async (pending) => {
+    await withTimerSpy(async ({ pending }) => {
       const controller = new AbortController();
       const listeners = listenerSpy(controller.signal);
       const { fetch } = fakeFetch(() => Promise.reject(networkError("fetch failed")));
@@ -281,7 +252,7 @@ describe("sendAttempt()", () => {
   });
 
   test("sendAttempt() clears its deadline timer when the caller aborts", async () => {
-    await withTimerSpy(async (pending) => {
+    await withTimerSpy(async ({ pending }) => {
       const controller = new AbortController();
       const { fetch } = fakeFetch(() => {
         queueMicrotask(() => controller.abort(new Error("stop")));

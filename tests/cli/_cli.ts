@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import type { VectorVueEvent } from "../../src/payloads/types.ts";
 import {
   createVectorVueEmulator,
   type EmulatorOptions,
@@ -156,7 +157,7 @@ export function tempDir(): { dir: string; remove: () => void } {
 }
 
 /** A valid event, unique by `n`. */
-export function event(n: number): Record<string, unknown> {
+export function event(n: number): VectorVueEvent {
   return {
     event_id: `cli-${n}`,
     source_system: "cli-test",

@@ -10,15 +10,9 @@ import {
 } from "../../mod.ts";
 import { checkBatch, checkPayload } from "../../src/payloads/check.ts";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
+import { sampleEvent } from "../_fake.ts";
 
-const EVENT: VectorVueEvent = {
-  source_system: "spectrastrike",
-  event_type: "PROCESS_ANOMALY",
-  occurred_at: "2026-11-28T12:00:00Z",
-  severity: "high",
-  asset_ref: "host-42",
-  message: "Unexpected child process",
-};
+const EVENT: VectorVueEvent = sampleEvent();
 
 /** An event with two wrong fields: a misspelled severity and a date that is not one. */
 const TWO_WRONG = { ...EVENT, severity: "hgh", occurred_at: "yesterday" } as never;
