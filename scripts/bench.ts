@@ -93,7 +93,7 @@ const LOGIN_PATH = "/api/v1/client/auth/login";
 
 /**
  * Where each scenario runs. The client gets `http2`; the baseline gets the Deno.createHttpClient
- * settings that `src/_runtime_deno.ts` makes of it, so both sides speak the same protocol.
+ * settings that `src/transport/_runtime_deno.ts` makes of it, so both sides speak the same protocol.
  *
  * Why two servers: the emulator's default server (Deno.serve, HTTP/1.1 and HTTP/2 by ALPN) leaves
  * Nagle's algorithm on, so an answer written as head then body waits for the client's delayed

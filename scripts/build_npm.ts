@@ -9,11 +9,11 @@
  * import swapped for its `*_node.ts` twin) into `esm/` and `script/` (CommonJS) with
  * `.d.ts`; write `package.json` from `deno.json` and check that their `exports` agree;
  * lint the packed tarball with publint and @arethetypeswrong/core; run `tests/` under
- * `node --test` against the built output; install the tarball into a fresh project,
+ * `node --test` and `bun test` (Bun from the npm package `bun`) against the built output; install the tarball into a fresh project,
  * type-check it there as a consumer and make one real HTTPS call from both `import` and
  * `require`.
  *
- * `--skip-tests` skips `node --test`; `--skip-pack` skips the install smoke test.
+ * `--skip-tests` skips `node --test` and `bun test`; `--skip-pack` skips the install smoke test.
  *
  * @module
  */
@@ -37,6 +37,8 @@ const TYPES_NODE = "20.19.43";
 const UNDICI_RANGE = "^7.28.0";
 /** undici 7 declares this floor, so promising less would be a lie to npm. */
 const NODE_RANGE = ">=20.18.1";
+/** The Bun the test suite runs under too, from the npm package `bun`, pinned like Deno. */
+const BUN_VERSION = "1.4.4";
 
 /**
  * publint messages (warnings and suggestions alike) the package is known to carry, each
@@ -824,6 +826,8 @@ const { createVectorVueEmulator } = require("${name}/testing");`,
     // The installed `vectorvue` bin, against the emulator it serves with certificates it makes.
     const qa = await run(join(dir, "node_modules", ".bin", "vectorvue"), ["qa"], dir);
     lines.push(`vectorvue qa: ${qa.trim().split("\n").at(-1)}`);
+    const bun = await run("npx", ["-y", `bun@${BUN_VERSION}`, "smoke.mjs", fixtures], dir);
+    lines.push(`bun ${bun.trim()}`);
     await Deno.remove(dir, { recursive: true });
     return lines.join("; ");
   } catch (error) {
@@ -918,6 +922,20 @@ async function main(): Promise<void> {
         true,
       );
       step("test", "node --test passed");
+      // `bun test` runs node:test files; the package's runtime seam hands over to Bun's.
+      await run(
+        "npx",
+        [
+          "-y",
+          `bun@${BUN_VERSION}`,
+          "test",
+          "--timeout=60000",
+          ...testFiles.map((file) => `./${relative(NPM, file)}`),
+        ],
+        NPM,
+        true,
+      );
+      step("test", `bun ${BUN_VERSION} test passed`);
     }
 
     if (options.skipPack) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { unrefTimer } from "./_runtime_deno.ts";
+import { unrefTimer } from "./transport/_runtime_deno.ts";
 import { readBatchOutcomes } from "./batch_outcome.ts";
 import {
   type BatchSender,

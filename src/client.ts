@@ -7,7 +7,6 @@
  * @module
  */
 
-import { createTlsFetch, type HttpClientHandle } from "./_runtime_deno.ts";
 import { type BatcherOptions, VectorVueBatcher } from "./batcher.ts";
 import { type BulkOptions, type BulkResult, sendBulk } from "./bulk.ts";
 import { resolveConfig, type ResolvedConfig, type VectorVueConfig } from "./config.ts";
@@ -54,7 +53,8 @@ import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
 import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
 import { importHmacKey, signRequest } from "./signing.ts";
-import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport.ts";
+import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport/attempt.ts";
+import { createHttpTransport, type Transport } from "./transport/_runtime_deno.ts";
 
 /**
  * The routes the client calls.
@@ -248,7 +248,7 @@ export class VectorVueClient {
   #loginInFlight: SharedLogin | undefined;
   #signingKey: Promise<CryptoKey> | undefined;
   #responseKey: Promise<CryptoKey> | undefined;
-  #httpClient: Promise<HttpClientHandle> | undefined;
+  #transport: Promise<Transport> | undefined;
   #clockOffsetMs = 0;
   #measuredClockOffsetMs: number | undefined;
   #closed = false;
@@ -737,11 +737,12 @@ export class VectorVueClient {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    const pending = this.#httpClient;
-    this.#httpClient = undefined;
-    // A pool that failed to load has nothing to release.
-    const handle = await pending?.catch(() => undefined);
-    handle?.close();
+    const pending = this.#transport;
+    this.#transport = undefined;
+    // A pool that failed to load has nothing to release. Requests still in flight finish on
+    // their own (within timeoutMs), so close() does not wait for them.
+    const transport = await pending?.catch(() => undefined);
+    void transport?.close();
   }
 
   /** Same as {@linkcode VectorVueClient.close}, for `await using`. */
@@ -857,26 +858,32 @@ export class VectorVueClient {
     }
   }
 
-  #fetch(): Promise<typeof fetch> {
+  #openTransport(): Promise<Transport> {
     const config = this.#config;
-    if (config.fetch) return Promise.resolve(config.fetch);
-    if (!config.needsOwnHttpClient) return Promise.resolve((input, init) => fetch(input, init));
-    this.#httpClient ??= (async () =>
-      await createTlsFetch({
-        caCerts: config.caCerts,
-        verifyTls: config.verifyTls,
-        cert: config.tls?.cert,
-        key: config.tls?.key,
-        http2: config.http2,
-        proxy: config.proxy,
-      }))().catch((error: unknown) => {
-        // A PEM that looks like one but does not parse is only found out here.
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new VectorVueConfigError([`caCerts/tls could not be loaded: ${reason}`], {
-          cause: error,
-        });
+    const injected = config.fetch;
+    if (injected) {
+      this.#transport ??= Promise.resolve({
+        send: (request, limits) => sendAttempt(injected, request, limits),
+        close: () => Promise.resolve(),
       });
-    return this.#httpClient.then((client) => client.fetch);
+      return this.#transport;
+    }
+    this.#transport ??= createHttpTransport({
+      caCerts: config.caCerts,
+      verifyTls: config.verifyTls,
+      cert: config.tls?.cert,
+      key: config.tls?.key,
+      http2: config.http2,
+      maxConnections: config.maxConnections,
+      proxy: config.proxy,
+    }).catch((error: unknown) => {
+      // A PEM that looks like one but does not parse is only found out here.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new VectorVueConfigError([`caCerts/tls could not be loaded: ${reason}`], {
+        cause: error,
+      });
+    });
+    return this.#transport;
   }
 
   /** The learned difference between the server's clock and ours, from `Date`. */
@@ -1109,7 +1116,7 @@ export class VectorVueClient {
       throw new VectorVueClientClosedError(`${operation.method} ${operation.endpoint} sent`);
     }
     const config = this.#config;
-    const fetchImpl = await this.#fetch();
+    const transport = await this.#openTransport();
     const url = config.baseUrl + operation.path;
     let retryCount = 0;
     let reauthenticated = false;
@@ -1154,7 +1161,7 @@ export class VectorVueClient {
 
       let answer: AttemptAnswer;
       try {
-        answer = await sendAttempt(fetchImpl, {
+        answer = await transport.send({
           url,
           method: operation.method,
           headers,

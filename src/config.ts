@@ -6,11 +6,7 @@
  * @module
  */
 
-import {
-  canDisableTlsVerification,
-  globalFetchIsHttp1Only,
-  readEnvironment,
-} from "./_runtime_deno.ts";
+import { readEnvironment, runtime } from "./transport/_runtime_deno.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import { inspectToken } from "./jwt.ts";
 import { type Logger, REDACTED, silentLogger } from "./logger.ts";
@@ -75,25 +71,37 @@ export interface VectorVueConfig {
    */
   timeoutMs?: number;
   /**
-   * Verify the server certificate. `false` works on Node only; in Deno trust
-   * a private CA with `caCerts` instead.
+   * Verify the server certificate. `false` works on Node and Bun; in Deno
+   * trust a private CA with `caCerts` instead.
    * @default {true}
    */
   verifyTls?: boolean;
-  /** Extra trusted CA certificates (PEM), the "controlled local cert mode". */
-  caCerts?: readonly string[];
-  /** Client certificate and key (PEM) for mutual TLS. */
-  tls?: { readonly cert: string; readonly key: string };
+  /**
+   * Extra trusted CA certificates, PEM text or its bytes (`readFileSync(path)`),
+   * added to the runtime's bundled roots: the "controlled local cert mode".
+   * Parsed once per client.
+   */
+  caCerts?: readonly (string | Uint8Array)[];
+  /** Client certificate and key for mutual TLS, PEM text or its bytes. */
+  tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array };
   /**
    * HTTP version: `false` HTTP/1.1 only; `true` HTTP/2 (only, in Deno; on
-   * Node offered by ALPN, since undici cannot force it). HTTP/1.1 is the
-   * default: Deno's fetch stalls about 40 ms on HTTP/2 request bodies of a
-   * kilobyte or more (see the README's Performance section), and VectorVue's
-   * server speaks HTTP/1.1. In Deno this gives every client its own
-   * connection pool: `close()` it when done.
+   * Node offered by ALPN, since undici cannot force it; not available in
+   * Bun, whose fetch speaks HTTP/1.1 only). HTTP/1.1 is the default: Deno's
+   * fetch stalls about 40 ms on HTTP/2 request bodies of a kilobyte or more
+   * (see the README's Performance section), and VectorVue's server speaks
+   * HTTP/1.1.
    * @default {false}
    */
   http2?: boolean;
+  /**
+   * Most connections the client opens to the server (requests in flight at
+   * once). Calls beyond it wait, in the order they came, for a free
+   * connection; their `timeoutMs` starts once they have one. Every client
+   * has its own connection pool: `close()` it when done.
+   * @default {10}
+   */
+  maxConnections?: number;
   /**
    * Retries after the first attempt, for connection errors, timeouts and
    * 429/502/503/504.
@@ -169,6 +177,7 @@ export interface ResolvedConfig {
   readonly caCerts: readonly string[] | undefined;
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
   readonly http2: boolean;
+  readonly maxConnections: number;
   readonly maxRetries: number;
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
@@ -184,8 +193,6 @@ export interface ResolvedConfig {
   readonly proxy: ProxySettings | null;
   /** The `User-Agent` header sent. */
   readonly userAgent: string;
-  /** Whether the client needs its own HTTP client for TLS or protocol options. */
-  readonly needsOwnHttpClient: boolean;
 }
 
 /**
@@ -369,60 +376,61 @@ function resolveTransport(
   problems: string[],
 ) {
   const verifyTls = values.verifyTls as boolean;
+  // PEM text, or its bytes as read from a file.
+  const pemText = (value: unknown): string | undefined => {
+    const text = typeof value === "string"
+      ? value
+      : value instanceof Uint8Array
+      ? new TextDecoder().decode(value)
+      : undefined;
+    return text?.includes("-----BEGIN") ? text : undefined;
+  };
   let caCerts: readonly string[] | undefined;
   if (config.caCerts !== undefined) {
-    if (
-      !Array.isArray(config.caCerts) ||
-      !config.caCerts.every((pem) => typeof pem === "string" && pem.includes("-----BEGIN"))
-    ) {
-      problems.push("caCerts must be an array of PEM strings (-----BEGIN CERTIFICATE-----)");
+    const texts = Array.isArray(config.caCerts) ? config.caCerts.map(pemText) : [undefined];
+    if (texts.some((text) => text === undefined)) {
+      problems.push(
+        "caCerts must be an array of PEM certificates, as text or bytes (-----BEGIN CERTIFICATE-----)",
+      );
     } else {
-      caCerts = Object.freeze([...config.caCerts]);
+      caCerts = Object.freeze(texts as string[]);
     }
   }
   let tls: ResolvedConfig["tls"];
   if (config.tls !== undefined) {
-    const { cert, key } = config.tls ?? {};
-    if (
-      typeof cert !== "string" || !cert.includes("-----BEGIN") || typeof key !== "string" ||
-      !key.includes("-----BEGIN")
-    ) {
-      problems.push("tls must be { cert, key } with both PEM strings");
+    const cert = pemText(config.tls?.cert);
+    const key = pemText(config.tls?.key);
+    if (cert === undefined || key === undefined) {
+      problems.push("tls must be { cert, key }, both PEM as text or bytes");
     } else {
       tls = Object.freeze({ cert, key });
     }
   }
-  if (!verifyTls && !canDisableTlsVerification) {
+  if (!verifyTls && !runtime.canDisableTlsVerification) {
     problems.push(
       "verifyTls: false is not available in Deno, which cannot switch certificate checks off for one client; " +
         "trust your server's CA with caCerts: [pem] instead, or run Deno with --unsafely-ignore-certificate-errors=<host>",
     );
   }
-  // HTTP/1.1 is the default (see the README's Performance section); where the runtime's own
-  // fetch would negotiate HTTP/2, keeping to it takes the client's own pool.
   const http2 = values.http2 as boolean;
+  if (http2 && !runtime.canUseHttp2) {
+    problems.push(
+      `http2: true is not available in ${runtime.name}, whose fetch speaks HTTP/1.1 only; leave http2 unset`,
+    );
+  }
   const injected = config.fetch;
   if (injected !== undefined && typeof injected !== "function") {
     problems.push(`fetch must be a function, got ${show(injected)}`);
   } else if (
     injected !== undefined &&
-    (caCerts !== undefined || tls !== undefined || !verifyTls || config.http2 !== undefined)
+    (caCerts !== undefined || tls !== undefined || !verifyTls || config.http2 !== undefined ||
+      config.maxConnections !== undefined)
   ) {
     problems.push(
-      "caCerts, tls, verifyTls and http2 cannot apply to an injected fetch; configure them on that fetch instead",
+      "caCerts, tls, verifyTls, http2 and maxConnections cannot apply to an injected fetch; configure them on that fetch instead",
     );
   }
-  // `proxy: false` too: a runtime's own fetch may read the proxy variables itself.
-  const ownPool = caCerts !== undefined || tls !== undefined || !verifyTls || http2 ||
-    !globalFetchIsHttp1Only || proxy !== null || config.proxy === false;
-  return {
-    caCerts,
-    tls,
-    http2,
-    proxy,
-    fetch: injected,
-    needsOwnHttpClient: ownPool && injected === undefined,
-  };
+  return { caCerts, tls, http2, proxy, fetch: injected };
 }
 
 function resolveLogger(config: ConfigInput, problems: string[]): Logger {
@@ -474,6 +482,7 @@ export function resolveConfig(
     backoffMs: v.backoffMs,
     maxBackoffMs: v.maxBackoffMs,
     maxBatchSize: v.maxBatchSize,
+    maxConnections: v.maxConnections,
     signatureSecret: v.signatureSecret,
     responseSigningKey: v.responseSigningKey,
     requireHttps: v.requireHttps,
@@ -492,7 +501,7 @@ export function resolveConfig(
 export function redactedView(config: VectorVueConfig | ResolvedConfig): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    if (value === undefined || key === "needsOwnHttpClient") continue;
+    if (value === undefined) continue;
     if (SECRET_OPTIONS.includes(key)) view[key] = REDACTED;
     else if (key === "caCerts") view[key] = `[${(value as unknown[]).length} PEM certificate(s)]`;
     else if (key === "tls") view[key] = "[client certificate]";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { readEnvironment, readTextFile } from "./_runtime_deno.ts";
+import { readEnvironment, readTextFile } from "./transport/_runtime_deno.ts";
 import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import { unknownName } from "./option_names.ts";

@@ -128,25 +128,36 @@ const TABLE = [
     rule: "boolean",
     default: true,
     env: "VECTORVUE_VERIFY_TLS",
-    meaning: "`false` works on Node only; Deno: use `caCerts` (a `VectorVueConfigError` says so)",
+    meaning:
+      "`false` works on Node and Bun; Deno: use `caCerts` (a `VectorVueConfigError` says so)",
   },
   {
     name: "caCerts",
     rule: "pem-list",
     env: "VECTORVUE_CA_CERT",
-    meaning: "extra trusted CA certificates, PEM strings; the variable is a path to a PEM file",
+    meaning:
+      "extra trusted CA certificates, PEM text or bytes, added to the bundled roots; the variable is a path to a PEM file",
   },
   {
     name: "tls",
     rule: "tls-pair",
-    meaning: "`{ cert, key }` PEM, for mutual TLS",
+    meaning: "`{ cert, key }` PEM text or bytes, for mutual TLS",
   },
   {
     name: "http2",
     rule: "boolean",
     default: false,
     env: "VECTORVUE_HTTP2",
-    meaning: "`false` HTTP/1.1 (faster, see [Performance](#performance)); `true` HTTP/2",
+    meaning:
+      "`false` HTTP/1.1 (faster, see [Performance](#performance)); `true` HTTP/2 (not on Bun)",
+  },
+  {
+    name: "maxConnections",
+    rule: "positive-integer",
+    default: 10,
+    env: "VECTORVUE_MAX_CONNECTIONS",
+    meaning:
+      "connections (requests in flight) at most; further calls wait in order, and their `timeoutMs` starts once they have one",
   },
   {
     name: "maxRetries",
@@ -275,6 +286,7 @@ export type DefaultedOption =
   | "timeoutMs"
   | "verifyTls"
   | "http2"
+  | "maxConnections"
   | "maxRetries"
   | "backoffMs"
   | "maxBackoffMs"

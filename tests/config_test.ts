@@ -14,6 +14,7 @@ import { VectorVueConfigError, VectorVueError } from "../src/errors.ts";
 import { silentLogger } from "../src/logger.ts";
 
 const ON_DENO = typeof Deno !== "undefined";
+const ON_BUN = "Bun" in globalThis;
 const TENANT = "10000000-0000-0000-0000-000000000001";
 const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
 const CA_PEM = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
@@ -88,9 +89,7 @@ describe("resolveConfig(): defaults and normalisation", () => {
     assert.equal(resolved.fetch, undefined);
     assert.equal(resolved.caCerts, undefined);
     assert.equal(resolved.http2, false);
-    // HTTP/1.1 by default: Deno's fetch would negotiate HTTP/2, so it takes the client's own
-    // pool there; Node's fetch is HTTP/1.1 already.
-    assert.equal(resolved.needsOwnHttpClient, typeof Deno !== "undefined");
+    assert.equal(resolved.maxConnections, 10);
     assert.equal(resolved.token, TOKEN);
     assert.equal(resolved.username, undefined);
   });
@@ -107,6 +106,7 @@ describe("resolveConfig(): defaults and normalisation", () => {
       requireHttps: true,
       maxResponseBytes: 10_485_760,
       http2: false,
+      maxConnections: 10,
       validatePayloads: false,
     });
     assert.ok(Object.isFrozen(DEFAULTS));
@@ -178,29 +178,46 @@ describe("resolveConfig(): defaults and normalisation", () => {
     assert.equal(resolved.token, token);
   });
 
-  test("resolveConfig() copies and freezes caCerts and asks for its own HTTP client", () => {
+  test("resolveConfig() copies and freezes caCerts", () => {
     const caCerts = [CA_PEM];
     const resolved = resolveConfig(withToken({ caCerts }));
     assert.deepEqual(resolved.caCerts, [CA_PEM]);
     assert.notEqual(resolved.caCerts, caCerts);
     assert.ok(Object.isFrozen(resolved.caCerts));
-    assert.equal(resolved.needsOwnHttpClient, true);
   });
 
-  test("resolveConfig() accepts a client certificate and http2, which need their own HTTP client", () => {
+  test("resolveConfig() takes caCerts, tls.cert and tls.key as bytes, as readFileSync gives them", () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const resolved = resolveConfig(withToken({
+      caCerts: [readFileSync(new URL("./fixtures/ca.pem", import.meta.url)), CA_PEM],
+      tls: { cert: bytes(FAKE_PEM), key: FAKE_PEM },
+    }));
+    assert.deepEqual(resolved.caCerts, [CA_PEM, CA_PEM]);
+    assert.deepEqual(resolved.tls, { cert: FAKE_PEM, key: FAKE_PEM });
+  });
+
+  test("resolveConfig() accepts a client certificate and http2", () => {
     const resolved = resolveConfig(
       withToken({ tls: { cert: FAKE_PEM, key: FAKE_PEM }, http2: false }),
     );
     assert.deepEqual(resolved.tls, { cert: FAKE_PEM, key: FAKE_PEM });
     assert.equal(resolved.http2, false);
-    assert.equal(resolved.needsOwnHttpClient, true);
   });
 
-  test("resolveConfig() keeps an injected fetch and needs no HTTP client of its own", () => {
+  test("resolveConfig() keeps maxConnections and refuses one that is not a positive integer", () => {
+    assert.equal(resolveConfig(withToken({ maxConnections: 3 })).maxConnections, 3);
+    for (const value of [0, 1.5, -2, "4"]) {
+      assertOneProblem(
+        withToken({ maxConnections: value as number }),
+        /^maxConnections must be a positive integer, got /,
+      );
+    }
+  });
+
+  test("resolveConfig() keeps an injected fetch", () => {
     const fetchImpl = (() => Promise.reject(new Error("unused"))) as typeof fetch;
     const resolved = resolveConfig(withToken({ fetch: fetchImpl }));
     assert.equal(resolved.fetch, fetchImpl);
-    assert.equal(resolved.needsOwnHttpClient, false);
   });
 
   test("resolveConfig() accepts console as a logger", () => {
@@ -469,15 +486,20 @@ describe("resolveConfig(): every rule", () => {
     );
   });
 
-  test("resolveConfig() refuses caCerts that are not an array of PEM strings", () => {
-    const pattern = /^caCerts must be an array of PEM strings \(-----BEGIN CERTIFICATE-----\)$/;
+  test("resolveConfig() refuses caCerts that are not an array of PEM texts or bytes", () => {
+    const pattern =
+      /^caCerts must be an array of PEM certificates, as text or bytes \(-----BEGIN CERTIFICATE-----\)$/;
     assertOneProblem(withToken({ caCerts: CA_PEM as unknown as string[] }), pattern);
     assertOneProblem(withToken({ caCerts: ["not a certificate"] }), pattern);
     assertOneProblem(withToken({ caCerts: [CA_PEM, 7 as unknown as string] }), pattern);
+    assertOneProblem(
+      withToken({ caCerts: [new TextEncoder().encode("not a certificate")] }),
+      pattern,
+    );
   });
 
-  test("resolveConfig() refuses tls without both PEM strings", () => {
-    const pattern = /^tls must be \{ cert, key \} with both PEM strings$/;
+  test("resolveConfig() refuses tls without both PEM texts or bytes", () => {
+    const pattern = /^tls must be \{ cert, key \}, both PEM as text or bytes$/;
     assertOneProblem(
       withToken({ tls: { cert: FAKE_PEM } as { cert: string; key: string } }),
       pattern,
@@ -498,12 +520,22 @@ describe("resolveConfig(): every rule", () => {
   );
 
   test(
-    "resolveConfig() allows verifyTls: false on Node, with its own HTTP client",
-    { skip: ON_DENO && "Node only: Deno refuses verifyTls: false" },
+    "resolveConfig() allows verifyTls: false on Node and Bun",
+    { skip: ON_DENO && "Node and Bun only: Deno refuses verifyTls: false" },
     () => {
       const resolved = resolveConfig(withToken({ verifyTls: false }));
       assert.equal(resolved.verifyTls, false);
-      assert.equal(resolved.needsOwnHttpClient, true);
+    },
+  );
+
+  test(
+    "resolveConfig() refuses http2: true on Bun, whose fetch speaks HTTP/1.1 only",
+    { skip: !ON_BUN && "Bun only: Deno and Node speak HTTP/2" },
+    () => {
+      assertOneProblem(
+        withToken({ http2: true }),
+        /^http2: true is not available in bun, whose fetch speaks HTTP\/1\.1 only; leave http2 unset$/,
+      );
     },
   );
 
@@ -517,13 +549,14 @@ describe("resolveConfig(): every rule", () => {
   test("resolveConfig() refuses caCerts, tls or http2 next to an injected fetch", () => {
     const fetchImpl = (() => Promise.reject(new Error("unused"))) as typeof fetch;
     const pattern =
-      /^caCerts, tls, verifyTls and http2 cannot apply to an injected fetch; configure them on that fetch instead$/;
+      /^caCerts, tls, verifyTls, http2 and maxConnections cannot apply to an injected fetch; configure them on that fetch instead$/;
     assertOneProblem(withToken({ fetch: fetchImpl, caCerts: [CA_PEM] }), pattern);
     assertOneProblem(
       withToken({ fetch: fetchImpl, tls: { cert: FAKE_PEM, key: FAKE_PEM } }),
       pattern,
     );
-    assertOneProblem(withToken({ fetch: fetchImpl, http2: true }), pattern);
+    assertOneProblem(withToken({ fetch: fetchImpl, http2: false }), pattern);
+    assertOneProblem(withToken({ fetch: fetchImpl, maxConnections: 4 }), pattern);
   });
 
   test("resolveConfig() refuses a logger without debug, info, warn and error", () => {
@@ -640,11 +673,10 @@ describe("redactedView() and withRedactedPrinting()", () => {
     });
   });
 
-  test("redactedView() of a resolved config leaves out unset options and needsOwnHttpClient", () => {
+  test("redactedView() of a resolved config leaves out unset options", () => {
     const view = redactedView(resolveConfig({ token: TOKEN }));
     assert.equal(view.token, "[REDACTED]");
     assert.ok(!("username" in view));
-    assert.ok(!("needsOwnHttpClient" in view));
     assert.equal(view.baseUrl, "https://127.0.0.1");
   });
 

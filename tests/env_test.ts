@@ -207,6 +207,7 @@ describe("configFromEnv()", () => {
         VECTORVUE_MAX_BACKOFF_SECONDS: "maxBackoffMs",
         VECTORVUE_MAX_BATCH_SIZE: "maxBatchSize",
         VECTORVUE_MAX_RESPONSE_BYTES: "maxResponseBytes",
+        VECTORVUE_MAX_CONNECTIONS: "maxConnections",
         VECTORVUE_MAX_RETRIES: "maxRetries",
         VECTORVUE_PASSWORD: "password",
         VECTORVUE_REQUIRE_HTTPS: "requireHttps",

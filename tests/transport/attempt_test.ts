@@ -6,8 +6,8 @@ import {
   classifyNetworkError,
   sendAttempt,
   TransportFailure,
-} from "../src/transport.ts";
-import { withTimerSpy } from "./_fake.ts";
+} from "../../src/transport/attempt.ts";
+import { withTimerSpy } from "../_fake.ts";
 
 const URL_ = "https://vv.example:8443/api/v1/integrations/spectrastrike/events";
 const REQUEST: AttemptRequest = {

@@ -1,29 +1,31 @@
-// Deno side of the runtime seam. The npm build swaps every `*_deno.ts` import
-// for its `*_node.ts` twin, so both files must export the same names and types.
-import type { EnvironmentRead, HttpClientHandle, TlsSettings } from "./_runtime_common.ts";
-import { PROXY_VARIABLES } from "./transport/proxy.ts";
+// Deno side of the runtime seam. The npm build swaps every `*_deno.ts` import for its
+// `*_node.ts` twin, so both files must export the same names and types. Bun running the source
+// is handed to `_runtime_bun.ts`.
+import { InFlightLimit } from "./_in_flight_limit.ts";
+import * as bun from "./_runtime_bun.ts";
+import type {
+  EnvironmentRead,
+  RuntimeAbilities,
+  Transport,
+  TransportSettings,
+} from "./_runtime_common.ts";
+import { sendAttempt } from "./attempt.ts";
+import { PROXY_VARIABLES } from "./proxy.ts";
 
-export type { EnvironmentRead, HttpClientHandle, TlsSettings };
+export type { EnvironmentRead, RuntimeAbilities, Transport, TransportSettings };
 
-/** Which runtime this build targets. */
-export const runtimeName = "deno" as const;
+/**
+ * What this runtime can do. Deno cannot switch certificate verification off for one client (only
+ * for the whole process, with `--unsafely-ignore-certificate-errors`).
+ */
+export const runtime: RuntimeAbilities = bun.isBun
+  ? bun.abilities
+  : { name: "deno", canDisableTlsVerification: false, canUseHttp2: true };
 
 /** The runtime and its version, for the `User-Agent`: `deno 2.9.6`. */
 export function runtimeLabel(): string {
-  return `deno ${Deno.version.deno}`;
+  return bun.isBun ? bun.runtimeLabel() : `deno ${Deno.version.deno}`;
 }
-
-/**
- * Deno cannot switch certificate verification off for one client (only for the
- * whole process, with `--unsafely-ignore-certificate-errors`).
- */
-export const canDisableTlsVerification = false;
-
-/**
- * Deno's global `fetch` offers HTTP/2 by ALPN, so keeping a client on HTTP/1.1 takes its own
- * HTTP client.
- */
-export const globalFetchIsHttp1Only = false;
 
 /**
  * Runs `create` with the proxy variables out of the environment. `Deno.createHttpClient` reads
@@ -51,15 +53,20 @@ function withoutProxyVariables<T>(create: () => T): T {
   }
 }
 
-/** Builds a `fetch` bound to a Deno HTTP client carrying the TLS and proxy settings. */
-export function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
-  const { proxy } = tls;
+/**
+ * A `fetch` bound to one `Deno.HttpClient` (TLS material parsed once, its own pool, HTTP/1.1
+ * unless HTTP/2 is asked for: Deno's global fetch would offer HTTP/2 by ALPN), with at most
+ * `maxConnections` requests in flight, since Deno's pool has no bound of its own.
+ */
+export async function createHttpTransport(settings: TransportSettings): Promise<Transport> {
+  if (bun.isBun) return await bun.createHttpTransport(settings);
+  const { proxy } = settings;
   const client = withoutProxyVariables(() =>
     Deno.createHttpClient({
-      caCerts: tls.caCerts ? [...tls.caCerts] : undefined,
-      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
-      ...(tls.http2 === false ? { http2: false } : {}),
-      ...(tls.http2 === true ? { http1: false, http2: true } : {}),
+      caCerts: settings.caCerts ? [...settings.caCerts] : undefined,
+      ...(settings.cert && settings.key ? { cert: settings.cert, key: settings.key } : {}),
+      ...(settings.http2 === true ? { http1: false, http2: true } : { http2: false }),
+      poolMaxIdlePerHost: settings.maxConnections,
       ...(proxy
         ? {
           proxy: {
@@ -73,12 +80,20 @@ export function createTlsFetch(tls: TlsSettings): Promise<HttpClientHandle> {
     })
   );
   const boundFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
-  return Promise.resolve({ fetch: boundFetch, close: () => client.close() });
+  const limit = new InFlightLimit(settings.maxConnections);
+  return {
+    send: (request, limits) =>
+      limit.run(() => sendAttempt(boundFetch, request, limits), limits.signal),
+    close: () => {
+      client.close();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
 export function readTextFile(path: string): string {
-  return Deno.readTextFileSync(path);
+  return bun.isBun ? bun.readTextFile(path) : Deno.readTextFileSync(path);
 }
 
 /**
@@ -87,6 +102,7 @@ export function readTextFile(path: string): string {
  * every variable when the whole environment may be listed, else `undefined`.
  */
 export function readEnvironment(names: readonly string[]): EnvironmentRead {
+  if (bun.isBun) return bun.readEnvironment(names);
   const values: Record<string, string | undefined> = {};
   const unreadable: string[] = [];
   for (const name of names) {
@@ -107,5 +123,7 @@ export function readEnvironment(names: readonly string[]): EnvironmentRead {
 
 /** Lets the process exit even while this timer is pending. */
 export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
-  Deno.unrefTimer(id as unknown as number);
+  // A number in Deno; an object with `unref()` where Bun runs this file.
+  if (typeof id === "number") Deno.unrefTimer(id);
+  else (id as { unref?: () => void }).unref?.();
 }

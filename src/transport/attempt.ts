@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TransportFailureKind } from "./errors.ts";
+import type { TransportFailureKind } from "../errors.ts";
 
 /** One request, ready to send. */
 export interface AttemptRequest {
@@ -109,10 +109,7 @@ async function readLimited(
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
-    throw new TransportFailure(
-      "response_too_large",
-      `response body of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`,
-    );
+    throw responseTooLarge(maxBytes, declared);
   }
   if (!response.body) return "";
   // Within its declared length the body is read in one call: the HTTP stack stops at
@@ -135,21 +132,33 @@ async function readLimited(
     return text;
   }
   const reader = response.body.getReader();
+  return await readCapped(
+    async () => (await reader.read()).value,
+    maxBytes,
+    () => reader.cancel().catch(() => {}),
+  );
+}
+
+/**
+ * Reads a body chunk by chunk (`next` gives `undefined` at its end) and decodes it as UTF-8,
+ * refusing it, and cancelling the rest, as soon as it passes `maxBytes`.
+ */
+export async function readCapped(
+  next: () => Promise<Uint8Array | undefined>,
+  maxBytes: number,
+  cancel: () => Promise<unknown> | void,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for (let chunk = await next(); chunk !== undefined; chunk = await next()) {
+    total += chunk.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new TransportFailure(
-        "response_too_large",
-        `response body exceeds maxResponseBytes (${maxBytes}); refused without buffering the rest`,
-      );
+      await cancel();
+      throw responseTooLarge(maxBytes);
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -161,14 +170,25 @@ async function readLimited(
 
 class TimeoutMarker extends Error {}
 
+/** The refusal of a body larger than `maxResponseBytes`. */
+export function responseTooLarge(maxBytes: number, declared?: number): TransportFailure {
+  return new TransportFailure(
+    "response_too_large",
+    declared === undefined
+      ? `response body exceeds maxResponseBytes (${maxBytes}); refused without buffering the rest`
+      : `response body of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`,
+  );
+}
+
 /**
- * Sends one request and reads the whole answer within `timeoutMs`. Rejects
- * with the caller's abort reason when the caller aborts, and with a
- * {@linkcode TransportFailure} when there is no usable answer.
+ * Runs one attempt, `perform`, within `timeoutMs`: the deadline covers whatever `perform`
+ * awaits (headers and the whole body). Rejects with the caller's abort reason when the caller
+ * aborts, and with a {@linkcode TransportFailure} when there is no usable answer. `perform`
+ * gets the signal that ends it; a `perform` that ignores it still cannot outlive the deadline.
  */
-export async function sendAttempt(
-  fetchImpl: typeof fetch,
-  request: AttemptRequest,
+export async function runAttempt(
+  perform: (signal: AbortSignal) => Promise<AttemptAnswer>,
+  url: string,
   limits: AttemptLimits,
 ): Promise<AttemptAnswer> {
   const { signal } = limits;
@@ -180,14 +200,15 @@ export async function sendAttempt(
   );
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
-  // A fetch or body stream that ignores its signal must still not outlive the deadline.
   const aborted = new Promise<never>((_, reject) => {
     controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
       once: true,
     });
   });
   aborted.catch(() => {});
-  const fail = (error: unknown): never => {
+  try {
+    return await Promise.race([perform(controller.signal), aborted]);
+  } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (controller.signal.reason instanceof TimeoutMarker) {
       throw new TransportFailure(
@@ -197,32 +218,35 @@ export async function sendAttempt(
       );
     }
     if (error instanceof TransportFailure) throw error;
-    throw classifyNetworkError(error, request.url);
-  };
-  try {
-    let response: Response;
-    try {
-      response = await Promise.race([
-        fetchImpl(request.url, {
-          method: request.method,
-          headers: request.headers,
-          body: request.body as Uint8Array<ArrayBuffer> | undefined,
-          redirect: "manual",
-          signal: controller.signal,
-        }),
-        aborted,
-      ]);
-    } catch (error) {
-      return fail(error);
-    }
-    try {
-      const text = await Promise.race([readLimited(response, limits.maxResponseBytes), aborted]);
-      return { status: response.status, headers: headersToRecord(response.headers), text };
-    } catch (error) {
-      return fail(error);
-    }
+    throw classifyNetworkError(error, url);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * Sends one request with `fetchImpl` and reads the whole answer within `timeoutMs` (see
+ * {@linkcode runAttempt}), never following a redirect.
+ */
+export function sendAttempt(
+  fetchImpl: typeof fetch,
+  request: AttemptRequest,
+  limits: AttemptLimits,
+): Promise<AttemptAnswer> {
+  return runAttempt(
+    async (signal) => {
+      const response = await fetchImpl(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body as Uint8Array<ArrayBuffer> | undefined,
+        redirect: "manual",
+        signal,
+      });
+      const text = await readLimited(response, limits.maxResponseBytes);
+      return { status: response.status, headers: headersToRecord(response.headers), text };
+    },
+    request.url,
+    limits,
+  );
 }

@@ -1,0 +1,98 @@
+// Bun side of the runtime seam. Both `_runtime_deno.ts` (the source, run by Bun) and
+// `_runtime_node.ts` (the npm build, run by Bun) hand over to this file when `Bun` exists, so
+// that neither `Deno.*` nor undici is reached there: Bun's `import("undici")` yields a stand-in
+// whose `Agent` does nothing and whose `fetch` ignores `dispatcher`. Built-in modules come from
+// `process.getBuiltinModule`, so that importing this file costs Deno and Node nothing.
+import { InFlightLimit } from "./_in_flight_limit.ts";
+import type {
+  EnvironmentRead,
+  RuntimeAbilities,
+  Transport,
+  TransportSettings,
+} from "./_runtime_common.ts";
+import { sendAttempt, TransportFailure } from "./attempt.ts";
+
+interface BunProcess {
+  readonly env: Record<string, string | undefined>;
+  readonly versions: { readonly bun: string };
+  getBuiltinModule(name: "node:fs"): { readFileSync(path: string, encoding: "utf8"): string };
+  getBuiltinModule(name: "node:tls"): {
+    readonly rootCertificates: readonly string[];
+    getCACertificates?(kind: "default"): string[];
+  };
+}
+
+/** Whether Bun runs this code. */
+export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+const bunProcess = () => (globalThis as unknown as { process: BunProcess }).process;
+
+/** Bun's fetch skips verification per request, and speaks HTTP/1.1 only. */
+export const abilities: RuntimeAbilities = {
+  name: "bun",
+  canDisableTlsVerification: true,
+  canUseHttp2: false,
+};
+
+/**
+ * Bun's `fetch` with its `tls` request option. Bun has one connection pool per process, so a
+ * client's bound is on its requests in flight; `close()` refuses later requests. Bun's `ca`
+ * replaces its bundled roots, so the private CA goes in after the default ones.
+ */
+export function createHttpTransport(settings: TransportSettings): Promise<Transport> {
+  const tlsModule = bunProcess().getBuiltinModule("node:tls");
+  const roots = tlsModule.getCACertificates?.("default") ?? tlsModule.rootCertificates;
+  const tls = {
+    rejectUnauthorized: settings.verifyTls,
+    // One string, made once: Bun looks its TLS settings up by content on every request.
+    ...(settings.caCerts ? { ca: [...roots, ...settings.caCerts].join("\n") } : {}),
+    ...(settings.cert && settings.key ? { cert: settings.cert, key: settings.key } : {}),
+  };
+  // Bun's `proxy` option carries the credentials in the URL.
+  const { proxy } = settings;
+  const proxyUrl = proxy && proxy.username !== undefined
+    ? proxy.url.replace(
+      "://",
+      `://${encodeURIComponent(proxy.username)}:${encodeURIComponent(proxy.password ?? "")}@`,
+    )
+    : proxy?.url;
+  const extra = proxyUrl ? { tls, proxy: proxyUrl } : { tls };
+  const boundFetch =
+    ((input: string, init: RequestInit) =>
+      fetch(input, { ...init, ...extra } as RequestInit)) as typeof fetch;
+  const limit = new InFlightLimit(settings.maxConnections);
+  let closed = false;
+  return Promise.resolve({
+    send: (request, limits) =>
+      limit.run(() => {
+        if (closed) {
+          return Promise.reject(
+            new TransportFailure("connection", "the client's connection pool is closed"),
+          );
+        }
+        return sendAttempt(boundFetch, request, limits);
+      }, limits.signal),
+    close: () => {
+      closed = true;
+      return Promise.resolve();
+    },
+  });
+}
+
+/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+export function readTextFile(path: string): string {
+  return bunProcess().getBuiltinModule("node:fs").readFileSync(path, "utf8");
+}
+
+/** Reads the named variables; Bun can always read and list the whole environment. */
+export function readEnvironment(names: readonly string[]): EnvironmentRead {
+  const { env } = bunProcess();
+  const values: Record<string, string | undefined> = {};
+  for (const name of names) values[name] = env[name];
+  return { values, unreadable: [], all: { ...env } as Record<string, string> };
+}
+
+/** The runtime and its version, for the `User-Agent`: `bun 1.4.4`. */
+export function runtimeLabel(): string {
+  return `bun ${bunProcess().versions.bun}`;
+}

@@ -1,0 +1,80 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InFlightLimit } from "../../src/transport/_in_flight_limit.ts";
+
+/** A task that runs until `finish()` is called, recording when it started. */
+function gate(started: number[], id: number) {
+  // Not Promise.withResolvers: Node 20 lacks it.
+  let finish = () => {};
+  const done = new Promise<number>((resolve) => finish = () => resolve(id));
+  return {
+    task: () => {
+      started.push(id);
+      return done;
+    },
+    finish: () => finish(),
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test("InFlightLimit runs at most its size at once and starts the rest in the order they came", async () => {
+  const limit = new InFlightLimit(2);
+  const started: number[] = [];
+  const gates = Array.from({ length: 6 }, (_, id) => gate(started, id));
+  const results = gates.map((g) => limit.run(g.task));
+  await tick();
+  assert.deepEqual(started, [0, 1]);
+  assert.equal(limit.inFlight, 2);
+  for (const id of [1, 0, 2, 3, 4, 5]) {
+    gates[id].finish();
+    await tick();
+  }
+  assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(await Promise.all(results), [0, 1, 2, 3, 4, 5]);
+  assert.equal(limit.peak, 2);
+  assert.equal(limit.inFlight, 0);
+});
+
+test("InFlightLimit frees the slot of a task that fails", async () => {
+  const limit = new InFlightLimit(1);
+  await assert.rejects(limit.run(() => Promise.reject(new Error("boom"))), /boom/);
+  assert.equal(limit.inFlight, 0);
+  assert.equal(await limit.run(() => Promise.resolve("next")), "next");
+});
+
+test("InFlightLimit drops a waiter whose signal aborts, with its reason, and never runs it", async () => {
+  const limit = new InFlightLimit(1);
+  const started: number[] = [];
+  const first = gate(started, 0);
+  const running = limit.run(first.task);
+  const controller = new AbortController();
+  const ran: string[] = [];
+  const waiting = limit.run(() => {
+    ran.push("aborted one");
+    return Promise.resolve();
+  }, controller.signal);
+  const after = limit.run(() => {
+    ran.push("next");
+    return Promise.resolve();
+  });
+  const reason = new Error("gave up");
+  controller.abort(reason);
+  await assert.rejects(waiting, (error) => error === reason);
+  first.finish();
+  await running;
+  await after;
+  assert.deepEqual(ran, ["next"]);
+  assert.equal(limit.inFlight, 0);
+});
+
+test("InFlightLimit refuses at once a signal that is already aborted", async () => {
+  const limit = new InFlightLimit(1);
+  const reason = new Error("already");
+  let ran = false;
+  await assert.rejects(
+    limit.run(() => Promise.resolve(void (ran = true)), AbortSignal.abort(reason)),
+    (error) => error === reason,
+  );
+  assert.equal(ran, false);
+});
