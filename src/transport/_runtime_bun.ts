@@ -11,6 +11,7 @@ import type {
   TransportSettings,
 } from "./_runtime_common.ts";
 import { sendAttempt, TransportFailure } from "./attempt.ts";
+import { PROXY_VARIABLES } from "./proxy.ts";
 
 interface BunProcess {
   readonly env: Record<string, string | undefined>;
@@ -56,10 +57,27 @@ export function createHttpTransport(settings: TransportSettings): Promise<Transp
       `://${encodeURIComponent(proxy.username)}:${encodeURIComponent(proxy.password ?? "")}@`,
     )
     : proxy?.url;
-  const extra = proxyUrl ? { tls, proxy: proxyUrl } : { tls };
-  const boundFetch =
-    ((input: string, init: RequestInit) =>
-      fetch(input, { ...init, ...extra } as RequestInit)) as typeof fetch;
+  // Bun's process-wide pool does not tell a tunnelled connection from a direct one to the same
+  // origin, so a proxied request neither reuses nor leaves behind a pooled connection.
+  const extra = proxyUrl ? { tls, proxy: proxyUrl, keepalive: false } : { tls };
+  // Bun's fetch reads HTTPS_PROXY and NO_PROXY itself, NO_PROXY even against an explicit proxy;
+  // the client has decided already (`proxy.ts`), so they are out of the environment while
+  // `fetch` reads it (synchronously, in the call), as in the Deno seam.
+  const boundFetch = ((input: string, init: RequestInit) => {
+    const env = bunProcess().env;
+    const saved: [string, string][] = [];
+    for (const name of PROXY_VARIABLES) {
+      const value = env[name];
+      if (value === undefined) continue;
+      delete env[name];
+      saved.push([name, value]);
+    }
+    try {
+      return fetch(input, { ...init, ...extra } as RequestInit);
+    } finally {
+      for (const [name, value] of saved) env[name] = value;
+    }
+  }) as typeof fetch;
   const limit = new InFlightLimit(settings.maxConnections);
   let closed = false;
   return Promise.resolve({

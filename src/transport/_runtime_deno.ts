@@ -80,6 +80,9 @@ export async function createHttpTransport(settings: TransportSettings): Promise<
     })
   );
   const boundFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
+  // Deno's pool (hyper) races a new connection against waiting for an idle one, so a burst that
+  // starts beside an idle connection can open one more than the bound for a moment; requests in
+  // flight never exceed it.
   const limit = new InFlightLimit(settings.maxConnections);
   return {
     send: (request, limits) =>
