@@ -363,6 +363,8 @@ function resolveProxyOption(
     }
     return null;
   }
+  // A base URL that is no http(s) URL ("A:" has the origin "null") is a problem reported already.
+  if (!URL.canParse(baseUrl)) return null;
   const decision = resolveProxy(new URL(baseUrl), option, env);
   problems.push(...decision.problems);
   return decision.proxy;

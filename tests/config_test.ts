@@ -277,6 +277,8 @@ describe("resolveConfig(): every rule", () => {
       withToken({ baseUrl: "ftp://vv.example" }),
       /^baseUrl must be http\(s\), got "ftp:"$/,
     );
+    // Its origin is "null": the proxy decision must not try to parse it.
+    assertOneProblem(withToken({ baseUrl: "A:" }), /^baseUrl must be http\(s\), got "a:"$/);
   });
 
   test("resolveConfig() refuses credentials in the baseUrl, without repeating them", () => {
