@@ -74,7 +74,7 @@ try {
         problems.push(`${who}: resident memory grew by ${result.rssGrowthMiB} MiB`);
       }
       // Deno's pool (hyper) races a new connection against an idle one at the start of a burst:
-      // one over the bound, for a moment (decision 25); Node's and Bun's keep to it.
+      // one over the bound, for a moment (decision 28); Node's and Bun's keep to it.
       const allowed = runtime === "deno" ? bound + 1 : bound;
       if (peak > allowed) {
         problems.push(`${who}: ${peak} connections open at once (bound ${bound})`);
