@@ -26,9 +26,10 @@ import { joinBatch, serializeItem } from "./serialize.ts";
  * @example Stop producing once the batcher is closed
  * ```ts
  * import { VectorVueBatcherClosedError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueBatcherClosedError();
- * console.assert(error.name === "VectorVueBatcherClosedError");
+ * assert.equal(error.name, "VectorVueBatcherClosedError");
  * ```
  */
 export class VectorVueBatcherClosedError extends VectorVueError {
@@ -298,6 +299,7 @@ export class VectorVueBatcher {
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   * import assert from "node:assert/strict";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
    * const client = new VectorVueClient({
@@ -307,7 +309,7 @@ export class VectorVueBatcher {
    * const batcher = client.createBatcher({ kind: "events", flushIntervalMs: 60_000 });
    * await batcher.add({ event_type: "RUN_FINISHED" });
    * await batcher.flush();
-   * console.assert(batcher.stats().queued === 0);
+   * assert.equal(batcher.stats().queued, 0);
    * await batcher.close();
    * ```
    */
@@ -374,6 +376,7 @@ export class VectorVueBatcher {
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   * import assert from "node:assert/strict";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
    * const client = new VectorVueClient({
@@ -382,7 +385,7 @@ export class VectorVueBatcher {
    * });
    * await using batcher = client.createBatcher({ kind: "events" });
    * const { queued, inFlight, deadLettered } = batcher.stats();
-   * console.assert(queued + inFlight + deadLettered === 0);
+   * assert.equal(queued + inFlight + deadLettered, 0);
    * ```
    */
   stats(): BatcherStats {

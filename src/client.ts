@@ -90,8 +90,9 @@ export interface VectorVuePaths {
  * @example Match a log record to a route
  * ```ts
  * import { PATHS } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
- * console.assert(PATHS.eventsBatch === "/api/v1/integrations/spectrastrike/events/batch");
+ * assert.equal(PATHS.eventsBatch, "/api/v1/integrations/spectrastrike/events/batch");
  * ```
  */
 export const PATHS: VectorVuePaths = Object.freeze({
@@ -288,12 +289,13 @@ export class VectorVueClient {
    * @example
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    *
    * const client = new VectorVueClient({
    *   baseUrl: "https://vectorvue.internal/",
    *   token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln",
    * });
-   * console.assert(client.baseUrl === "https://vectorvue.internal");
+   * assert.equal(client.baseUrl, "https://vectorvue.internal");
    * ```
    */
   get baseUrl(): string {
@@ -306,9 +308,10 @@ export class VectorVueClient {
    * @example Chunk work to the client's batch size
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    *
    * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln", maxBatchSize: 50 });
-   * console.assert(client.maxBatchSize === 50);
+   * assert.equal(client.maxBatchSize, 50);
    * ```
    */
   get maxBatchSize(): number {
@@ -756,9 +759,10 @@ export class VectorVueClient {
    * @example Log the client's setup safely
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import assert from "node:assert/strict";
    *
    * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
-   * console.assert(!JSON.stringify(client).includes("c2ln"));
+   * assert.ok(!JSON.stringify(client).includes("c2ln"));
    * ```
    */
   toJSON(): Record<string, unknown> {

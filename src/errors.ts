@@ -30,13 +30,15 @@ import type { PayloadProblem } from "./payloads/check.ts";
  *
  * @example Catch anything the client raised
  * ```ts
- * import { VectorVueError } from "@spectrastrike/vectorvue-client";
+ * import { VectorVueClient, VectorVueError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   throw new VectorVueError("something went wrong");
- * } catch (error) {
- *   if (error instanceof VectorVueError) console.assert(error.name === "VectorVueError");
- * }
+ * const client = new VectorVueClient({ token: "e30.eyJ0ZW5hbnRfaWQiOiJ0In0.c2ln" });
+ * await assert.rejects(client.getIngestStatus("not a request id"), (error) => {
+ *   assert.ok(error instanceof VectorVueError);
+ *   assert.equal(error.name, "VectorVueSerializationError");
+ *   return true;
+ * });
  * ```
  */
 export class VectorVueError extends Error {
@@ -55,12 +57,16 @@ export class VectorVueError extends Error {
  * @example Report every configuration problem at once
  * ```ts
  * import { VectorVueClient, VectorVueConfigError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
- * try {
- *   new VectorVueClient({ baseUrl: "http://vectorvue.example", timeoutMs: 0 });
- * } catch (error) {
- *   if (error instanceof VectorVueConfigError) console.assert(error.problems.length >= 2);
- * }
+ * assert.throws(
+ *   () => new VectorVueClient({ baseUrl: "http://vectorvue.example", timeoutMs: 0 }),
+ *   (error) => {
+ *     assert.ok(error instanceof VectorVueConfigError);
+ *     assert.equal(error.problems.length, 3); // https, timeoutMs, and no credentials
+ *     return true;
+ *   },
+ * );
  * ```
  */
 export class VectorVueConfigError extends VectorVueError {
@@ -130,9 +136,10 @@ export class VectorVueSerializationError extends VectorVueError {
  * @example Tell a token problem from a server refusal
  * ```ts
  * import { VectorVueTokenError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueTokenError("token has expired and no credentials are configured");
- * console.assert(error.name === "VectorVueTokenError");
+ * assert.equal(error.name, "VectorVueTokenError");
  * ```
  */
 export class VectorVueTokenError extends VectorVueError {}
@@ -182,9 +189,11 @@ export type TransportFailureKind = "connection" | "timeout" | "tls" | "response_
  * @example Tell a network failure from a server answer
  * ```ts
  * import { VectorVueTransportError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueTransportError("connection refused", { kind: "connection", attempts: 4 });
- * console.assert(error.attempts === 4 && error.kind === "connection");
+ * assert.equal(error.attempts, 4);
+ * assert.equal(error.kind, "connection");
  * ```
  */
 export class VectorVueTransportError extends VectorVueError {
@@ -243,12 +252,13 @@ export interface APIErrorInit {
  * @example Read the code the server gave
  * ```ts
  * import { VectorVueAPIError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueAPIError("conflict", {
  *   httpStatus: 409, errorCode: "idempotency_conflict", requestId: null,
  *   retryCount: 0, body: null, headers: {},
  * });
- * console.assert(error.errorCode === "idempotency_conflict");
+ * assert.equal(error.errorCode, "idempotency_conflict");
  * ```
  */
 export class VectorVueAPIError extends VectorVueError {
@@ -283,11 +293,12 @@ export class VectorVueAPIError extends VectorVueError {
  * @example Re-authenticate on an auth error
  * ```ts
  * import { VectorVueAuthError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueAuthError("Invalid JWT", {
  *   httpStatus: 401, errorCode: "unauthorized", requestId: null, retryCount: 0, body: null, headers: {},
  * });
- * console.assert(error instanceof VectorVueAuthError);
+ * assert.ok(error instanceof VectorVueAuthError);
  * ```
  */
 export class VectorVueAuthError extends VectorVueAPIError {}
@@ -299,11 +310,12 @@ export class VectorVueAuthError extends VectorVueAPIError {}
  * @example Handle an unknown request id
  * ```ts
  * import { VectorVueNotFoundError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueNotFoundError("Request not found", {
  *   httpStatus: 404, errorCode: "not_found", requestId: null, retryCount: 0, body: null, headers: {},
  * });
- * console.assert(error.httpStatus === 404);
+ * assert.equal(error.httpStatus, 404);
  * ```
  */
 export class VectorVueNotFoundError extends VectorVueAPIError {}
@@ -315,11 +327,12 @@ export class VectorVueNotFoundError extends VectorVueAPIError {}
  * @example Detect a reused idempotency key
  * ```ts
  * import { VectorVueConflictError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueConflictError("Idempotency-Key reuse with different payload", {
  *   httpStatus: 409, errorCode: "idempotency_conflict", requestId: null, retryCount: 0, body: null, headers: {},
  * });
- * console.assert(error.errorCode === "idempotency_conflict");
+ * assert.equal(error.errorCode, "idempotency_conflict");
  * ```
  */
 export class VectorVueConflictError extends VectorVueAPIError {}
@@ -376,11 +389,12 @@ export class VectorVueValidationError extends VectorVueAPIError {
  * @example Back off further on rate limiting
  * ```ts
  * import { VectorVueRateLimitError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueRateLimitError("Rate limit exceeded", {
  *   httpStatus: 429, errorCode: "rate_limited", requestId: null, retryCount: 3, body: null, headers: {},
  * });
- * console.assert(error.retryCount === 3);
+ * assert.equal(error.retryCount, 3);
  * ```
  */
 export class VectorVueRateLimitError extends VectorVueAPIError {}
@@ -393,11 +407,12 @@ export class VectorVueRateLimitError extends VectorVueAPIError {}
  * @example Tell a broken answer from a refusal
  * ```ts
  * import { VectorVueResponseError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueResponseError("expected JSON, got text/html", {
  *   httpStatus: 200, errorCode: "invalid_response", requestId: null, retryCount: 0, body: "<html>", headers: {},
  * });
- * console.assert(error.errorCode === "invalid_response");
+ * assert.equal(error.errorCode, "invalid_response");
  * ```
  */
 export class VectorVueResponseError extends VectorVueAPIError {}
@@ -410,12 +425,13 @@ export class VectorVueResponseError extends VectorVueAPIError {}
  * @example Treat a forged answer as an alarm
  * ```ts
  * import { VectorVueResponseError, VectorVueSignatureError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
  *
  * const error = new VectorVueSignatureError("signature mismatch", {
  *   httpStatus: 202, errorCode: "response_signature_mismatch", requestId: null,
  *   retryCount: 0, body: null, headers: {},
  * });
- * console.assert(error instanceof VectorVueResponseError);
+ * assert.ok(error instanceof VectorVueResponseError);
  * ```
  */
 export class VectorVueSignatureError extends VectorVueResponseError {}

@@ -229,13 +229,15 @@ export function fakeClient(fetchImpl: typeof fetch, extra: VectorVueConfig = {})
  * shim runs without the op sanitizer, and Node has none, so this is the check.
  */
 export async function withTimerSpy<T>(
-  run: (spy: { pending(): number; created(): number }) => Promise<T>,
+  run: (spy: { pending(): number; created(): number; delays(): number[] }) => Promise<T>,
 ): Promise<T> {
   const realSetTimeout = globalThis.setTimeout;
   const realClearTimeout = globalThis.clearTimeout;
   const live = new Set<unknown>();
   let created = 0;
+  const delays: number[] = [];
   globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number) => {
+    delays.push(ms ?? 0);
     const id: unknown = realSetTimeout(() => {
       live.delete(id);
       callback();
@@ -249,7 +251,11 @@ export async function withTimerSpy<T>(
     realClearTimeout(id as number);
   }) as typeof clearTimeout;
   try {
-    return await run({ pending: () => live.size, created: () => created });
+    return await run({
+      pending: () => live.size,
+      created: () => created,
+      delays: () => [...delays],
+    });
   } finally {
     globalThis.setTimeout = realSetTimeout;
     globalThis.clearTimeout = realClearTimeout;

@@ -88,19 +88,27 @@ describe("sendEvents() / sendFindings()", () => {
     assert.equal(server.peakInFlight(), 3);
   });
 
-  test("abort: items not confirmed are failed with aborted, and the result still adds up", async () => {
+  test("abort: items not confirmed are failed with aborted, item by item, and the counts agree", async () => {
     const controller = new AbortController();
-    const server = fakeBatchServer({ delayMs: 20 });
-    setTimeout(() => controller.abort(), 30);
-    const result = await client(server.fetch, { maxBatchSize: 1 }).sendEvents(items(20), {
+    const server = fakeBatchServer();
+    let requests = 0;
+    // The caller gives up while the sixth one-item batch is in flight.
+    const fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) => {
+      if (++requests === 6) controller.abort(new Error("shutting down"));
+      return server.fetch(input, init);
+    }) as typeof fetch;
+    const result = await client(fetchImpl, { maxBatchSize: 1 }).sendEvents(items(20), {
       concurrency: 1,
       signal: controller.signal,
     });
-    assert.equal(result.accepted + result.rejected + result.failed, 20);
-    assert.ok(result.failed > 0);
-    assert.ok(
-      result.items.filter((i) => i.status === "failed").every((i) => i.errorCode === "aborted"),
+    assert.deepEqual(result.items.map((item) => item.index), [...Array(20).keys()]);
+    assert.deepEqual(
+      result.items.map((item) => item.status),
+      [...Array(5).fill("accepted"), ...Array(15).fill("failed")],
     );
+    assert.ok(result.items.slice(5).every((item) => item.errorCode === "aborted"));
+    assert.deepEqual([result.accepted, result.rejected, result.failed], [5, 0, 15]);
+    assert.equal(requests, 6, "nothing is sent after the abort");
   });
 
   test("input that is not an array, or a bad concurrency, is refused before any request", async () => {

@@ -683,19 +683,30 @@ describe("retries", () => {
     assert.equal(fake.seen.length, 2);
   });
 
-  test("Retry-After in seconds is honoured, capped by maxBackoffMs", async () => {
-    const { logger, records } = capturingLogger();
-    const fake = scriptedFetch(
-      json(429, { detail: "Rate limit exceeded" }, { "retry-after": "3600" }),
-      accepted(),
-    );
-    const started = Date.now();
-    const result = await withToken(fake.fetch, { maxBackoffMs: 20, logger }).sendEvent(
-      sampleEvent(),
-    );
-    assert.equal(result.retryCount, 1);
-    assert.ok(Date.now() - started < 3_000_000);
-    assert.equal(records.filter((r) => r.level === "warn").length, 1);
+  test("Retry-After in seconds is honoured, capped by maxBackoffMs, without jitter", async () => {
+    // Jitter alone would wait random() × backoffMs ≈ 1 ms; the header says 3600 s, the cap 20 ms.
+    const backOffs = async (retryAfter: string) => {
+      const fake = scriptedFetch(
+        json(429, { detail: "Rate limit exceeded" }, { "retry-after": retryAfter }),
+        accepted(),
+      );
+      const random = Math.random;
+      Math.random = () => 0.999;
+      try {
+        return await withTimerSpy(async (timers) => {
+          const result = await withToken(fake.fetch, { backoffMs: 1, maxBackoffMs: 20 })
+            .sendEvent(sampleEvent());
+          assert.equal(result.retryCount, 1);
+          // Every other timer is an attempt's 10 s deadline.
+          return timers.delays().filter((ms) => ms !== 10_000);
+        });
+      } finally {
+        Math.random = random;
+      }
+    };
+    assert.deepEqual(await backOffs("3600"), [20]);
+    // "0" means at once: neither the jittered back-off nor the cap.
+    assert.deepEqual(await backOffs("0"), []);
   });
 
   test("an HTTP-date Retry-After is measured against the server's Date, not the local clock", async () => {
