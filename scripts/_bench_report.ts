@@ -94,6 +94,20 @@ export function formatTable(rows: readonly Row[]): string {
   );
 }
 
+/**
+ * What `--quick` prints: which scenario ran and which failed, and no figures. Its counts are far
+ * too small for rates or ratios to mean anything (a 20-event run is all warm-up and scheduling).
+ */
+export function formatSmokeTable(rows: readonly Row[]): string {
+  return "Smoke run (--quick): every scenario once with small counts, to prove it runs; " +
+    "no rates or ratios, which mean nothing at these counts (run without --quick for those).\n\n" +
+    markdownTable(
+      ["scenario", "protocol", "outcome"],
+      rows.map((row) => [row.scenario, row.protocol, row.error ? `ERROR: ${row.error}` : "ran"]),
+      3,
+    );
+}
+
 /** CPU of the benchmark process per event, client and baseline side by side. */
 export function formatCpuTable(rows: readonly Row[]): string {
   const micros = (sample: Sample | undefined) =>

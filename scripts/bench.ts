@@ -24,7 +24,14 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { closeAllEmulators, type EmulatorProcess, startEmulator } from "./_bench_emulator.ts";
-import { cpuModel, formatCpuTable, formatTable, type Row, type Sample } from "./_bench_report.ts";
+import {
+  cpuModel,
+  formatCpuTable,
+  formatSmokeTable,
+  formatTable,
+  type Row,
+  type Sample,
+} from "./_bench_report.ts";
 import { ensureNpmBuild, type RuntimeName, RUNTIMES, runWorker } from "./_runtimes.ts";
 
 const USAGE = "usage: scripts/bench.ts [--quick] [--out PATH] [--reuse-build]";
@@ -313,15 +320,21 @@ async function main(): Promise<number> {
     await closeAllEmulators();
   }
 
-  console.log(formatTable(rows));
-  console.log("");
-  console.log(formatCpuTable(rows));
-  console.log("");
+  if (QUICK) {
+    console.log(formatSmokeTable(rows));
+    console.log("");
+  } else {
+    console.log(formatTable(rows));
+    console.log("");
+    console.log(formatCpuTable(rows));
+    console.log("");
+  }
   for (const kind of Object.keys(SERVERS) as ServerKind[]) {
     const names = TARGETS.filter((t) => t.server === kind).map((t) => t.name).join(", ");
     console.log(`${names}: ${SERVERS[kind].label}`);
   }
-  for (const r of rows) {
+  // A smoke run's figures mean nothing: no notes and no protocol comparison either.
+  for (const r of QUICK ? [] : rows) {
     if (r.id === "signed-events" && r.notes && !r.error) {
       const percent = (value: unknown) => `${Number(value) >= 0 ? "+" : ""}${value}%`;
       console.log(
@@ -337,7 +350,7 @@ async function main(): Promise<number> {
       );
     }
   }
-  const protocols = ["sequential-events", "batches", "signed-events", "batcher"]
+  const protocols = (QUICK ? [] : ["sequential-events", "batches", "signed-events", "batcher"])
     .map((id) => compareProtocols(rows, id))
     .filter((entry) => entry !== undefined);
   for (const entry of protocols) {

@@ -1,0 +1,159 @@
+// Every `ts` and `js` example of README.md, run: the Deno ones under Deno (type-checked first), the
+// Node ones under Node against the built package (this file runs again from npm/test/, where the
+// package refers to itself by name). Each talks to the emulator served over HTTPS on 127.0.0.1,
+// the README's placeholders standing for it. A block marked `ts ignore` is not run.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+import { createVectorVueEmulator, type ServedEmulator } from "../src/testing/mod.ts";
+
+const ON_DENO = typeof Deno !== "undefined";
+const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const CA_PATH = fileURLToPath(new URL("./fixtures/ca.pem", import.meta.url));
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+const TENANT = "10000000-0000-0000-0000-000000000001";
+const PASSWORD = "readme-example-password";
+
+interface Example {
+  readonly lang: "ts" | "js";
+  readonly line: number;
+  readonly code: string;
+}
+
+/** The fenced `ts` and `js` blocks of a Markdown text, with the line each starts on. */
+export function readmeExamples(markdown: string): Example[] {
+  const examples: Example[] = [];
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(ts|js)\s*$/.exec(lines[i]);
+    if (!open) continue;
+    const end = lines.indexOf("```", i + 1);
+    assert.ok(end > i, `README.md:${i + 1}: unclosed code block`);
+    examples.push({
+      lang: open[1] as "ts" | "js",
+      line: i + 1,
+      code: lines.slice(i + 1, end).join("\n"),
+    });
+    i = end;
+  }
+  return examples;
+}
+
+const run = (file: string, args: string[], env: Record<string, string>) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      file,
+      args,
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+
+describe("README examples", () => {
+  const examples = readmeExamples(README);
+  const dir = new URL(`./_readme_examples_${process.pid}/`, import.meta.url);
+  let server: ServedEmulator;
+  let env: Record<string, string>;
+
+  before(async () => {
+    const emulator = createVectorVueEmulator({
+      users: [{
+        username: "spectrastrike",
+        password: PASSWORD,
+        tenantId: TENANT,
+        role: "operator",
+      }],
+    });
+    server = await emulator.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: fixture("server.pem"),
+      key: fixture("server-key.pem"),
+    });
+    env = {
+      VECTORVUE_BASE_URL: server.url,
+      VECTORVUE_TOKEN: await emulator.issueToken({ sub: "spectrastrike", tenant_id: TENANT }),
+      VECTORVUE_USERNAME: "spectrastrike",
+      VECTORVUE_PASSWORD: PASSWORD,
+      VECTORVUE_TENANT_ID: TENANT,
+      VECTORVUE_CA_CERT: CA_PATH,
+    };
+    mkdirSync(dir, { recursive: true });
+  });
+
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await server?.close();
+  });
+
+  test("README.md has Deno and Node examples to run", () => {
+    assert.ok(examples.filter((e) => e.lang === "ts").length >= 4);
+    assert.ok(examples.filter((e) => e.lang === "js").length >= 2);
+  });
+
+  /** The example with the README's placeholders standing for the test server. */
+  const localise = (code: string, imports: Record<string, string>) => {
+    let out = code
+      .replaceAll("https://vectorvue.internal", server.url)
+      .replaceAll("/etc/vectorvue/ca.pem", CA_PATH);
+    for (const [from, to] of Object.entries(imports)) out = out.replaceAll(`"${from}"`, `"${to}"`);
+    return out;
+  };
+
+  test(
+    "every Deno example type-checks and runs",
+    { skip: !ON_DENO && "Deno examples" },
+    async () => {
+      const mod = new URL("../mod.ts", import.meta.url).href;
+      const imports = {
+        "https://<host>/vectorvue-client/mod.ts": mod,
+        "@spectrastrike/vectorvue-client/testing": new URL("../src/testing/mod.ts", import.meta.url)
+          .href,
+        "@spectrastrike/vectorvue-client": mod,
+      };
+      const files = examples.filter((e) => e.lang === "ts").map((example) => {
+        const file = fileURLToPath(new URL(`readme_${example.line}.ts`, dir));
+        writeFileSync(file, localise(example.code, imports));
+        return { example, file };
+      });
+      const deno = Deno.execPath();
+      const checked = await run(deno, ["check", "--quiet", ...files.map((f) => f.file)], env);
+      assert.equal(checked.code, 0, `README examples do not type-check:\n${checked.stderr}`);
+      for (const { example, file } of files) {
+        const ran = await run(
+          deno,
+          ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", file],
+          env,
+        );
+        assert.equal(
+          ran.code,
+          0,
+          `README.md:${example.line} (Deno) failed:\n${ran.stdout}\n${ran.stderr}`,
+        );
+      }
+    },
+  );
+
+  test("every Node example runs against the built package", {
+    skip: ON_DENO && "Node examples run from the npm build",
+  }, async () => {
+    for (const example of examples.filter((e) => e.lang === "js")) {
+      const esm = /^import /m.test(example.code);
+      const file = fileURLToPath(new URL(`readme_${example.line}.${esm ? "mjs" : "cjs"}`, dir));
+      writeFileSync(file, localise(example.code, {}));
+      const ran = await run(process.execPath, [file], env);
+      assert.equal(
+        ran.code,
+        0,
+        `README.md:${example.line} (Node) failed:\n${ran.stdout}\n${ran.stderr}`,
+      );
+    }
+  });
+});
