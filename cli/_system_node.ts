@@ -10,8 +10,22 @@ import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
 
 export type { AppendFile, CliSystem, SignalName };
 
-function toWeb(stream: NodeJS.ReadableStream): ReadableStream<Uint8Array> {
-  return Readable.toWeb(stream as Readable) as unknown as ReadableStream<Uint8Array>;
+/**
+ * A web stream that reads `stream` only as fast as it is consumed. (`Readable.toWeb()` in Node 20
+ * reads ahead without bound: a large file would end up in memory.)
+ */
+function toWeb(stream: Readable): ReadableStream<Uint8Array> {
+  const chunks = stream[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(typeof value === "string" ? new TextEncoder().encode(value) : value);
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** The running process, through `node:*` modules. */
@@ -30,7 +44,7 @@ export function currentSystem(): CliSystem {
     },
     stderrIsTerminal: () => process.stderr.isTTY === true,
     columns: () => process.stderr.columns || 80,
-    stdin: () => toWeb(process.stdin),
+    stdin: () => toWeb(process.stdin as unknown as Readable),
     readFrom: (path, offset) => Promise.resolve(toWeb(createReadStream(path, { start: offset }))),
     async readHead(path, length) {
       const file = await open(path, "r");

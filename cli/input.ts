@@ -122,7 +122,11 @@ function isBlank(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Collects one record's bytes across chunks, forgetting them past {@linkcode MAX_RECORD_BYTES}. */
+/**
+ * Collects one record's bytes across chunks, forgetting them past {@linkcode MAX_RECORD_BYTES}.
+ * A record inside one chunk is read from the chunk itself; only the part of a record that is
+ * carried over to the next chunk is copied (many small copies fragment Node's native heap).
+ */
 class RecordBuffer {
   parts: Uint8Array[] = [];
   length = 0;
@@ -134,8 +138,7 @@ class RecordBuffer {
       this.parts = [];
       return;
     }
-    // Chunks are reused by some streams: keep a copy.
-    this.parts.push(bytes.slice());
+    this.parts.push(bytes);
     this.length += bytes.length;
   }
   take(): Uint8Array {
@@ -236,14 +239,20 @@ async function* ndjsonRecords(
   for await (const chunk of chunks) {
     let start = 0;
     for (let at = chunk.indexOf(NEWLINE); at >= 0; at = chunk.indexOf(NEWLINE, start)) {
-      buffer.add(chunk.subarray(start, at));
       offset += at + 1 - start;
-      const record = emit(offset);
+      let record: InputRecord | undefined;
+      if (buffer.length === 0 && !buffer.tooLong) {
+        const bytes = chunk.subarray(start, at);
+        record = isBlank(bytes) ? undefined : classify(bytes, line, offset);
+      } else {
+        buffer.add(chunk.subarray(start, at));
+        record = emit(offset);
+      }
       if (record) yield record;
       line++;
       start = at + 1;
     }
-    buffer.add(chunk.subarray(start));
+    buffer.add(chunk.slice(start));
     offset += chunk.length - start;
   }
   const record = emit(offset);
@@ -384,7 +393,7 @@ async function* arrayRecords(
       }
       if (byte === NEWLINE) line++;
     }
-    if (valueStart >= 0) buffer.add(chunk.subarray(valueStart));
+    if (valueStart >= 0) buffer.add(chunk.slice(valueStart));
     offset += chunk.length;
   }
   if (state !== State.AfterArray) {
