@@ -26,6 +26,7 @@ import { type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
 import { describeError } from "./errors.ts";
+import { RequestTally } from "./request_tally.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -176,9 +177,6 @@ async function readChunk(
 /** Per-chunk outcome of the client's bulk send. */
 interface Delivered {
   readonly items: readonly BulkItemResult[];
-  readonly requests: number;
-  readonly rateLimited: number;
-  readonly rateLimitWaitMs: number;
   readonly rejectedRequestIds: readonly string[];
 }
 
@@ -285,11 +283,14 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
   }
   if (problems.length > 0) throw new UsageError(problems);
 
-  const client = new VectorVueClient(
-    checkpoint ? { ...config, maxBatchSize: checkpoint.batchSize } : config,
-  );
+  const tally = new RequestTally();
+  const client = new VectorVueClient({
+    ...config,
+    ...(checkpoint ? { maxBatchSize: checkpoint.batchSize } : {}),
+    logger: tally,
+  });
   try {
-    return await new SendRun(system, client, {
+    return await new SendRun(system, client, tally, {
       kind: kind as Kind,
       input,
       concurrency,
@@ -325,6 +326,7 @@ const REPORTED_LINES = 20;
 class SendRun {
   readonly #system: CliSystem;
   readonly #client: VectorVueClient;
+  readonly #tally: RequestTally;
   readonly #options: RunOptions;
   readonly #counts: Counts;
   readonly #deadLetters: DeadLetterWriter;
@@ -336,9 +338,8 @@ class SendRun {
   readonly #batchSize: number;
   readonly #chunkItems: number;
   readonly #rejectedRequestIds: string[] = [];
-  #requests: number;
-  #rateLimited: number;
-  #rateLimitWaitMs = 0;
+  readonly #priorRequests: number;
+  readonly #priorRateLimited: number;
   #next: { offset: number; line: number };
   #format: InputFormat | undefined;
   #reported = 0;
@@ -346,20 +347,25 @@ class SendRun {
   #interrupts = 0;
   readonly #stopReading = new AbortController();
   readonly #abortDelivery = new AbortController();
-  #paused: ProgressState["paused"];
   #inFlight = { accepted: 0, rejected: 0, failed: 0 };
 
-  constructor(system: CliSystem, client: VectorVueClient, options: RunOptions) {
+  constructor(
+    system: CliSystem,
+    client: VectorVueClient,
+    tally: RequestTally,
+    options: RunOptions,
+  ) {
     this.#system = system;
     this.#client = client;
+    this.#tally = tally;
     this.#options = options;
     const saved = options.checkpoint;
     this.#counts = saved
       ? { ...saved.counts }
       : { accepted: 0, rejected: 0, failed: 0, malformed: 0 };
     this.#priorElapsedMs = saved?.elapsedMs ?? 0;
-    this.#requests = saved?.requests ?? 0;
-    this.#rateLimited = saved?.rateLimited ?? 0;
+    this.#priorRequests = saved?.requests ?? 0;
+    this.#priorRateLimited = saved?.rateLimited ?? 0;
     this.#runId = saved?.runId ?? crypto.randomUUID();
     this.#batchSize = client.maxBatchSize;
     this.#chunkItems = saved?.chunkItems ?? this.#batchSize * options.concurrency * 4;
@@ -403,7 +409,7 @@ class SendRun {
       failed: c.failed + f.failed,
       malformed: c.malformed,
       rate: this.#rate.sample(done, Date.now()),
-      paused: this.#paused,
+      paused: this.#tally.paused,
     };
   }
 
@@ -507,7 +513,6 @@ class SendRun {
         clearInterval(ticker);
         await iterator.return?.(undefined).catch(() => {});
       }
-      this.#paused = undefined;
       this.#showProgress(true);
       if (!this.#options.quiet) this.#progress.finish();
       await this.#deadLetters.close();
@@ -549,7 +554,7 @@ class SendRun {
   /** Sends a chunk; a string is an error that stops the run (nothing of the chunk settled). */
   async #deliver(chunk: Chunk): Promise<Delivered | "interrupted" | string> {
     if (chunk.items.length === 0) {
-      return { items: [], requests: 0, rateLimited: 0, rateLimitWaitMs: 0, rejectedRequestIds: [] };
+      return { items: [], rejectedRequestIds: [] };
     }
     const result = await bulk(this.#client, this.#options.kind, chunk.items, {
       concurrency: this.#options.concurrency,
@@ -558,9 +563,6 @@ class SendRun {
     if (this.#abortDelivery.signal.aborted) return "interrupted";
     const delivered: Delivered = {
       items: result.items,
-      requests: result.requestIds.length,
-      rateLimited: 0,
-      rateLimitWaitMs: 0,
       rejectedRequestIds: result.rejected > 0 ? [...result.requestIds] : [],
     };
     if (result.failed === chunk.items.length && result.failed > 0) {
@@ -602,9 +604,6 @@ class SendRun {
     entries.sort((a, b) => a.line - b.line);
     await this.#deadLetters.write(entries);
     await this.#deadLetters.sync();
-    this.#requests += delivered.requests;
-    this.#rateLimited += delivered.rateLimited;
-    this.#rateLimitWaitMs += delivered.rateLimitWaitMs;
     for (const id of delivered.rejectedRequestIds) {
       if (!this.#rejectedRequestIds.includes(id)) this.#rejectedRequestIds.push(id);
     }
@@ -625,8 +624,8 @@ class SendRun {
       chunkItems: this.#chunkItems,
       next: this.#next,
       counts: this.#counts,
-      requests: this.#requests,
-      rateLimited: this.#rateLimited,
+      requests: this.#priorRequests + this.#tally.requests,
+      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
       deadLetter: { path: this.#options.paths.deadLetter, bytes: this.#deadLetters.bytes },
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
       complete,
@@ -644,9 +643,9 @@ class SendRun {
       items: this.#settled,
       ...c,
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
-      requests: this.#requests,
-      rateLimited: this.#rateLimited,
-      rateLimitWaitMs: this.#rateLimitWaitMs,
+      requests: this.#priorRequests + this.#tally.requests,
+      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
+      rateLimitWaitMs: this.#tally.rateLimitWaitMs,
       rejectedRequestIds: this.#rejectedRequestIds,
       deadLetter: deadRecords
         ? { path: this.#options.paths.deadLetter, records: c.rejected + c.failed + c.malformed }
