@@ -5,7 +5,7 @@ import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
 
 export type { AppendFile, CliSystem, SignalName };
