@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { resolveConfig, UNREADABLE_VARIABLES } from "../src/config.ts";
 import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
+import { VECTORVUE_OPTIONS } from "../src/options.ts";
 import { VectorVueConfigError } from "../src/errors.ts";
 
 const CA_PEM = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
@@ -196,31 +197,38 @@ describe("configFromEnv()", () => {
   });
 
   test("ENV_VARIABLES maps every variable the design note names to its option", () => {
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(ENV_VARIABLES).sort(([a], [b]) => a.localeCompare(b))),
-      {
-        VECTORVUE_APP_NAME: "appName",
-        VECTORVUE_BACKOFF_SECONDS: "backoffMs",
-        VECTORVUE_BASE_URL: "baseUrl",
-        VECTORVUE_CA_CERT: "caCerts",
-        VECTORVUE_HTTP2: "http2",
-        VECTORVUE_MAX_BACKOFF_SECONDS: "maxBackoffMs",
-        VECTORVUE_MAX_BATCH_SIZE: "maxBatchSize",
-        VECTORVUE_MAX_CONNECTIONS: "maxConnections",
-        VECTORVUE_MAX_RESPONSE_BYTES: "maxResponseBytes",
-        VECTORVUE_MAX_RETRIES: "maxRetries",
-        VECTORVUE_PASSWORD: "password",
-        VECTORVUE_REQUIRE_HTTPS: "requireHttps",
-        VECTORVUE_RESPONSE_SIGNING_KEY: "responseSigningKey",
-        VECTORVUE_SIGNATURE_SECRET: "signatureSecret",
-        VECTORVUE_TENANT_ID: "tenantId",
-        VECTORVUE_TIMEOUT_SECONDS: "timeoutMs",
-        VECTORVUE_TOKEN: "token",
-        VECTORVUE_USERNAME: "username",
-        VECTORVUE_VALIDATE_PAYLOADS: "validatePayloads",
-        VECTORVUE_VERIFY_TLS: "verifyTls",
-      },
-    );
+    // The design note's variables (a spec, not a copy of the option table).
+    const designNote: Record<string, string> = {
+      VECTORVUE_BASE_URL: "baseUrl",
+      VECTORVUE_USERNAME: "username",
+      VECTORVUE_PASSWORD: "password",
+      VECTORVUE_TENANT_ID: "tenantId",
+      VECTORVUE_TOKEN: "token",
+      VECTORVUE_TIMEOUT_SECONDS: "timeoutMs",
+      VECTORVUE_VERIFY_TLS: "verifyTls",
+      VECTORVUE_CA_CERT: "caCerts",
+      VECTORVUE_SIGNATURE_SECRET: "signatureSecret",
+      VECTORVUE_MAX_RETRIES: "maxRetries",
+      VECTORVUE_BACKOFF_SECONDS: "backoffMs",
+    };
+    for (const [variable, option] of Object.entries(designNote)) {
+      assert.equal(ENV_VARIABLES[variable], option, variable);
+    }
+  });
+
+  test("ENV_VARIABLES is the option table's: each variable names its option, seconds for durations", () => {
+    const rows = VECTORVUE_OPTIONS.filter((row) => row.env !== undefined);
+    assert.deepEqual(Object.keys(ENV_VARIABLES).sort(), rows.map((row) => row.env!).sort());
+    for (const row of rows) {
+      assert.equal(ENV_VARIABLES[row.env!], row.name);
+      const words = row.name.replace(/Ms$/, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+        .toUpperCase();
+      const unit = row.envUnit === "seconds" ? "_SECONDS" : "";
+      // `caCerts` is one file: VECTORVUE_CA_CERT.
+      const expected = row.name === "caCerts" ? "VECTORVUE_CA_CERT" : `VECTORVUE_${words}${unit}`;
+      assert.equal(row.env, expected, `${row.name}'s variable`);
+      if (row.name.endsWith("Ms")) assert.equal(row.envUnit, "seconds", `${row.name} in seconds`);
+    }
   });
 
   test("configFromEnv() reports a VECTORVUE_* variable that misspells a known one, with a did-you-mean", () => {

@@ -1,7 +1,7 @@
 // Every `ts` and `js` example of README.md, run: the Deno ones under Deno (type-checked first), the
 // Node ones under Node against the built package (this file runs again from npm/test/, where the
 // package refers to itself by name). Each talks to the emulator served over HTTPS on 127.0.0.1,
-// the README's placeholders standing for it. A block marked `ts ignore` is not run.
+// the README's placeholders standing for it (`proxy.corp:3128` for a loopback CONNECT proxy).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { createVectorVueEmulator, type ServedEmulator } from "../src/testing/mod.ts";
+import { type ConnectProxy, startConnectProxy } from "./_connect_proxy.ts";
 
 const ON_DENO = typeof Deno !== "undefined";
 const README = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -17,6 +18,7 @@ const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const TENANT = "10000000-0000-0000-0000-000000000001";
 const PASSWORD = "readme-example-password";
+const PROXY_PASSWORD = "readme-proxy-password";
 
 interface Example {
   readonly lang: "ts" | "js";
@@ -60,6 +62,7 @@ describe("README examples", () => {
   const examples = readmeExamples(README);
   const dir = new URL(`./_readme_examples_${process.pid}/`, import.meta.url);
   let server: ServedEmulator;
+  let proxy: ConnectProxy;
   let env: Record<string, string>;
 
   before(async () => {
@@ -77,7 +80,11 @@ describe("README examples", () => {
       cert: fixture("server.pem"),
       key: fixture("server-key.pem"),
     });
+    proxy = await startConnectProxy({
+      credentials: { username: "svc-spectrastrike", password: PROXY_PASSWORD },
+    });
     env = {
+      PROXY_PASSWORD,
       VECTORVUE_BASE_URL: server.url,
       VECTORVUE_TOKEN: await emulator.issueToken({ sub: "spectrastrike", tenant_id: TENANT }),
       VECTORVUE_USERNAME: "spectrastrike",
@@ -91,6 +98,7 @@ describe("README examples", () => {
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
     await server?.close();
+    await proxy?.close();
   });
 
   test("README.md has Deno and Node examples to run", () => {
@@ -102,7 +110,8 @@ describe("README examples", () => {
   const localise = (code: string, imports: Record<string, string>) => {
     let out = code
       .replaceAll("https://vectorvue.internal", server.url)
-      .replaceAll("/etc/vectorvue/ca.pem", CA_PATH);
+      .replaceAll("/etc/vectorvue/ca.pem", CA_PATH)
+      .replaceAll("proxy.corp:3128", `127.0.0.1:${proxy.port}`);
     for (const [from, to] of Object.entries(imports)) out = out.replaceAll(`"${from}"`, `"${to}"`);
     return out;
   };
@@ -111,6 +120,7 @@ describe("README examples", () => {
     "every Deno example type-checks and runs",
     { skip: !ON_DENO && "Deno examples" },
     async () => {
+      const tunnels = proxy.tunnels;
       const mod = new URL("../mod.ts", import.meta.url).href;
       const imports = {
         "https://<host>/vectorvue-client/mod.ts": mod,
@@ -138,6 +148,7 @@ describe("README examples", () => {
           `README.md:${example.line} (Deno) failed:\n${ran.stdout}\n${ran.stderr}`,
         );
       }
+      assert.ok(proxy.tunnels > tunnels, "the proxy example went through the proxy");
     },
   );
 
