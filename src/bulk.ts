@@ -16,7 +16,7 @@ import {
   VectorVueValidationError,
 } from "./errors.ts";
 import { checkCallOptions } from "./option_names.ts";
-import { joinBatch, type SerializedBody, serializeItem } from "./serialize.ts";
+import { joinBatch, type SerializedBody, serializeItem, utf8Length } from "./serialize.ts";
 
 /**
  * The outcome of one item of a bulk send.
@@ -143,8 +143,6 @@ function isBatchLocal(error: unknown): boolean {
 /** Default cap of one batch body: nginx's default `client_max_body_size` is 1 MiB. */
 export const MAX_BATCH_BYTES = 1024 * 1024;
 
-const encoder = new TextEncoder();
-
 /** The names {@linkcode BulkOptions} has, to catch misspelled ones. */
 export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
   { concurrency: true, maxBatchBytes: true, signal: true } satisfies Record<
@@ -208,7 +206,7 @@ export async function sendBulk(
       };
       continue;
     }
-    const size = encoder.encode(text).byteLength + 1;
+    const size = utf8Length(text) + 1;
     if (current.indexes.length > 0 && currentBytes + size > maxBatchBytes) {
       queue.push(current);
       current = { indexes: [], texts: [] };

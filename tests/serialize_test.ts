@@ -1,7 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { VectorVueError, VectorVueSerializationError } from "../src/errors.ts";
-import { joinBatch, serializeBatch, serializeItem, serializeObject } from "../src/serialize.ts";
+import {
+  joinBatch,
+  serializeBatch,
+  serializeItem,
+  serializeObject,
+  utf8Length,
+} from "../src/serialize.ts";
 
 function event(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { event_type: "PROCESS_ANOMALY", severity: "high", ...extra };
@@ -277,5 +283,13 @@ describe("serializeItem() and joinBatch()", () => {
     assert.equal(joined.text, JSON.stringify(items));
     assert.equal(joined.text, whole.text);
     assert.deepEqual(joined.bytes, new TextEncoder().encode(joined.text));
+  });
+});
+
+describe("utf8Length()", () => {
+  test("is the UTF-8 byte length, ASCII or not", () => {
+    for (const text of ["", "plain ascii {}", "é", "Grüße", "😀 emoji", "\u007f\u0080"]) {
+      assert.equal(utf8Length(text), new TextEncoder().encode(text).byteLength, text);
+    }
   });
 });
