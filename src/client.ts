@@ -36,6 +36,7 @@ import { checkCallOptions } from "./option_names.ts";
 import {
   checkBatch,
   checkPayload,
+  explainItem,
   type PayloadKind,
   type PayloadProblem,
 } from "./payloads/check.ts";
@@ -844,10 +845,23 @@ export class VectorVueClient {
     return explain;
   }
 
-  #bulk(path: string, items: readonly unknown[], what: string, options: BulkOptions) {
+  async #bulk(
+    path: string,
+    items: readonly unknown[],
+    what: "events" | "findings",
+    options: BulkOptions,
+  ): Promise<BulkResult> {
     const send = (body: SerializedBody, signal?: AbortSignal) =>
       this.#postIntegration(path, body, signal);
-    return sendBulk(send, items, what, this.#config.maxBatchSize, options);
+    const result = await sendBulk(send, items, what, this.#config.maxBatchSize, options);
+    // The server words a refused item as "Field required", without the field: say which.
+    const kind = what === "events" ? "event" : "finding";
+    const explained = result.items.map((item) =>
+      item.status === "rejected" && item.errorCode === "validation_failed"
+        ? { ...item, errorMessage: explainItem(kind, items[item.index], item.errorMessage) }
+        : item
+    );
+    return { ...result, items: explained };
   }
 
   #now(): number {

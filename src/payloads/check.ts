@@ -81,3 +81,21 @@ export function checkPayload(kind: PayloadKind, value: unknown, prefix = ""): Pa
 export function checkBatch(kind: PayloadKind, items: readonly unknown[]): PayloadProblem[] {
   return items.flatMap((item, index) => checkPayload(kind, item, `${kind}s[${index}]`));
 }
+
+/**
+ * The server's message for a refused batch item, with what its rules find
+ * wrong added: `Field required; by the server's rules: asset_ref: Field required`.
+ */
+export function explainItem(kind: PayloadKind, item: unknown, serverMessage = ""): string {
+  let sent: unknown;
+  try {
+    // What the server saw: a Date as its ISO string, and so on.
+    sent = JSON.parse(JSON.stringify(item) ?? "null");
+  } catch {
+    return serverMessage;
+  }
+  const problems = checkPayload(kind, sent);
+  if (problems.length === 0) return serverMessage;
+  const found = `by the server's rules: ${problems.map((problem) => problem.message).join("; ")}`;
+  return serverMessage === "" ? found : `${serverMessage}; ${found}`;
+}

@@ -140,6 +140,24 @@ describe("a 422 explained", () => {
     await client.close();
   });
 
+  test("sendEvents() says which fields of a refused item break which rule", async () => {
+    const emulator = createVectorVueEmulator();
+    const client = clientOf(emulator);
+    const { asset_ref: _, ...noAsset } = EVENT;
+    const result = await client.sendEvents([EVENT, TWO_WRONG, noAsset as never]);
+    assert.deepEqual(result.items.map((item) => item.status), ["accepted", "rejected", "rejected"]);
+    // The server's own words come first, then what its rules find.
+    assert.match(
+      result.items[1].errorMessage!,
+      /; by the server's rules: occurred_at: .*: got "yesterday"; severity must be one of info\|low\|medium\|high\|critical: got "hgh"$/,
+    );
+    assert.match(
+      result.items[2].errorMessage!,
+      /^Field required; by the server's rules: asset_ref: Field required$/,
+    );
+    await client.close();
+  });
+
   test("a 422 that is not validation_failed, or a valid payload, adds no problems", async () => {
     const emulator = createVectorVueEmulator();
     const client = clientOf(emulator);
