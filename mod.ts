@@ -55,6 +55,7 @@ export {
   VECTORVUE_OPTIONS,
   type VectorVueDefaults,
 } from "./src/options.ts";
+export type { PauseInfo, RateLimit } from "./src/delivery/pacer.ts";
 export type {
   EnvelopeError,
   EnvelopeSignature,

@@ -24,6 +24,7 @@ import {
   type VectorVueAPIError,
   VectorVueClientClosedError,
   VectorVueConfigError,
+  VectorVueRateLimitError,
   VectorVueResponseError,
   VectorVueSerializationError,
   VectorVueSignatureError,
@@ -50,7 +51,8 @@ import type {
   VectorVueEvent,
   VectorVueFinding,
 } from "./payloads/types.ts";
-import { abortableDelay, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.ts";
+import { abortableDelay, decideRetry, parseRetryAfter } from "./retry.ts";
+import { Pacer, type RequestTally } from "./delivery/pacer.ts";
 import { serializeBatch, type SerializedBody, serializeObject } from "./serialize.ts";
 import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
 import { importHmacKey, signRequest } from "./signing.ts";
@@ -151,13 +153,8 @@ const SEND_EVENT_OPTION_NAMES: readonly string[] = Object.keys(
 const CLOCK_SKEW_TOLERANCE_MS = 30_000;
 /** Renew a token this long before it expires. */
 const TOKEN_RENEW_MARGIN_MS = 60_000;
-/** The server's signature failures: logging in again does not cure them. */
-const SIGNATURE_FAILURES = new Set([
-  "Missing request signature headers",
-  "Invalid X-Timestamp",
-  "Signature timestamp out of range",
-  "Invalid request signature",
-]);
+/** The routes the server's rate limit covers (status included). */
+const RATE_LIMITED_PREFIX = "/api/v1/integrations/spectrastrike/";
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -176,6 +173,8 @@ interface Operation {
   readonly expect: "envelope" | "object";
   /** For a 422 `validation_failed`: what the server's rules find wrong with the body. */
   readonly explain?: () => PayloadProblem[];
+  /** Counts this operation's requests, 429s and rate-limit waits (bulk and batcher runs). */
+  readonly tally?: RequestTally;
 }
 
 /** The outcome of the retry loop: the last answer and how it was reached. */
@@ -254,6 +253,7 @@ export class VectorVueClient {
   #clockOffsetMs = 0;
   #measuredClockOffsetMs: number | undefined;
   #closed = false;
+  readonly #pacer: Pacer;
 
   /**
    * Checks the options (throwing one {@linkcode VectorVueConfigError} that
@@ -261,6 +261,14 @@ export class VectorVueClient {
    */
   constructor(config: VectorVueConfig = {}) {
     this.#config = resolveConfig(config);
+    this.#pacer = new Pacer(this.#config.rateLimit, {
+      backoff: this.#config,
+      onPause: (event) =>
+        this.#log("info", "vectorvue rate limit", {
+          ...event,
+          detail: "the server answered 429; every request of this client waits until it resumes",
+        }),
+    });
     const { password, token, signatureSecret, responseSigningKey } = this.#config;
     const proxyUsername = this.#config.proxy?.username;
     const proxyPassword = this.#config.proxy?.password;
@@ -1125,8 +1133,9 @@ export class VectorVueClient {
   }
 
   /**
-   * The retry loop: attempts until an answer is final, the retries are used
-   * up, or the caller aborts. Returns the last answer, whatever its status.
+   * The attempt loop: paces, attempts, and asks {@linkcode decideRetry} what
+   * follows, until an answer is final, the retries or the rate-limit budget
+   * are used up, or the caller aborts. Returns the last answer, whatever its status.
    */
   async #exchange(operation: Operation, signal: AbortSignal | undefined): Promise<Exchange> {
     // Batches of a batcher or bulk send still running when the client was closed.
@@ -1136,12 +1145,34 @@ export class VectorVueClient {
     const config = this.#config;
     const transport = await this.#openTransport();
     const url = config.baseUrl + operation.path;
+    const paced = this.#pacer.enabled && operation.path.startsWith(RATE_LIMITED_PREFIX);
+    const tally = operation.tally;
+    const deadline = performance.now() + config.rateLimitWaitMs;
     let retryCount = 0;
+    let failureRetries = 0;
+    let rateLimitRetries = 0;
     let reauthenticated = false;
-    let clockRetried = false;
+    let resigned = false;
+    let limited: Exchange | undefined;
     for (let attempt = 1;; attempt++) {
       signal?.throwIfAborted();
       const requestId = crypto.randomUUID();
+      const slot = paced ? await this.#pacer.acquire(signal, deadline, tally) : undefined;
+      if (paced && slot === undefined) {
+        if (limited) return this.#logFinal(operation, limited, attempt - 1, 0);
+        throw new VectorVueRateLimitError(
+          `${operation.method} ${operation.endpoint} was not sent: the rate limit would not ` +
+            `allow it within rateLimitWaitMs (${config.rateLimitWaitMs} ms)`,
+          {
+            httpStatus: 429,
+            errorCode: "rate_limited",
+            requestId,
+            retryCount,
+            body: null,
+            headers: {},
+          },
+        );
+      }
       const headers: Record<string, string> = {
         "accept": "application/json",
         "user-agent": config.userAgent,
@@ -1149,7 +1180,13 @@ export class VectorVueClient {
       };
       if (operation.body) headers["content-type"] = "application/json";
       if (operation.idempotencyKey) headers["idempotency-key"] = operation.idempotencyKey;
-      const token = operation.auth ? await this.#bearer(signal) : undefined;
+      let token: string | undefined;
+      try {
+        token = operation.auth ? await this.#bearer(signal) : undefined;
+      } catch (error) {
+        slot?.settle({});
+        throw error;
+      }
       if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
       const signedWithOffset = this.#clockOffsetMs;
       if (operation.sign && config.signatureSecret !== undefined && operation.body) {
@@ -1176,8 +1213,23 @@ export class VectorVueClient {
         retryCount,
         durationMs: Math.round(performance.now() - started),
       });
+      const state = () => ({
+        failureRetries,
+        maxRetries: config.maxRetries,
+        backoffMs: config.backoffMs,
+        maxBackoffMs: config.maxBackoffMs,
+        auth: operation.auth,
+        canLogin: this.#canLogin,
+        reauthenticated,
+        resigned,
+        clockCorrected: this.#clockOffsetMs !== signedWithOffset,
+        rateLimitRetries,
+        rateLimitBudgetLeftMs: deadline - performance.now(),
+        paced,
+      });
 
       let answer: AttemptAnswer;
+      if (tally) tally.requests++;
       try {
         answer = await transport.send({
           url,
@@ -1186,12 +1238,14 @@ export class VectorVueClient {
           body: operation.body?.bytes,
         }, { timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes, signal });
       } catch (error) {
+        slot?.settle({});
         if (!(error instanceof TransportFailure)) throw error; // the caller aborted
-        const retryable = error.kind === "connection" || error.kind === "timeout";
-        if (retryable && retryCount < config.maxRetries) {
+        const decision = decideRetry({ kind: "failure", failure: error.kind }, state());
+        if (decision.action === "retry") {
           this.#log("warn", "vectorvue request retrying", logFields(error.kind, null));
-          await abortableDelay(retryDelay(retryCount, undefined, config), signal);
+          await abortableDelay(decision.delayMs, signal);
           retryCount++;
+          failureRetries++;
           continue;
         }
         this.#log("error", "vectorvue request failed", logFields(error.kind, null));
@@ -1206,18 +1260,28 @@ export class VectorVueClient {
       this.#observeClock(answer.headers["date"]);
       const status = answer.status;
       const parsed = parseBody(answer.text);
-      if (status === 401 && operation.auth) {
-        const detail = readErrorFacts(parsed).message ?? "";
-        if (SIGNATURE_FAILURES.has(detail)) {
-          if (
-            detail === "Signature timestamp out of range" && !clockRetried &&
-            this.#clockOffsetMs !== signedWithOffset
-          ) {
-            clockRetried = true;
-            this.#log("warn", "vectorvue request re-signing", logFields("clock_corrected", status));
-            continue;
-          }
-        } else if (this.#canLogin && !reauthenticated) {
+      // An HTTP-date is the server's clock: measure it against the server's own Date.
+      const serverNow = Date.parse(answer.headers["date"] ?? "");
+      const retryAfterMs = parseRetryAfter(
+        answer.headers["retry-after"],
+        Number.isNaN(serverNow) ? this.#now() : serverNow,
+      );
+      slot?.settle({
+        status,
+        retryAfterMs: retryAfterMs === undefined
+          ? undefined
+          : Math.min(retryAfterMs, config.maxBackoffMs),
+      });
+      if (status === 429 && tally) tally.rateLimited++;
+      const exchange = { url, answer, parsed, retryCount, sentRequestId: requestId };
+      const detail = status === 401 ? readErrorFacts(parsed).message : undefined;
+      const decision = decideRetry({ kind: "answer", status, detail, retryAfterMs }, state());
+      switch (decision.action) {
+        case "resign":
+          resigned = true;
+          this.#log("warn", "vectorvue request re-signing", logFields("clock_corrected", status));
+          continue;
+        case "relogin":
           reauthenticated = true;
           if (this.#session?.token === token) this.#session = undefined;
           this.#log(
@@ -1226,29 +1290,41 @@ export class VectorVueClient {
             logFields("unauthorized", status),
           );
           continue;
-        }
+        case "retry":
+          this.#log("warn", "vectorvue request retrying", logFields("retryable_status", status));
+          if (decision.reason === "rate_limited") {
+            limited = exchange;
+            rateLimitRetries++;
+          } else failureRetries++;
+          await abortableDelay(decision.delayMs, signal);
+          retryCount++;
+          continue;
       }
-      if (isRetryableStatus(status) && retryCount < config.maxRetries) {
-        this.#log("warn", "vectorvue request retrying", logFields("retryable_status", status));
-        // An HTTP-date is the server's clock: measure it against the server's own Date.
-        const serverNow = Date.parse(answer.headers["date"] ?? "");
-        const retryAfter = parseRetryAfter(
-          answer.headers["retry-after"],
-          Number.isNaN(serverNow) ? this.#now() : serverNow,
-        );
-        await abortableDelay(retryDelay(retryCount, retryAfter, config), signal);
-        retryCount++;
-        continue;
-      }
-      const ok = status >= 200 && status < 300;
-      const serverRequestId = ok ? readRequestId(parsed) : undefined;
-      this.#log(
-        ok ? "debug" : "error",
-        ok ? "vectorvue request" : "vectorvue request failed",
-        logFields(ok ? "ok" : "http_error", status, serverRequestId),
-      );
-      return { url, answer, parsed, retryCount, sentRequestId: requestId };
+      return this.#logFinal(operation, exchange, attempt, performance.now() - started);
     }
+  }
+
+  /** Logs the final answer of an exchange and returns it. */
+  #logFinal(
+    operation: Operation,
+    exchange: Exchange,
+    attempt: number,
+    durationMs: number,
+  ): Exchange {
+    const { answer, parsed } = exchange;
+    const ok = answer.status >= 200 && answer.status < 300;
+    this.#log(ok ? "debug" : "error", ok ? "vectorvue request" : "vectorvue request failed", {
+      endpoint: operation.endpoint,
+      method: operation.method,
+      requestId: (ok ? readRequestId(parsed) : undefined) ?? exchange.sentRequestId,
+      tenantId: this.#config.tenantId ?? this.#session?.info.tenantId ?? null,
+      outcome: ok ? "ok" : "http_error",
+      httpStatus: answer.status,
+      attempt,
+      retryCount: exchange.retryCount,
+      durationMs: Math.round(durationMs),
+    });
+    return exchange;
   }
 }
 

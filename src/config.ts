@@ -8,6 +8,7 @@
 
 import { readEnvironment, runtime } from "./transport/_runtime_deno.ts";
 import { VectorVueConfigError } from "./errors.ts";
+import type { RateLimit } from "./delivery/pacer.ts";
 import { inspectToken } from "./jwt.ts";
 import { type Logger, REDACTED, silentLogger } from "./logger.ts";
 import { unknownOptionProblems } from "./option_names.ts";
@@ -123,6 +124,21 @@ export interface VectorVueConfig {
    * @default {100}
    */
   maxBatchSize?: number;
+  /**
+   * The server's request limit on the integration routes, which the client's
+   * pacer keeps to (a burst up to `requests` goes at once; it learns a lower
+   * limit or a shorter window from 429s); `false` turns pacing off. See the
+   * README's "Rate limits".
+   * @default {{ requests: 240, windowMs: 60000 }}
+   */
+  rateLimit?: RateLimit | false;
+  /**
+   * How long one call may wait for the rate limit (429s and the pacer) before
+   * it fails with `VectorVueRateLimitError`; its `signal` can end it sooner.
+   * 429s do not spend `maxRetries`.
+   * @default {120000}
+   */
+  rateLimitWaitMs?: number;
   /** Shared secret for request signing (`X-Timestamp`, `X-Signature`). Never logged. */
   signatureSecret?: string;
   /** Key to verify the server's response signatures with. Never logged. */
@@ -182,6 +198,8 @@ export interface ResolvedConfig {
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
   readonly maxBatchSize: number;
+  readonly rateLimit: RateLimit | false;
+  readonly rateLimitWaitMs: number;
   readonly signatureSecret: string | undefined;
   readonly responseSigningKey: string | undefined;
   readonly requireHttps: boolean;
@@ -448,6 +466,25 @@ function resolveLogger(config: ConfigInput, problems: string[]): Logger {
   return logger;
 }
 
+/** `rateLimit`: `false`, or a positive whole `requests` per a positive `windowMs`. */
+function resolveRateLimit(value: unknown, problems: string[]): RateLimit | false {
+  if (value === undefined) return DEFAULTS.rateLimit as RateLimit;
+  if (value === false) return false;
+  const { requests, windowMs } = (value ?? {}) as Partial<RateLimit>;
+  if (
+    typeof value !== "object" || !Number.isInteger(requests) || requests! < 1 ||
+    typeof windowMs !== "number" || !Number.isFinite(windowMs) || windowMs <= 0
+  ) {
+    problems.push(
+      `rateLimit must be false or { requests: a positive integer, windowMs: a positive number }, got ${
+        typeof value === "object" && value !== null ? JSON.stringify(value) : show(value)
+      }`,
+    );
+    return DEFAULTS.rateLimit as RateLimit;
+  }
+  return Object.freeze({ requests: requests!, windowMs });
+}
+
 /**
  * Checks every option, applies the defaults, and returns the resolved
  * configuration, or throws one {@linkcode VectorVueConfigError} listing every
@@ -467,6 +504,7 @@ export function resolveConfig(
   const proxy = resolveProxyOption(config, baseUrl, env, problems);
   const transport = resolveTransport(config, values, proxy, problems);
   const logger = resolveLogger(config, problems);
+  const rateLimit = resolveRateLimit(config.rateLimit, problems);
   const appProblem = config.appName === undefined ? undefined : appNameProblem(config.appName);
   if (appProblem !== undefined) problems.push(appProblem);
   if (problems.length > 0) throw new VectorVueConfigError(problems);
@@ -485,6 +523,8 @@ export function resolveConfig(
     maxBackoffMs: v.maxBackoffMs,
     maxBatchSize: v.maxBatchSize,
     maxConnections: v.maxConnections,
+    rateLimit,
+    rateLimitWaitMs: v.rateLimitWaitMs,
     signatureSecret: v.signatureSecret,
     responseSigningKey: v.responseSigningKey,
     requireHttps: v.requireHttps,

@@ -48,6 +48,17 @@ function parseVariable(
       }
       return { value: row.envUnit === "seconds" ? Math.round(parsed * 1000) : parsed };
     }
+    case "rate-limit": {
+      const match = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(value);
+      if (FALSE.has(value.toLowerCase())) return { value: false };
+      if (match && Number(match[1]) > 0 && Number(match[2]) > 0) {
+        return { value: { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 } };
+      }
+      return {
+        problem:
+          `${name} must be <requests>/<window seconds> (such as 240/60) or off, got "${value}"`,
+      };
+    }
     case "pem-list":
       try {
         const pem = readTextFile(value);

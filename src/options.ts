@@ -9,6 +9,7 @@
  */
 
 import type { VectorVueConfig } from "./config.ts";
+import type { RateLimit } from "./delivery/pacer.ts";
 
 /**
  * How an option's value is checked.
@@ -21,6 +22,8 @@ import type { VectorVueConfig } from "./config.ts";
  *   and logger rules
  * - `proxy`: an `http(s)://` proxy URL or `false`; `product-token`: an HTTP
  *   product token (`name/version`)
+ * - `rate-limit`: `{ requests, windowMs }` or `false`; its variable reads
+ *   `<requests>/<window seconds>` or `off`
  *
  * @example
  * ```ts
@@ -43,7 +46,8 @@ export type OptionRule =
   | "logger"
   | "function"
   | "proxy"
-  | "product-token";
+  | "product-token"
+  | "rate-limit";
 
 /**
  * One row of {@linkcode VECTORVUE_OPTIONS}.
@@ -63,7 +67,7 @@ export interface OptionSpec {
   /** How its value is checked. */
   readonly rule: OptionRule;
   /** The value used when it is not given; absent when there is none. */
-  readonly default?: string | number | boolean;
+  readonly default?: string | number | boolean | RateLimit;
   /** Largest value allowed, for numbers. */
   readonly max?: number;
   /** A secret: never printed, logged or put in an error message. */
@@ -191,6 +195,23 @@ const TABLE = [
     meaning: "items per batch request (server maximum is 250 by default, 1000 at most)",
   },
   {
+    name: "rateLimit",
+    rule: "rate-limit",
+    default: Object.freeze({ requests: 240, windowMs: 60_000 }),
+    defaultText: "240 per 60 s",
+    env: "VECTORVUE_RATE_LIMIT",
+    meaning:
+      "the pacer's starting allowance, `{ requests, windowMs }` (variable: `240/60`); `false`/`off`: no pacing ([Rate limits](#rate-limits))",
+  },
+  {
+    name: "rateLimitWaitMs",
+    rule: "non-negative",
+    default: 120_000,
+    env: "VECTORVUE_RATE_LIMIT_WAIT_SECONDS",
+    envUnit: "seconds",
+    meaning: "how long one call may wait for the rate limit; 429s do not spend `maxRetries`",
+  },
+  {
     name: "signatureSecret",
     rule: "text",
     secret: true,
@@ -291,6 +312,8 @@ export type DefaultedOption =
   | "backoffMs"
   | "maxBackoffMs"
   | "maxBatchSize"
+  | "rateLimit"
+  | "rateLimitWaitMs"
   | "requireHttps"
   | "maxResponseBytes"
   | "validatePayloads";

@@ -1,9 +1,12 @@
 /**
- * The retry policy: which failures are retried, how long to wait, and an
- * abortable wait. Pure functions, so the arithmetic is tested without time.
+ * The retry policy: the one ordered decision of what follows an attempt,
+ * how long to wait, and an abortable wait. Pure functions, so the policy is
+ * tested as a table, without time.
  *
  * @module
  */
+
+import type { TransportFailureKind } from "./errors.ts";
 
 /** Statuses that mean "try again later": rate limiting and proxy/gateway trouble. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
@@ -94,4 +97,121 @@ export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> 
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** The server's signature failures: logging in again does not cure them. */
+const SIGNATURE_FAILURES: ReadonlySet<string> = new Set([
+  "Missing request signature headers",
+  "Invalid X-Timestamp",
+  "Signature timestamp out of range",
+  "Invalid request signature",
+]);
+
+/** What one attempt produced, as the retry decision sees it. */
+export type AttemptOutcome =
+  | {
+    readonly kind: "answer";
+    readonly status: number;
+    /** The body's `detail` or first error message, when it has one. */
+    readonly detail?: string;
+    /** The `Retry-After` wait, already read, when the answer carried one. */
+    readonly retryAfterMs?: number;
+  }
+  | { readonly kind: "failure"; readonly failure: TransportFailureKind };
+
+/** Where a call stands when an attempt ends. */
+export interface AttemptState extends BackoffOptions {
+  /** Retries spent on 5xx answers and connection failures (bounded by `maxRetries`). */
+  readonly failureRetries: number;
+  readonly maxRetries: number;
+  /** Whether the request carries a bearer token (a 401 may then be cured by logging in). */
+  readonly auth: boolean;
+  /** Whether the client holds credentials to log in with. */
+  readonly canLogin: boolean;
+  /** Whether this call already logged in again once. */
+  readonly reauthenticated: boolean;
+  /** Whether this call already re-signed once after a clock correction. */
+  readonly resigned: boolean;
+  /** Whether the client's clock correction changed since this attempt was signed. */
+  readonly clockCorrected: boolean;
+  /** 429s this call already waited out (the back-off exponent when nothing paces it). */
+  readonly rateLimitRetries: number;
+  /** Milliseconds left of the call's rate-limit budget (`rateLimitWaitMs`). */
+  readonly rateLimitBudgetLeftMs: number;
+  /** Whether a pacer governs the next attempt (it then computes the wait after a 429). */
+  readonly paced: boolean;
+}
+
+/**
+ * What follows an attempt: `return` the answer as it is (success or final
+ * error), `retry` after `delayMs` (a 429 leaves the wait to the pacer when
+ * the server gave no `Retry-After`: `delayMs` is then 0), `relogin` (once,
+ * for a 401), `resign` (once, for a timestamp refused after the clock was
+ * corrected), or `fail` (a transport failure that is not retried).
+ */
+export type RetryDecision =
+  | { readonly action: "return" }
+  | { readonly action: "fail" }
+  | { readonly action: "relogin" }
+  | { readonly action: "resign" }
+  | {
+    readonly action: "retry";
+    readonly delayMs: number;
+    /** `rate_limited` waits do not spend `maxRetries`; the others do. */
+    readonly reason: "rate_limited" | "retryable_status" | "connection" | "timeout";
+  };
+
+/**
+ * The ordered retry decision, in one place:
+ * 1. a connection failure or timeout is retried while `maxRetries` lasts, any
+ *    other transport failure fails at once;
+ * 2. a 401 naming a signature failure is re-signed once if the clock
+ *    correction changed since signing, else returned (logging in cannot cure it);
+ * 3. any other 401 on an authenticated call logs in again, once;
+ * 4. a 429 is retried while the call's rate-limit budget lasts (not counted
+ *    against `maxRetries`); the pacer, when there is one, computes the wait
+ *    (`delayMs` is then 0), else `Retry-After` or back-off;
+ * 5. 502/503/504 are retried while `maxRetries` lasts;
+ * 6. everything else is returned.
+ *
+ * @param random A source of numbers in `[0, 1)` for the back-off jitter.
+ */
+export function decideRetry(
+  outcome: AttemptOutcome,
+  state: AttemptState,
+  random: () => number = Math.random,
+): RetryDecision {
+  const backoff = () => retryDelay(state.failureRetries, undefined, state, random);
+  if (outcome.kind === "failure") {
+    const retryable = outcome.failure === "connection" || outcome.failure === "timeout";
+    if (!retryable || state.failureRetries >= state.maxRetries) return { action: "fail" };
+    return { action: "retry", delayMs: backoff(), reason: outcome.failure };
+  }
+  const { status } = outcome;
+  if (status === 401 && state.auth) {
+    if (SIGNATURE_FAILURES.has(outcome.detail ?? "")) {
+      const cured = outcome.detail === "Signature timestamp out of range" && state.clockCorrected;
+      return cured && !state.resigned ? { action: "resign" } : { action: "return" };
+    }
+    if (state.canLogin && !state.reauthenticated) return { action: "relogin" };
+    return { action: "return" };
+  }
+  if (status === 429) {
+    const wait = outcome.retryAfterMs !== undefined
+      ? Math.min(outcome.retryAfterMs, state.maxBackoffMs)
+      : state.paced
+      ? 0
+      : retryDelay(state.rateLimitRetries, undefined, state, random);
+    if (state.rateLimitBudgetLeftMs <= 0 || wait > state.rateLimitBudgetLeftMs) {
+      return { action: "return" };
+    }
+    return { action: "retry", delayMs: state.paced ? 0 : wait, reason: "rate_limited" };
+  }
+  if (isRetryableStatus(status) && state.failureRetries < state.maxRetries) {
+    const delayMs = outcome.retryAfterMs === undefined
+      ? backoff()
+      : retryDelay(state.failureRetries, outcome.retryAfterMs, state, random);
+    return { action: "retry", delayMs, reason: "retryable_status" };
+  }
+  return { action: "return" };
 }

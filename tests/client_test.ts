@@ -593,7 +593,33 @@ describe("retries", () => {
     assert.equal(fake.seen.length, 2);
   });
 
-  for (const status of [429, 502, 503, 504]) {
+  test("429 without Retry-After is retried past maxRetries while rateLimitWaitMs lasts, then VectorVueRateLimitError", async () => {
+    const limited = () => json(429, { detail: "Rate limit exceeded" });
+    const fake = scriptedFetch(...Array.from({ length: 30 }, limited));
+    const started = performance.now();
+    await assert.rejects(
+      withToken(fake.fetch, { maxRetries: 1, rateLimitWaitMs: 1_000 }).sendEvent(sampleEvent()),
+      (error: unknown) => {
+        assert.ok(error instanceof VectorVueRateLimitError);
+        assert.equal(error.httpStatus, 429);
+        assert.equal(error.retryCount, fake.seen.length - 1);
+        return true;
+      },
+    );
+    const elapsed = performance.now() - started;
+    assert.ok(fake.seen.length > 2, `maxRetries does not bound 429s (${fake.seen.length} sent)`);
+    // It gives up as soon as the next probe would fall outside the budget.
+    assert.ok(elapsed >= 500 && elapsed <= 1_500, `waited ${elapsed} ms of a 1 s budget`);
+  });
+
+  test("429 then success: the call waits for the pacer and resolves", async () => {
+    const fake = scriptedFetch(json(429, { detail: "Rate limit exceeded" }), accepted());
+    const result = await withToken(fake.fetch, { maxRetries: 0 }).sendEvent(sampleEvent());
+    assert.equal(result.retryCount, 1);
+    assert.equal(fake.seen.length, 2);
+  });
+
+  for (const status of [502, 503, 504]) {
     test(`${status} is retried up to maxRetries, then reported with retryCount`, async () => {
       const fake = scriptedFetch(...Array.from({ length: 3 }, () => json(status, { detail: "x" })));
       await assert.rejects(
@@ -602,7 +628,6 @@ describe("retries", () => {
           assert.ok(error instanceof VectorVueAPIError);
           assert.equal(error.httpStatus, status);
           assert.equal(error.retryCount, 2);
-          if (status === 429) assert.ok(error instanceof VectorVueRateLimitError);
           return true;
         },
       );

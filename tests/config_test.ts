@@ -95,6 +95,19 @@ describe("resolveConfig(): defaults and normalisation", () => {
     assert.equal(resolved.username, undefined);
   });
 
+  test("resolveConfig() takes rateLimit false or { requests, windowMs } and refuses anything else", () => {
+    assert.equal(resolveConfig(withToken({ rateLimit: false })).rateLimit, false);
+    assert.deepEqual(
+      resolveConfig(withToken({ rateLimit: { requests: 20, windowMs: 5_000 } })).rateLimit,
+      { requests: 20, windowMs: 5_000 },
+    );
+    assertOneProblem(
+      withToken({ rateLimit: { requests: 0, windowMs: 5_000 } }),
+      /^rateLimit must be false or \{ requests: a positive integer, windowMs: a positive number \}, got \{"requests":0,"windowMs":5000\}$/,
+    );
+    assertOneProblem(withToken({ rateLimitWaitMs: -1 }), /^rateLimitWaitMs must be a non-negative/);
+  });
+
   test("DEFAULTS holds the option table's defaults, the design note's among them, and is frozen", () => {
     const table = Object.fromEntries(
       VECTORVUE_OPTIONS.filter((row) => row.default !== undefined).map((row) => [

@@ -105,6 +105,22 @@ describe("configFromEnv()", () => {
     assert.equal(config.username, "operator");
   });
 
+  test("configFromEnv() reads VECTORVUE_RATE_LIMIT as <requests>/<seconds> or off, and the wait in seconds", () => {
+    assert.deepEqual(configFromEnv({ VECTORVUE_RATE_LIMIT: "20/5" }).rateLimit, {
+      requests: 20,
+      windowMs: 5_000,
+    });
+    assert.equal(configFromEnv({ VECTORVUE_RATE_LIMIT: "off" }).rateLimit, false);
+    assert.equal(
+      configFromEnv({ VECTORVUE_RATE_LIMIT_WAIT_SECONDS: "300" }).rateLimitWaitMs,
+      300_000,
+    );
+    assert.throws(() => configFromEnv({ VECTORVUE_RATE_LIMIT: "240 per minute" }), {
+      name: "VectorVueConfigError",
+      message: /VECTORVUE_RATE_LIMIT must be <requests>\/<window seconds>.*"240 per minute"/,
+    });
+  });
+
   test("configFromEnv() reads 1/true/yes/on and 0/false/no/off in any case", () => {
     for (const value of ["1", "true", "TRUE", "Yes", "on"]) {
       assert.equal(configFromEnv({ VECTORVUE_VERIFY_TLS: value }).verifyTls, true, value);

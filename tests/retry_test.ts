@@ -2,7 +2,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   abortableDelay,
+  type AttemptOutcome,
+  type AttemptState,
   backoffDelay,
+  decideRetry,
   isRetryableStatus,
   parseRetryAfter,
   retryDelay,
@@ -198,4 +201,127 @@ describe("abortableDelay()", () => {
     await abortableDelay(1, controller.signal);
     assert.deepEqual(removed, ["abort"]);
   });
+});
+
+describe("decideRetry()", () => {
+  const fresh: AttemptState = {
+    failureRetries: 0,
+    maxRetries: 3,
+    backoffMs: 500,
+    maxBackoffMs: 30_000,
+    auth: true,
+    canLogin: true,
+    reauthenticated: false,
+    resigned: false,
+    clockCorrected: false,
+    rateLimitRetries: 0,
+    rateLimitBudgetLeftMs: 120_000,
+    paced: true,
+  };
+  const answer = (status: number, extra: Partial<AttemptOutcome> = {}): AttemptOutcome =>
+    ({ kind: "answer", status, ...extra }) as AttemptOutcome;
+  const half = () => 0.5;
+  // [title, outcome, state changes, expected decision]
+  const table: [string, AttemptOutcome, Partial<AttemptState>, unknown][] = [
+    ["202 is returned", answer(202), {}, { action: "return" }],
+    ["422 is returned", answer(422), {}, { action: "return" }],
+    ["500 is returned", answer(500), {}, { action: "return" }],
+    ["503 is retried after back-off", answer(503), {}, {
+      action: "retry",
+      delayMs: 250,
+      reason: "retryable_status",
+    }],
+    ["503 with Retry-After waits that long", answer(503, { retryAfterMs: 2_000 }), {}, {
+      action: "retry",
+      delayMs: 2_000,
+      reason: "retryable_status",
+    }],
+    ["503 once maxRetries are spent is returned", answer(503), { failureRetries: 3 }, {
+      action: "return",
+    }],
+    ["429 paced: the pacer computes the wait", answer(429), { failureRetries: 3 }, {
+      action: "retry",
+      delayMs: 0,
+      reason: "rate_limited",
+    }],
+    ["429 unpaced without Retry-After backs off by its own count", answer(429), {
+      paced: false,
+      rateLimitRetries: 2,
+    }, { action: "retry", delayMs: 1_000, reason: "rate_limited" }],
+    [
+      "429 unpaced with Retry-After waits that long, capped",
+      answer(429, {
+        retryAfterMs: 90_000,
+      }),
+      { paced: false },
+      { action: "retry", delayMs: 30_000, reason: "rate_limited" },
+    ],
+    ["429 once the rate-limit budget is spent is returned", answer(429), {
+      rateLimitBudgetLeftMs: 0,
+    }, { action: "return" }],
+    [
+      "429 whose Retry-After outlasts the budget is returned at once",
+      answer(429, {
+        retryAfterMs: 10_000,
+      }),
+      { rateLimitBudgetLeftMs: 5_000 },
+      { action: "return" },
+    ],
+    ["401 logs in again once", answer(401, { detail: "Token expired" }), {}, {
+      action: "relogin",
+    }],
+    ["401 after logging in again is returned", answer(401), { reauthenticated: true }, {
+      action: "return",
+    }],
+    ["401 without credentials is returned", answer(401), { canLogin: false }, {
+      action: "return",
+    }],
+    ["401 on an unauthenticated call (login) is returned", answer(401), { auth: false }, {
+      action: "return",
+    }],
+    [
+      "401 for a bad signature is returned: logging in cannot cure it",
+      answer(401, {
+        detail: "Invalid request signature",
+      }),
+      {},
+      { action: "return" },
+    ],
+    [
+      "401 for a stale timestamp after a clock correction re-signs once",
+      answer(401, {
+        detail: "Signature timestamp out of range",
+      }),
+      { clockCorrected: true },
+      { action: "resign" },
+    ],
+    [
+      "401 for a stale timestamp, already re-signed, is returned",
+      answer(401, {
+        detail: "Signature timestamp out of range",
+      }),
+      { clockCorrected: true, resigned: true },
+      { action: "return" },
+    ],
+    [
+      "a connection failure is retried after back-off",
+      {
+        kind: "failure",
+        failure: "connection",
+      },
+      { failureRetries: 1 },
+      { action: "retry", delayMs: 500, reason: "connection" },
+    ],
+    ["a timeout once maxRetries are spent fails", { kind: "failure", failure: "timeout" }, {
+      failureRetries: 3,
+    }, { action: "fail" }],
+    ["a TLS failure fails at once", { kind: "failure", failure: "tls" }, {}, {
+      action: "fail",
+    }],
+  ];
+  for (const [title, outcome, changes, expected] of table) {
+    test(`decideRetry(): ${title}`, () => {
+      assert.deepEqual(decideRetry(outcome, { ...fresh, ...changes }, half), expected);
+    });
+  }
 });

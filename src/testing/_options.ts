@@ -97,13 +97,21 @@ export interface EmulatorOptions {
    */
   readonly maxBatchSize?: number;
   /**
-   * Requests per 60 s: per client IP on `/api/v1/integrations/spectrastrike/*`, per tenant and
-   * user on `/api/v1/client/events`; `false` turns both limits off.
-   * @default {{ integrationPerMinute: 240, clientEventsPerMinute: 120 }}
+   * The server's request limits, `false` for none. `requests` per `windowMs` (a sliding window:
+   * a request counts for `windowMs` after it arrived; refused requests do not count) per client
+   * IP over every `/api/v1/integrations/spectrastrike/*` route, status included, answered
+   * `429 {"detail":"Rate limit exceeded"}` without `Retry-After`; `clientEventsPerMinute` per
+   * tenant and user on `/api/v1/client/events`. Tests can keep the real average with a shorter
+   * window: `{ requests: 20, windowMs: 5_000 }`.
+   * @default {{ requests: 240, windowMs: 60000, clientEventsPerMinute: 120 }}
    */
   readonly rateLimit?:
     | false
-    | { readonly integrationPerMinute?: number; readonly clientEventsPerMinute?: number };
+    | {
+      readonly requests?: number;
+      readonly windowMs?: number;
+      readonly clientEventsPerMinute?: number;
+    };
   /**
    * The clock, in epoch milliseconds. It drives JWT `iat`/`exp`, the signature skew check, the
    * `Date` header, `signed_at`, status timestamps and the rate-limit windows.
@@ -133,7 +141,8 @@ export const EMULATOR_DEFAULTS: {
   readonly tokenTtlSeconds: number;
   readonly signatureMaxSkewSeconds: number;
   readonly maxBatchSize: number;
-  readonly integrationPerMinute: number;
+  readonly integrationRequests: number;
+  readonly integrationWindowMs: number;
   readonly clientEventsPerMinute: number;
 } = Object.freeze({
   username: "operator",
@@ -143,7 +152,8 @@ export const EMULATOR_DEFAULTS: {
   tokenTtlSeconds: 43_200,
   signatureMaxSkewSeconds: 300,
   maxBatchSize: 250,
-  integrationPerMinute: 240,
+  integrationRequests: 240,
+  integrationWindowMs: 60_000,
   clientEventsPerMinute: 120,
 });
 
@@ -166,7 +176,8 @@ export interface EmulatorConfig {
   readonly signatureMaxSkewSeconds: number;
   readonly complianceSigningKey: string | undefined;
   readonly maxBatchSize: number;
-  readonly integrationPerMinute: number | undefined;
+  /** `undefined` when rate limiting is off. */
+  readonly integrationLimit: { readonly requests: number; readonly windowMs: number } | undefined;
   readonly clientEventsPerMinute: number | undefined;
   readonly now: () => number;
 }
@@ -249,7 +260,8 @@ export function normaliseOptions(options: EmulatorOptions = {}): EmulatorConfig 
     if (typeof rateLimit !== "object" || rateLimit === null) {
       say("rateLimit", "false or an object", rateLimit);
     }
-    integer("rateLimit.integrationPerMinute", rateLimit?.integrationPerMinute, 1);
+    integer("rateLimit.requests", rateLimit?.requests, 1);
+    integer("rateLimit.windowMs", rateLimit?.windowMs, 1);
     integer("rateLimit.clientEventsPerMinute", rateLimit?.clientEventsPerMinute, 1);
   }
   if (options.now !== undefined && typeof options.now !== "function") {
@@ -277,9 +289,10 @@ export function normaliseOptions(options: EmulatorOptions = {}): EmulatorConfig 
       1,
       Math.min(options.maxBatchSize ?? EMULATOR_DEFAULTS.maxBatchSize, 1000),
     ),
-    integrationPerMinute: rateLimit === false
-      ? undefined
-      : rateLimit.integrationPerMinute ?? EMULATOR_DEFAULTS.integrationPerMinute,
+    integrationLimit: rateLimit === false ? undefined : {
+      requests: rateLimit.requests ?? EMULATOR_DEFAULTS.integrationRequests,
+      windowMs: rateLimit.windowMs ?? EMULATOR_DEFAULTS.integrationWindowMs,
+    },
     clientEventsPerMinute: rateLimit === false
       ? undefined
       : rateLimit.clientEventsPerMinute ?? EMULATOR_DEFAULTS.clientEventsPerMinute,

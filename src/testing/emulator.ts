@@ -228,9 +228,12 @@ export function createVectorVueEmulator(options?: EmulatorOptions): VectorVueEmu
   const ctx: EmulatorContext = {
     config,
     store: new EmulatorStore(),
-    integrationLimiter: config.integrationPerMinute === undefined
+    integrationLimiter: config.integrationLimit === undefined
       ? undefined
-      : new SlidingWindowLimiter(config.integrationPerMinute),
+      : new SlidingWindowLimiter(
+        config.integrationLimit.requests,
+        config.integrationLimit.windowMs,
+      ),
     clientEventLimiter: config.clientEventsPerMinute === undefined
       ? undefined
       : new SlidingWindowLimiter(config.clientEventsPerMinute),

@@ -345,7 +345,7 @@ describe("integration rate limit", () => {
     const clock = manualClock();
     const { emulator, token } = await withToken({
       now: clock.now,
-      rateLimit: { integrationPerMinute: 3 },
+      rateLimit: { requests: 3 },
     });
     const poll = (remoteAddr?: string) =>
       call(emulator, "GET", `${STATUS}${TENANT}`, { token, remoteAddr });
@@ -363,6 +363,26 @@ describe("integration rate limit", () => {
     assert.equal((await poll()).status, 404);
   });
 
+  test("{ requests, windowMs } is a sliding window in which refused requests do not count", async () => {
+    const clock = manualClock();
+    const { emulator, token } = await withToken({
+      now: clock.now,
+      rateLimit: { requests: 3, windowMs: 5_000 },
+    });
+    const poll = async () => (await call(emulator, "GET", `${STATUS}${TENANT}`, { token })).status;
+    assert.deepEqual([await poll(), await poll()], [404, 404]); // t = 0
+    clock.advance(2_000);
+    assert.equal(await poll(), 404); // t = 2 s: the third
+    clock.advance(2_000);
+    assert.equal(await poll(), 429, "t = 4 s: three in the last 5 s");
+    assert.equal(await poll(), 429, "refused requests do not extend the wait");
+    clock.advance(1_001);
+    // t = 5.001 s: the two from t = 0 left the window; the 429s never entered it.
+    assert.deepEqual([await poll(), await poll(), await poll()], [404, 404, 429]);
+    clock.advance(2_000);
+    assert.equal(await poll(), 404, "t = 7.001 s: the one from t = 2 s left the window");
+  });
+
   test("can be switched off", async () => {
     const { emulator, token } = await withToken({ rateLimit: false });
     for (let i = 0; i < 300; i++) {
@@ -378,7 +398,7 @@ describe("options and inspection", () => {
         createVectorVueEmulator({
           users: [{ username: "", password: "x", tenantId: "nope" }],
           tokenTtlSeconds: 0,
-          rateLimit: { integrationPerMinute: 1.5 },
+          rateLimit: { requests: 1.5 },
         }),
       (error: unknown) => {
         assert.ok(error instanceof TypeError);
@@ -391,7 +411,7 @@ describe("options and inspection", () => {
           error.message,
           /'tokenTtlSeconds' must be an integer >= 1: current value is 0/,
         );
-        assert.match(error.message, /'rateLimit\.integrationPerMinute'/);
+        assert.match(error.message, /'rateLimit\.requests'/);
         return true;
       },
     );

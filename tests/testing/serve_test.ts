@@ -166,7 +166,7 @@ describe("serve() over HTTPS (HTTP/1.1)", () => {
   });
 
   test("counts the rate limit per connecting IP", async () => {
-    const emulator = createVectorVueEmulator({ rateLimit: { integrationPerMinute: 1 } });
+    const emulator = createVectorVueEmulator({ rateLimit: { requests: 1 } });
     await withServer(emulator, { http2: false }, async (url) => {
       const poll = () => send(`${url}${EVENTS}`, { method: "POST" });
       assert.equal((await poll()).status, 401);
