@@ -219,6 +219,7 @@ describe("property: any answer yields an envelope or a VectorVueError", () => {
           maxRetries: s.maxRetries,
           backoffMs: 0,
           maxBackoffMs: 0,
+          rateLimitWaitMs: 0, // a random 429 would otherwise be waited out for two minutes
           maxResponseBytes: s.maxResponseBytes,
           signatureSecret: s.signatureSecret,
           responseSigningKey: s.responseSigningKey,
