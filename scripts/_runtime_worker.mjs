@@ -79,6 +79,8 @@ async function burst() {
       tenantId,
       caCerts: [ca],
       maxConnections: args.maxConnections,
+      // The emulator runs without a rate limit here, so the client paces nothing either.
+      rateLimit: false,
       ...args.clientOptions,
     });
     try {
@@ -133,6 +135,7 @@ function newClient(url, signatureSecret) {
     caCerts: [readFileSync(args.caPath)],
     ...(args.http2 ? { http2: true } : {}),
     signatureSecret,
+    rateLimit: false, // the emulator runs without a rate limit here
     ...args.clientOptions,
   });
 }
