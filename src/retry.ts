@@ -169,8 +169,9 @@ export type RetryDecision =
  *    correction changed since signing, else returned (logging in cannot cure it);
  * 3. any other 401 on an authenticated call logs in again, once;
  * 4. a 429 is retried while the call's rate-limit budget lasts (not counted
- *    against `maxRetries`); the pacer, when there is one, computes the wait
- *    (`delayMs` is then 0), else `Retry-After` or back-off;
+ *    against `maxRetries`) after `Retry-After` (capped by `maxBackoffMs`);
+ *    without it, the pacer computes the wait (`delayMs` is then 0), or, with
+ *    no pacer, back-off;
  * 5. 502/503/504 are retried while `maxRetries` lasts;
  * 6. everything else is returned.
  *
@@ -205,7 +206,8 @@ export function decideRetry(
     if (state.rateLimitBudgetLeftMs <= 0 || wait > state.rateLimitBudgetLeftMs) {
       return { action: "return" };
     }
-    return { action: "retry", delayMs: state.paced ? 0 : wait, reason: "rate_limited" };
+    // Without Retry-After the pacer (when there is one) computes the wait.
+    return { action: "retry", delayMs: wait, reason: "rate_limited" };
   }
   if (isRetryableStatus(status) && state.failureRetries < state.maxRetries) {
     const delayMs = outcome.retryAfterMs === undefined

@@ -248,6 +248,11 @@ describe("decideRetry()", () => {
       paced: false,
       rateLimitRetries: 2,
     }, { action: "retry", delayMs: 1_000, reason: "rate_limited" }],
+    ["429 paced with Retry-After waits that long", answer(429, { retryAfterMs: 700 }), {}, {
+      action: "retry",
+      delayMs: 700,
+      reason: "rate_limited",
+    }],
     [
       "429 unpaced with Retry-After waits that long, capped",
       answer(429, {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { abortableDelay, type BackoffOptions } from "../retry.ts";
+import type { BackoffOptions } from "../retry.ts";
 
 /**
  * A request limit: `requests` per sliding window of `windowMs`.
@@ -323,22 +323,27 @@ export class Pacer {
     this.#lastRaiseAt = now;
   }
 
-  /** Sleeps `ms` (or until woken by a settled request), rejecting when `signal` aborts. */
-  async #sleep(ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    this.#wake.push(wake);
-    const timer = new AbortController();
-    const signals = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
-    try {
-      await Promise.race([
-        woken,
-        ms === undefined ? new Promise<never>(() => {}) : abortableDelay(ms, signals),
-        abortableDelay(2 ** 31 - 1, signals),
-      ]);
-    } finally {
-      timer.abort();
-      this.#wake = this.#wake.filter((other) => other !== wake);
-    }
+  /** Sleeps `ms` (or until a request settles), rejecting when `signal` aborts. */
+  #sleep(ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const end = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#wake = this.#wake.filter((other) => other !== wake);
+      };
+      const wake = () => {
+        end();
+        resolve();
+      };
+      const onAbort = () => {
+        end();
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) return onAbort();
+      if (ms !== undefined) timer = setTimeout(wake, Math.max(0, Math.ceil(ms)));
+      this.#wake.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 }
