@@ -72,6 +72,7 @@ export {
   VectorVueConfigError,
   VectorVueConflictError,
   VectorVueError,
+  VectorVueHookError,
   VectorVueNotFoundError,
   VectorVueRateLimitError,
   VectorVueResponseError,
@@ -81,6 +82,7 @@ export {
   VectorVueTransportError,
   VectorVueValidationError,
 } from "./src/errors.ts";
+export type { Hook, HookContext, VectorVueHooks } from "./src/hooks.ts";
 export type { LogFields, Logger } from "./src/logger.ts";
 export type { PayloadProblem } from "./src/payloads/check.ts";
 export type {

@@ -485,7 +485,10 @@ export class VectorVueBatcher {
     let outcomes;
     try {
       const body = joinBatch(batch.map((entry) => entry.text));
-      outcomes = readBatchOutcomes(await this.#send(body, this.#abort.signal), batch.length);
+      outcomes = readBatchOutcomes(
+        await this.#send(body, { signal: this.#abort.signal }),
+        batch.length,
+      );
     } catch (error) {
       if (isBatchTooLarge(error) && batch.length > 1) {
         const half = Math.ceil(batch.length / 2);

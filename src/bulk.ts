@@ -104,10 +104,17 @@ export interface BulkOptions {
   readonly maxBatchBytes?: number;
   /** Stops sending; items not yet confirmed end `failed` with `aborted`. */
   readonly signal?: AbortSignal;
+  /** Time limit of each attempt of each batch, over the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Retries of each batch after its first attempt, over the client's `maxRetries`. */
+  readonly maxRetries?: number;
 }
 
 /** Sends one serialised batch; the client's retry policy applies inside. */
-export type BatchSender = (body: SerializedBody, signal?: AbortSignal) => Promise<ResponseEnvelope>;
+export type BatchSender = (
+  body: SerializedBody,
+  limits?: { signal?: AbortSignal; timeoutMs?: number; maxRetries?: number },
+) => Promise<ResponseEnvelope>;
 
 /** The code and message an item carries for the error that failed it. */
 export function describeFailure(
@@ -145,7 +152,13 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 
 /** The names {@linkcode BulkOptions} has, to catch misspelled ones. */
 export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
-  { concurrency: true, maxBatchBytes: true, signal: true } satisfies Record<
+  {
+    concurrency: true,
+    maxBatchBytes: true,
+    signal: true,
+    timeoutMs: true,
+    maxRetries: true,
+  } satisfies Record<
     keyof BulkOptions,
     true
   >,
@@ -236,7 +249,11 @@ export async function sendBulk(
     if (stop !== undefined) return failAll(batch, stop);
     if (options.signal?.aborted) return failAll(batch, options.signal.reason);
     try {
-      const envelope = await send(joinBatch(batch.texts), options.signal);
+      const envelope = await send(joinBatch(batch.texts), {
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+        maxRetries: options.maxRetries,
+      });
       if (envelope.requestId) requestIds.push(envelope.requestId);
       const batchOutcomes = readBatchOutcomes(envelope, batch.indexes.length);
       settle(batch, (position) => batchOutcomes[position]);

@@ -24,6 +24,7 @@ import {
   type VectorVueAPIError,
   VectorVueClientClosedError,
   VectorVueConfigError,
+  type VectorVueError,
   VectorVueRateLimitError,
   VectorVueResponseError,
   VectorVueSerializationError,
@@ -31,6 +32,7 @@ import {
   VectorVueTokenError,
   VectorVueTransportError,
 } from "./errors.ts";
+import { attemptContext, headersToSend, runHooks } from "./hooks.ts";
 import { inspectToken, type TokenInfo } from "./jwt.ts";
 import { type LogFields, type Logger, Scrubber } from "./logger.ts";
 import { checkCallOptions } from "./option_names.ts";
@@ -109,18 +111,25 @@ export const PATHS: VectorVuePaths = Object.freeze({
 });
 
 /**
- * Per-call options of every method.
+ * Per-call options of every method. `timeoutMs` and `maxRetries` bound each
+ * attempt and the number of retries; `signal` bounds the whole call: with
+ * `AbortSignal.timeout(ms)` it is a deadline across attempts and back-off
+ * waits, and whichever limit comes first ends the call.
  *
- * @example Give up on a call after five seconds, retries included
+ * @example One quick attempt, and at most five seconds in all
  * ```ts
  * import type { CallOptions } from "@spectrastrike/vectorvue-client";
  *
- * const options: CallOptions = { signal: AbortSignal.timeout(5_000) };
+ * const options: CallOptions = { maxRetries: 0, timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) };
  * ```
  */
 export interface CallOptions {
   /** Aborts the call at once, also during a back-off wait; the call rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Time limit of each attempt of this call (headers and body), over the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Retries of this call after its first attempt, over the client's `maxRetries`. */
+  readonly maxRetries?: number;
 }
 
 /**
@@ -143,10 +152,13 @@ export interface SendEventOptions extends CallOptions {
 }
 
 const CALL_OPTION_NAMES: readonly string[] = Object.keys(
-  { signal: true } satisfies Record<keyof CallOptions, true>,
+  { signal: true, timeoutMs: true, maxRetries: true } satisfies Record<keyof CallOptions, true>,
 );
 const SEND_EVENT_OPTION_NAMES: readonly string[] = Object.keys(
-  { signal: true, idempotencyKey: true } satisfies Record<keyof SendEventOptions, true>,
+  { signal: true, timeoutMs: true, maxRetries: true, idempotencyKey: true } satisfies Record<
+    keyof SendEventOptions,
+    true
+  >,
 );
 
 /** Client clock differences below this are left alone (the server allows 300 s). */
@@ -361,8 +373,8 @@ export class VectorVueClient {
   async login(options: CallOptions = {}): Promise<string> {
     this.#assertOpen("login");
     checkCallOptions("login", options, CALL_OPTION_NAMES);
-    if (!this.#canLogin) return await this.#bearer(options.signal);
-    const session = await this.#sharedLogin(options.signal);
+    if (!this.#canLogin) return await this.#bearer(options);
+    const session = await this.#sharedLogin(options);
     return session.token;
   }
 
@@ -415,7 +427,7 @@ export class VectorVueClient {
       idempotencyKey,
       expect: "envelope",
       explain: this.#explainer(body, "event"),
-    }, options.signal);
+    }, options);
   }
 
   /**
@@ -457,7 +469,7 @@ export class VectorVueClient {
     return await this.#postIntegration<BatchResultData>(
       PATHS.eventsBatch,
       body,
-      options.signal,
+      options,
       this.#explainer(body, "event", true),
     );
   }
@@ -493,7 +505,7 @@ export class VectorVueClient {
     return await this.#postIntegration<FindingAccepted>(
       PATHS.findings,
       body,
-      options.signal,
+      options,
       this.#explainer(body, "finding"),
     );
   }
@@ -533,7 +545,7 @@ export class VectorVueClient {
     return await this.#postIntegration<BatchResultData>(
       PATHS.findingsBatch,
       body,
-      options.signal,
+      options,
       this.#explainer(body, "finding", true),
     );
   }
@@ -586,7 +598,7 @@ export class VectorVueClient {
       auth: true,
       sign: false,
       expect: "envelope",
-    }, options.signal);
+    }, options);
   }
 
   /**
@@ -622,7 +634,7 @@ export class VectorVueClient {
       auth: true,
       sign: false,
       expect: "object",
-    }, options.signal);
+    }, options);
   }
 
   /**
@@ -724,7 +736,7 @@ export class VectorVueClient {
     const log = (level: keyof Logger) => (message: string, fields?: LogFields) =>
       this.#log(level, message, fields ?? {});
     return new VectorVueBatcher(
-      (body, signal) => this.#postIntegration(path, body, signal),
+      (body, options) => this.#postIntegration(path, body, options),
       options,
       {
         maxBatchSize: this.#config.maxBatchSize,
@@ -813,7 +825,7 @@ export class VectorVueClient {
   #postIntegration<Data = unknown>(
     path: string,
     body: SerializedBody,
-    signal?: AbortSignal,
+    options: CallOptions = {},
     explain?: () => PayloadProblem[],
   ) {
     return this.#call<Data>({
@@ -825,7 +837,7 @@ export class VectorVueClient {
       sign: true,
       expect: "envelope",
       explain,
-    }, signal);
+    }, options);
   }
 
   /**
@@ -859,8 +871,8 @@ export class VectorVueClient {
     what: "events" | "findings",
     options: BulkOptions,
   ): Promise<BulkResult> {
-    const send = (body: SerializedBody, signal?: AbortSignal) =>
-      this.#postIntegration(path, body, signal);
+    const send = (body: SerializedBody, limits?: CallOptions) =>
+      this.#postIntegration(path, body, limits);
     const result = await sendBulk(send, items, what, this.#config.maxBatchSize, options);
     // The server words a refused item as "Field required", without the field: say which.
     const kind = what === "events" ? "event" : "finding";
@@ -931,7 +943,8 @@ export class VectorVueClient {
     });
   }
 
-  async #bearer(signal: AbortSignal | undefined): Promise<string> {
+  /** The token for a request; a login it needs is made within the call's `limits`. */
+  async #bearer(limits: CallOptions = {}): Promise<string> {
     const session = this.#session;
     const expiresAt = session?.info.expiresAtMs;
     // Renew 60 s early, or half-way for a token that lives less than two minutes.
@@ -941,7 +954,7 @@ export class VectorVueClient {
       : 0;
     const fresh = expiresAt === undefined || expiresAt - margin > this.#now();
     if (session && fresh) return session.token;
-    if (this.#canLogin) return (await this.#sharedLogin(signal)).token;
+    if (this.#canLogin) return (await this.#sharedLogin(limits)).token;
     if (!session) {
       throw new VectorVueTokenError("no token is available and no credentials are configured");
     }
@@ -951,14 +964,20 @@ export class VectorVueClient {
     );
   }
 
-  #sharedLogin(signal: AbortSignal | undefined): Promise<Session> {
+  #sharedLogin(limits: CallOptions): Promise<Session> {
+    const { signal } = limits;
     let login = this.#loginInFlight;
     if (!login) {
       // Shared by every caller, so no one caller's signal may cancel it: each races its own,
-      // and the login itself is aborted only when every caller has left.
+      // and the login itself is aborted only when every caller has left. The per-attempt
+      // limits of the call that starts it apply to it.
       const controller = new AbortController();
       const started: SharedLogin = {
-        promise: this.#performLogin(controller.signal),
+        promise: this.#performLogin({
+          signal: controller.signal,
+          timeoutMs: limits.timeoutMs,
+          maxRetries: limits.maxRetries,
+        }),
         controller,
         waiters: 0,
       };
@@ -978,7 +997,7 @@ export class VectorVueClient {
     });
   }
 
-  async #performLogin(signal: AbortSignal): Promise<Session> {
+  async #performLogin(limits: CallOptions): Promise<Session> {
     const { username, password, tenantId } = this.#config;
     const body = serializeObject({ username, password, tenant_id: tenantId }, "login");
     const exchange = await this.#exchange({
@@ -989,7 +1008,7 @@ export class VectorVueClient {
       auth: false,
       sign: false,
       expect: "object",
-    }, signal);
+    }, limits);
     const { answer, parsed } = exchange;
     if (answer.status < 200 || answer.status >= 300) {
       throw this.#apiError(PATHS.login, "POST", exchange);
@@ -1020,9 +1039,9 @@ export class VectorVueClient {
 
   async #call<Data = unknown>(
     operation: Operation,
-    signal: AbortSignal | undefined,
+    limits: CallOptions,
   ): Promise<ResponseEnvelope<Data>> {
-    const exchange = await this.#exchange(operation, signal);
+    const exchange = await this.#exchange(operation, limits);
     const { answer, parsed, retryCount } = exchange;
     if (answer.status < 200 || answer.status >= 300) {
       throw this.#apiError(operation.endpoint, operation.method, exchange, operation.explain);
@@ -1137,7 +1156,7 @@ export class VectorVueClient {
    * follows, until an answer is final, the retries or the rate-limit budget
    * are used up, or the caller aborts. Returns the last answer, whatever its status.
    */
-  async #exchange(operation: Operation, signal: AbortSignal | undefined): Promise<Exchange> {
+  async #exchange(operation: Operation, limits: CallOptions): Promise<Exchange> {
     // Batches of a batcher or bulk send still running when the client was closed.
     if (this.#closed) {
       throw new VectorVueClientClosedError(`${operation.method} ${operation.endpoint} sent`);
@@ -1148,6 +1167,12 @@ export class VectorVueClient {
     const paced = this.#pacer.enabled && operation.path.startsWith(RATE_LIMITED_PREFIX);
     const tally = operation.tally;
     const deadline = performance.now() + config.rateLimitWaitMs;
+    const { signal } = limits;
+    const timeoutMs = limits.timeoutMs ?? config.timeoutMs;
+    const maxRetries = limits.maxRetries ?? config.maxRetries;
+    const { beforeRequest, afterResponse, beforeRetry } = config.hooks;
+    const hooked = Boolean(beforeRequest?.length || afterResponse?.length || beforeRetry?.length);
+    const scrub = (text: string) => this.#scrubber.text(text);
     let retryCount = 0;
     let failureRetries = 0;
     let rateLimitRetries = 0;
@@ -1182,7 +1207,7 @@ export class VectorVueClient {
       if (operation.idempotencyKey) headers["idempotency-key"] = operation.idempotencyKey;
       let token: string | undefined;
       try {
-        token = operation.auth ? await this.#bearer(signal) : undefined;
+        token = operation.auth ? await this.#bearer(limits) : undefined;
       } catch (error) {
         slot?.settle({});
         throw error;
@@ -1201,6 +1226,28 @@ export class VectorVueClient {
         headers["x-signature"] = signature["X-Signature"];
       }
 
+      // One context per attempt, for every hook of it; none is made for a client without hooks.
+      const context = hooked
+        ? attemptContext(
+          { method: operation.method, route: operation.endpoint, url, attempt, requestId },
+          headers,
+        )
+        : undefined;
+      if (context) {
+        try {
+          await runHooks("beforeRequest", beforeRequest, context, scrub);
+        } catch (error) {
+          slot?.settle({});
+          throw error;
+        }
+      }
+      const retryHooks = async (delayMs: number, error: () => VectorVueError) => {
+        if (!context || !beforeRetry?.length) return;
+        context.delayMs = delayMs;
+        context.error = error();
+        await runHooks("beforeRetry", beforeRetry, context, scrub);
+      };
+
       const started = performance.now();
       const logFields = (outcome: string, httpStatus: number | null, serverRequestId?: string) => ({
         endpoint: operation.endpoint,
@@ -1215,7 +1262,7 @@ export class VectorVueClient {
       });
       const state = () => ({
         failureRetries,
-        maxRetries: config.maxRetries,
+        maxRetries,
         backoffMs: config.backoffMs,
         maxBackoffMs: config.maxBackoffMs,
         auth: operation.auth,
@@ -1234,29 +1281,31 @@ export class VectorVueClient {
         answer = await transport.send({
           url,
           method: operation.method,
-          headers,
+          headers: context ? headersToSend(headers, context) : headers,
           body: operation.body?.bytes,
-        }, { timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes, signal });
+        }, { timeoutMs, maxResponseBytes: config.maxResponseBytes, signal });
       } catch (error) {
         slot?.settle({});
         if (!(error instanceof TransportFailure)) throw error; // the caller aborted
+        const failed = () =>
+          new VectorVueTransportError(
+            this.#scrubber.text(
+              `${operation.method} ${url} failed after ${attempt} attempt(s): ${error.message}`,
+            ),
+            { kind: error.kind, attempts: attempt, cause: error },
+          );
         const decision = decideRetry({ kind: "failure", failure: error.kind }, state());
         if (decision.action === "retry") {
           this.#log("warn", "vectorvue request retrying", logFields(error.kind, null));
+          await retryHooks(decision.delayMs, failed);
           await abortableDelay(decision.delayMs, signal);
           retryCount++;
           failureRetries++;
           continue;
         }
         this.#log("error", "vectorvue request failed", logFields(error.kind, null));
-        throw new VectorVueTransportError(
-          this.#scrubber.text(
-            `${operation.method} ${url} failed after ${attempt} attempt(s): ${error.message}`,
-          ),
-          { kind: error.kind, attempts: attempt, cause: error },
-        );
+        throw failed();
       }
-
       this.#observeClock(answer.headers["date"]);
       const status = answer.status;
       const parsed = parseBody(answer.text);
@@ -1273,13 +1322,20 @@ export class VectorVueClient {
           : Math.min(retryAfterMs, config.maxBackoffMs),
       });
       if (status === 429 && tally) tally.rateLimited++;
+      if (context) {
+        context.status = status;
+        context.durationMs = performance.now() - started;
+        await runHooks("afterResponse", afterResponse, context, scrub);
+      }
       const exchange = { url, answer, parsed, retryCount, sentRequestId: requestId };
+      const refused = () => this.#apiError(operation.endpoint, operation.method, exchange);
       const detail = status === 401 ? readErrorFacts(parsed).message : undefined;
       const decision = decideRetry({ kind: "answer", status, detail, retryAfterMs }, state());
       switch (decision.action) {
         case "resign":
           resigned = true;
           this.#log("warn", "vectorvue request re-signing", logFields("clock_corrected", status));
+          await retryHooks(0, refused);
           continue;
         case "relogin":
           reauthenticated = true;
@@ -1289,6 +1345,7 @@ export class VectorVueClient {
             "vectorvue request re-authenticating",
             logFields("unauthorized", status),
           );
+          await retryHooks(0, refused);
           continue;
         case "retry":
           this.#log("warn", "vectorvue request retrying", logFields("retryable_status", status));
@@ -1296,6 +1353,7 @@ export class VectorVueClient {
             limited = exchange;
             rateLimitRetries++;
           } else failureRetries++;
+          await retryHooks(decision.delayMs, refused);
           await abortableDelay(decision.delayMs, signal);
           retryCount++;
           continue;

@@ -27,6 +27,7 @@ import {
   resolveProxy,
 } from "./transport/proxy.ts";
 import { appNameProblem, userAgent } from "./user_agent.ts";
+import { hooksProblems, type VectorVueHooks } from "./hooks.ts";
 
 export { DEFAULTS, SECRET_OPTIONS };
 export type { VectorVueDefaults } from "./options.ts";
@@ -174,6 +175,11 @@ export interface VectorVueConfig {
    */
   proxy?: string | false;
   /**
+   * Functions called for every attempt, for tracing and metrics
+   * (`beforeRequest`, `afterResponse`, `beforeRetry`). See the README's Hooks section.
+   */
+  hooks?: VectorVueHooks;
+  /**
    * Your application's product token, appended to the `User-Agent`
    * (`vectorvue-client/0.1.0 (deno 2.9.6) spectrastrike-sensor/4.2.0`).
    */
@@ -211,6 +217,7 @@ export interface ResolvedConfig {
   readonly proxy: ProxySettings | null;
   /** The `User-Agent` header sent. */
   readonly userAgent: string;
+  readonly hooks: VectorVueHooks;
 }
 
 /**
@@ -507,6 +514,7 @@ export function resolveConfig(
   const rateLimit = resolveRateLimit(config.rateLimit, problems);
   const appProblem = config.appName === undefined ? undefined : appNameProblem(config.appName);
   if (appProblem !== undefined) problems.push(appProblem);
+  problems.push(...hooksProblems(config.hooks));
   if (problems.length > 0) throw new VectorVueConfigError(problems);
   const v = values as Record<string, never>;
   return Object.freeze({
@@ -532,6 +540,7 @@ export function resolveConfig(
     validatePayloads: v.validatePayloads,
     logger,
     userAgent: userAgent(config.appName),
+    hooks: Object.freeze({ ...config.hooks }),
     ...transport,
   });
 }
@@ -547,7 +556,7 @@ export function redactedView(config: VectorVueConfig | ResolvedConfig): Record<s
     if (SECRET_OPTIONS.includes(key)) view[key] = REDACTED;
     else if (key === "caCerts") view[key] = `[${(value as unknown[]).length} PEM certificate(s)]`;
     else if (key === "tls") view[key] = "[client certificate]";
-    else if (key === "logger" || key === "fetch") view[key] = `[${key}]`;
+    else if (key === "logger" || key === "fetch" || key === "hooks") view[key] = `[${key}]`;
     else if (key === "proxy") {
       view[key] = typeof value === "string"
         ? redactUserinfo(value)

@@ -10,6 +10,7 @@
  * ├── VectorVueTokenError           a token without tenant_id, expired, mismatched
  * ├── VectorVueTransportError       no HTTP answer: connection, timeout, TLS
  * ├── VectorVueClientClosedError    a call on a client after close()
+ * ├── VectorVueHookError            one of the caller's hooks threw
  * └── VectorVueAPIError             the server answered with an error
  *     ├── VectorVueAuthError        401, 403
  *     ├── VectorVueNotFoundError    404
@@ -210,6 +211,39 @@ export class VectorVueTransportError extends VectorVueError {
     super(message, { cause: options.cause });
     this.kind = options.kind;
     this.attempts = options.attempts;
+  }
+}
+
+/**
+ * One of the caller's `hooks` threw (or changed a header the client sets
+ * itself), which fails the call: the message names the phase, the hook's
+ * position and its function name; `cause` is what it threw.
+ *
+ * @example Tell a broken hook from a failed request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VectorVueHookError } from "@spectrastrike/vectorvue-client";
+ *
+ * const error = new VectorVueHookError("beforeRequest hook #1 (trace) threw: boom", "beforeRequest", 1);
+ * assert.equal(error.hook, "beforeRequest");
+ * ```
+ */
+export class VectorVueHookError extends VectorVueError {
+  /** The phase whose hook failed. */
+  readonly hook: "beforeRequest" | "afterResponse" | "beforeRetry";
+  /** The hook's position in its list, 1-based. */
+  readonly position: number;
+
+  /** Creates the error; `options.cause` keeps what the hook threw. */
+  constructor(
+    message: string,
+    hook: "beforeRequest" | "afterResponse" | "beforeRetry",
+    position: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.hook = hook;
+    this.position = position;
   }
 }
 

@@ -100,6 +100,23 @@ export function checkCallOptions(method: string, options: unknown, known: readon
     if (known.includes("signal") && signal !== undefined && !(signal instanceof AbortSignal)) {
       problems.push(`${method}: signal must be an AbortSignal`);
     }
+    const { timeoutMs, maxRetries } = options as { timeoutMs?: unknown; maxRetries?: unknown };
+    const number = (value: unknown) => typeof value === "number" && Number.isFinite(value);
+    const shown = (value: unknown) => typeof value === "number" ? value : JSON.stringify(value);
+    if (
+      known.includes("timeoutMs") && timeoutMs !== undefined &&
+      !(number(timeoutMs) && (timeoutMs as number) > 0)
+    ) {
+      problems.push(`${method}: timeoutMs must be a positive number, got ${shown(timeoutMs)}`);
+    }
+    if (
+      known.includes("maxRetries") && maxRetries !== undefined &&
+      !(number(maxRetries) && Number.isInteger(maxRetries) && (maxRetries as number) >= 0)
+    ) {
+      problems.push(
+        `${method}: maxRetries must be a non-negative integer, got ${shown(maxRetries)}`,
+      );
+    }
   }
   if (problems.length > 0) throw new VectorVueConfigError(problems);
 }

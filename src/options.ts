@@ -21,7 +21,8 @@ import type { RateLimit } from "./delivery/pacer.ts";
  * - `pem-list`, `tls-pair`, `logger`, `function`: checked with the transport
  *   and logger rules
  * - `proxy`: an `http(s)://` proxy URL or `false`; `product-token`: an HTTP
- *   product token (`name/version`)
+ *   product token (`name/version`); `hooks`: `{ beforeRequest, afterResponse,
+ *   beforeRetry }`, arrays of functions
  * - `rate-limit`: `{ requests, windowMs }` or `false`; its variable reads
  *   `<requests>/<window seconds>` or `off`
  *
@@ -47,7 +48,8 @@ export type OptionRule =
   | "function"
   | "proxy"
   | "product-token"
-  | "rate-limit";
+  | "rate-limit"
+  | "hooks";
 
 /**
  * One row of {@linkcode VECTORVUE_OPTIONS}.
@@ -265,6 +267,12 @@ const TABLE = [
     defaultText: "`HTTPS_PROXY`…",
     meaning:
       "HTTPS proxy URL, credentials allowed (never printed); `false` ignores `HTTPS_PROXY`/`NO_PROXY` ([Proxies](#proxies))",
+  },
+  {
+    name: "hooks",
+    rule: "hooks",
+    meaning:
+      "`{ beforeRequest, afterResponse, beforeRetry }`: functions called for every attempt ([Hooks](#hooks))",
   },
   {
     name: "appName",

@@ -6,7 +6,7 @@ import {
   type VectorVueEvent,
   VectorVueSerializationError,
 } from "../mod.ts";
-import { fakeBatchServer, fakeClient as client } from "./_fake.ts";
+import { fakeBatchServer, fakeClient as client, scriptedFetch } from "./_fake.ts";
 
 // The fake server takes anything: these items need not be valid events (the type says they are).
 const items = (count: number, extra: Record<string, unknown> = {}) =>
@@ -194,5 +194,18 @@ describe("sendEvents() / sendFindings()", () => {
     });
     assert.equal(result.accepted, 8);
     assert.deepEqual(server.batchSizes, [4, 4]);
+  });
+
+  test("per-call maxRetries applies to every batch, over the client's default", async () => {
+    const busy = () => new Response("busy", { status: 503 });
+    const { fetch, seen } = scriptedFetch(busy, busy, busy, busy);
+    const result = await client(fetch, { maxRetries: 3, timeoutMs: 10_000 })
+      .sendEvents(items(2), { maxRetries: 0, timeoutMs: 500 });
+    assert.equal(seen.length, 1);
+    assert.equal(result.failed, 2);
+    assert.deepEqual(result.items.map((i) => i.errorCode), [
+      "service_unavailable",
+      "service_unavailable",
+    ]);
   });
 });
