@@ -540,7 +540,14 @@ export function resolveConfig(
     validatePayloads: v.validatePayloads,
     logger,
     userAgent: userAgent(config.appName),
-    hooks: Object.freeze({ ...config.hooks }),
+    // A copy: hooks added to the caller's arrays later do not change this client.
+    hooks: Object.freeze(
+      Object.fromEntries(
+        Object.entries(config.hooks ?? {}).flatMap(([phase, list]) =>
+          list === undefined ? [] : [[phase, Object.freeze([...list])]]
+        ),
+      ),
+    ),
     ...transport,
   });
 }
