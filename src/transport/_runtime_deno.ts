@@ -28,6 +28,21 @@ export function runtimeLabel(): string {
 }
 
 /**
+ * Whether env access is granted, for one variable or for all, asked without prompting: a
+ * library must not stop a program to ask its user (`Deno.env.get` would, in a terminal).
+ */
+function envGranted(variable?: string): boolean {
+  try {
+    const descriptor: Deno.EnvPermissionDescriptor = variable === undefined
+      ? { name: "env" }
+      : { name: "env", variable };
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Runs `create` with the proxy variables out of the environment. `Deno.createHttpClient` reads
  * them itself when it is called, with its own `NO_PROXY` rules; the client has already decided
  * (`src/transport/proxy.ts`), so they must not count twice. Synchronous, so no other code of this
@@ -38,6 +53,7 @@ function withoutProxyVariables<T>(create: () => T): T {
   const saved: [string, string][] = [];
   try {
     for (const name of PROXY_VARIABLES) {
+      if (!envGranted(name)) continue;
       const value = Deno.env.get(name);
       if (value === undefined) continue;
       Deno.env.delete(name);
@@ -103,6 +119,7 @@ export function readTextFile(path: string): string {
  * Reads the named variables one by one, so that with `--allow-env=A,B` the
  * allowed ones are read and the others are reported as unreadable. `all` is
  * every variable when the whole environment may be listed, else `undefined`.
+ * Permission is only queried, never prompted for.
  */
 export function readEnvironment(names: readonly string[]): EnvironmentRead {
   if (bun.isBun) return bun.readEnvironment(names);
@@ -110,6 +127,7 @@ export function readEnvironment(names: readonly string[]): EnvironmentRead {
   const unreadable: string[] = [];
   for (const name of names) {
     try {
+      if (!envGranted(name)) throw new Deno.errors.NotCapable(name);
       values[name] = Deno.env.get(name);
     } catch {
       unreadable.push(name);
@@ -117,7 +135,7 @@ export function readEnvironment(names: readonly string[]): EnvironmentRead {
   }
   let all: Record<string, string> | undefined;
   try {
-    all = Deno.env.toObject();
+    all = envGranted() ? Deno.env.toObject() : undefined;
   } catch {
     all = undefined;
   }
