@@ -175,7 +175,7 @@ export function headersToSend(
 }
 
 /** The hook's name for messages: the function's own name, when it has one. */
-function describe(phase: HookName, position: number, hook: Hook): string {
+function nameOf(phase: HookName, position: number, hook: Hook): string {
   return `${phase} hook #${position}${hook.name ? ` (${hook.name})` : ""}`;
 }
 
@@ -193,7 +193,7 @@ export async function runHooks(
   if (!hooks || hooks.length === 0) return;
   const owned = OWNED.map((name) => [name, context.headers.get(name)] as const);
   for (const [index, hook] of hooks.entries()) {
-    const which = describe(phase, index + 1, hook);
+    const which = nameOf(phase, index + 1, hook);
     try {
       await hook(context);
     } catch (error) {
