@@ -10,7 +10,7 @@
 import { readEnvironment, readTextFile } from "./transport/_runtime_deno.ts";
 import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
-import { unknownName } from "./option_names.ts";
+import { didYouMean } from "./option_names.ts";
 import { ENV_VARIABLES, type OptionSpec, VECTORVUE_OPTIONS } from "./options.ts";
 
 export { ENV_VARIABLES };
@@ -117,13 +117,19 @@ export function configFromEnv(env?: Record<string, string | undefined>): VectorV
     if ("problem" in parsed) problems.push(parsed.problem);
     else config[row.name] = parsed.value;
   }
+  const suffixes = names.map((name) => name.slice(PREFIX.length));
   for (const name of Object.keys(read.all ?? {})) {
     if (!name.startsWith(PREFIX) || names.includes(name) || OTHER_VARIABLES.includes(name)) {
       continue;
     }
-    const problem = unknownName("variable", name, names);
     // Only a likely misspelling is a problem: other tools may own other VECTORVUE_* names.
-    if (problem.includes("did you mean")) problems.push(`${problem}; it is ignored`);
+    // Compared without the shared prefix, which would make every name look close to every other.
+    const guess = didYouMean(name.slice(PREFIX.length), suffixes);
+    if (guess !== undefined) {
+      problems.push(
+        `unknown variable "${name}" (did you mean "${PREFIX}${guess}"?); it is ignored`,
+      );
+    }
   }
   if (problems.length > 0) throw new VectorVueConfigError(problems);
   if (read.unreadable.length > 0) config[UNREADABLE_VARIABLES as never] = read.unreadable;

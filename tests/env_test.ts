@@ -254,6 +254,10 @@ describe("configFromEnv()", () => {
       VECTORVUE_TIMEOUT: "5",
       VECTORVUE_QA_LIVE: "1",
       VECTORVUE_SOMETHING_ELSE_ENTIRELY: "x",
+      // Another tool's variables: close to ours only by the shared prefix.
+      VECTORVUE_HOME: "/opt/vectorvue",
+      VECTORVUE_MAX: "1",
+      VECTORVUE_TOKEN_FILE: "/run/secrets/token",
     });
     assert.deepEqual(problems, [
       'unknown variable "VECTORVUE_BASEURL" (did you mean "VECTORVUE_BASE_URL"?); it is ignored',
