@@ -21,6 +21,7 @@ import {
   unrefTimer,
 } from "../../src/transport/_runtime_deno.ts";
 import { type AttemptRequest, TransportFailure } from "../../src/transport/attempt.ts";
+import { startConnectProxy } from "../_connect_proxy.ts";
 
 const RUNTIME = "Bun" in globalThis ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -199,6 +200,39 @@ test("send() presents cert and key for mutual TLS", async () => {
     await transport.close();
     await anonymous.close();
     await server.close();
+  }
+});
+
+test("send() through a CONNECT proxy keeps the private CA and the client certificate for the origin", async () => {
+  const server = await serve(
+    { ...SERVER_TLS, requestCert: true, rejectUnauthorized: false },
+    echo,
+  );
+  const proxy = await startConnectProxy({ credentials: { username: "svc", password: "pw" } });
+  const transport = await createHttpTransport({
+    ...TRUSTING,
+    cert: pem("untrusted.pem"),
+    key: pem("untrusted-key.pem"),
+    proxy: {
+      url: proxy.url,
+      username: "svc",
+      password: "pw",
+      display: "http://[REDACTED]@proxy",
+      source: "test",
+    },
+  });
+  try {
+    const answer = await transport.send(get(server.url), LIMITS);
+    const seen = JSON.parse(answer.text).peer;
+    assert.ok(
+      seen === "localhost" || (RUNTIME === "bun" && seen === "an untrusted leaf"),
+      `the server saw ${seen}`,
+    );
+    assert.deepEqual(proxy.log, [`CONNECT 127.0.0.1:${new URL(server.url).port} HTTP/1.1`]);
+  } finally {
+    await transport.close();
+    await server.close();
+    await proxy.close();
   }
 });
 
