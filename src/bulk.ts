@@ -31,6 +31,8 @@ import { joinBatch, type SerializedBody, serializeItem, utf8Length } from "./ser
 export interface BulkItemResult extends ItemOutcome {
   /** The item's index in the array given to `sendEvents`/`sendFindings`. */
   readonly index: number;
+  /** The `request_id` of the batch request the server answered for this item, when it did. */
+  readonly requestId?: string;
 }
 
 /**
@@ -108,12 +110,27 @@ export interface BulkOptions {
   readonly timeoutMs?: number;
   /** Retries of each batch after its first attempt, over the client's `maxRetries`. */
   readonly maxRetries?: number;
+  /**
+   * The `Idempotency-Key` of each batch request, from the index of its first item and its
+   * length; every attempt of that batch carries it. For a caller that re-sends the same batches
+   * after a crash (the `vectorvue send --resume` checkpoint) and wants the same keys: the server
+   * honours the header on `POST .../events`, and on the batch routes stores each event and
+   * finding once by its id anyway. 1-255 visible ASCII characters. Without it, no header.
+   */
+  readonly idempotencyKey?: (
+    batch: { readonly firstIndex: number; readonly count: number },
+  ) => string;
 }
 
 /** Sends one serialised batch; the client's retry policy applies inside. */
 export type BatchSender = (
   body: SerializedBody,
-  limits?: { signal?: AbortSignal; timeoutMs?: number; maxRetries?: number },
+  limits?: {
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    maxRetries?: number;
+    idempotencyKey?: string;
+  },
 ) => Promise<ResponseEnvelope>;
 
 /** The code and message an item carries for the error that failed it. */
@@ -158,6 +175,7 @@ export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
     signal: true,
     timeoutMs: true,
     maxRetries: true,
+    idempotencyKey: true,
   } satisfies Record<
     keyof BulkOptions,
     true
@@ -249,14 +267,23 @@ export async function sendBulk(
     if (stop !== undefined) return failAll(batch, stop);
     if (options.signal?.aborted) return failAll(batch, options.signal.reason);
     try {
+      const idempotencyKey = options.idempotencyKey?.({
+        firstIndex: batch.indexes[0],
+        count: batch.indexes.length,
+      });
       const envelope = await send(joinBatch(batch.texts), {
         signal: options.signal,
         timeoutMs: options.timeoutMs,
         maxRetries: options.maxRetries,
+        idempotencyKey,
       });
-      if (envelope.requestId) requestIds.push(envelope.requestId);
+      const requestId = envelope.requestId ?? undefined;
+      if (requestId) requestIds.push(requestId);
       const batchOutcomes = readBatchOutcomes(envelope, batch.indexes.length);
-      settle(batch, (position) => batchOutcomes[position]);
+      settle(
+        batch,
+        (position) => ({ ...batchOutcomes[position], ...(requestId ? { requestId } : {}) }),
+      );
     } catch (error) {
       if (isBatchTooLarge(error) && batch.indexes.length > 1) {
         const half = Math.ceil(batch.indexes.length / 2);

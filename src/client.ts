@@ -827,6 +827,7 @@ export class VectorVueClient {
     body: SerializedBody,
     options: CallOptions = {},
     explain?: () => PayloadProblem[],
+    idempotencyKey?: string,
   ) {
     return this.#call<Data>({
       method: "POST",
@@ -837,6 +838,7 @@ export class VectorVueClient {
       sign: true,
       expect: "envelope",
       explain,
+      idempotencyKey,
     }, options);
   }
 
@@ -871,8 +873,18 @@ export class VectorVueClient {
     what: "events" | "findings",
     options: BulkOptions,
   ): Promise<BulkResult> {
-    const send = (body: SerializedBody, limits?: CallOptions) =>
-      this.#postIntegration(path, body, limits);
+    const send = (
+      body: SerializedBody,
+      limits: CallOptions & { idempotencyKey?: string } = {},
+    ) => {
+      const { idempotencyKey, ...callOptions } = limits;
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(String(idempotencyKey))) {
+        throw new VectorVueConfigError([
+          `the idempotencyKey option gave "${idempotencyKey}": it must be 1-255 visible ASCII characters`,
+        ]);
+      }
+      return this.#postIntegration(path, body, callOptions, undefined, idempotencyKey);
+    };
     const result = await sendBulk(send, items, what, this.#config.maxBatchSize, options);
     // The server words a refused item as "Field required", without the field: say which.
     const kind = what === "events" ? "event" : "finding";

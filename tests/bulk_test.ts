@@ -54,6 +54,56 @@ describe("sendEvents() / sendFindings()", () => {
     assert.deepEqual([...server.stored.keys()].sort(), ["a", "c"]);
   });
 
+  test("idempotencyKey names each batch by its first index and length, halves included, and every attempt carries it", async () => {
+    const server = fakeBatchServer({ serverMaxBatch: 3, faults: [503] });
+    const seen: Array<[string | null, string]> = [];
+    const recording: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const body = JSON.parse(await request.clone().text()) as Array<{ id: string }>;
+      seen.push([request.headers.get("idempotency-key"), body.map((item) => item.id).join(",")]);
+      return server.fetch(request);
+    };
+    const result = await client(recording, { maxBatchSize: 5, backoffMs: 1 }).sendEvents(items(7), {
+      concurrency: 1,
+      idempotencyKey: ({ firstIndex, count }) => `run-1:${firstIndex}:${count}`,
+    });
+    assert.equal(result.accepted, 7);
+    assert.deepEqual(seen, [
+      ["run-1:0:5", "e0,e1,e2,e3,e4"], // 503, retried under the same key
+      ["run-1:0:5", "e0,e1,e2,e3,e4"], // too large for the server: halved
+      ["run-1:0:3", "e0,e1,e2"],
+      ["run-1:3:2", "e3,e4"],
+      ["run-1:5:2", "e5,e6"],
+    ]);
+    const plain: Array<string | null> = [];
+    await client(async (input, init) => {
+      plain.push(new Request(input, init).headers.get("idempotency-key"));
+      return fakeBatchServer().fetch(input, init);
+    }).sendEvents(items(2));
+    assert.deepEqual(plain, [null]);
+  });
+
+  test("an idempotencyKey that is not a header value fails the items with a configuration error", async () => {
+    const server = fakeBatchServer();
+    const result = await client(server.fetch).sendEvents(items(2), { idempotencyKey: () => "a b" });
+    assert.equal(result.failed, 2);
+    assert.equal(result.items[0].errorCode, "VectorVueConfigError");
+    assert.equal(server.batchSizes.length, 0);
+  });
+
+  test("each item names the request id of the batch that answered for it", async () => {
+    const server = fakeBatchServer({ refuse: (item) => item.id === "e4" });
+    const result = await client(server.fetch, { maxBatchSize: 3 }).sendEvents(items(6));
+    assert.equal(result.requestIds.length, 2);
+    const byBatch = [result.items.slice(0, 3), result.items.slice(3)].map((batch) =>
+      new Set(batch.map((item) => item.requestId))
+    );
+    assert.deepEqual(byBatch.map((ids) => ids.size), [1, 1]);
+    assert.deepEqual(new Set([...byBatch[0], ...byBatch[1]]), new Set(result.requestIds));
+    assert.equal(result.items[4].status, "rejected");
+    assert.ok(byBatch[1].has(result.items[4].requestId));
+  });
+
   test("a batch_too_large answer splits the batch and re-sends the halves", async () => {
     const server = fakeBatchServer({ serverMaxBatch: 3 });
     const result = await client(server.fetch, { maxBatchSize: 10 }).sendEvents(items(10));
