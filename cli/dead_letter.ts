@@ -17,8 +17,6 @@ export interface DeadLetter {
   readonly reason: DeadLetterReason;
   readonly code: string;
   readonly message: string;
-  /** The client's explanation of a server's refusal, where it has one. */
-  readonly explanation?: string;
   /** The batch's `request_id`, when the server answered it. */
   readonly requestId?: string;
   readonly item?: Record<string, unknown>;
@@ -33,7 +31,6 @@ export function deadLetterLine(entry: DeadLetter): string {
     code: entry.code,
     message: entry.message,
   };
-  if (entry.explanation !== undefined) about.explanation = entry.explanation;
   if (entry.requestId !== undefined) about.request_id = entry.requestId;
   if (entry.reason === "failed") about.retry = "not delivered in the delivery budget: send again";
   const record: Record<string, unknown> = { [DEAD_LETTER_KEY]: about };

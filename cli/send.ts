@@ -559,11 +559,19 @@ class SendRun {
     const result = await bulk(this.#client, this.#options.kind, chunk.items, {
       concurrency: this.#options.concurrency,
       signal: this.#abortDelivery.signal,
+      // The same batch gets the same key in a resumed run: chunks start where the checkpoint
+      // says and are packed the same way, and the key names the run and the batch's first line.
+      idempotencyKey: ({ firstIndex, count }) =>
+        `vectorvue-send-${this.#runId}-${chunk.lines[firstIndex]}-${count}`,
     });
     if (this.#abortDelivery.signal.aborted) return "interrupted";
+    const rejectedRequestIds = new Set<string>();
+    for (const item of result.items) {
+      if (item.status === "rejected" && item.requestId) rejectedRequestIds.add(item.requestId);
+    }
     const delivered: Delivered = {
       items: result.items,
-      rejectedRequestIds: result.rejected > 0 ? [...result.requestIds] : [],
+      rejectedRequestIds: [...rejectedRequestIds],
     };
     if (result.failed === chunk.items.length && result.failed > 0) {
       // Nothing got through: the server is down or refusing us beyond the delivery budget.
@@ -589,14 +597,12 @@ class SendRun {
       }
       if (outcome.status === "rejected") this.#counts.rejected++;
       else this.#counts.failed++;
-      const extra = outcome as unknown as { explanation?: unknown; requestId?: unknown };
       entries.push({
         line: chunk.lines[outcome.index],
         reason: outcome.status,
         code: outcome.errorCode ?? outcome.status,
         message: outcome.errorMessage ?? "",
-        explanation: typeof extra.explanation === "string" ? extra.explanation : undefined,
-        requestId: typeof extra.requestId === "string" ? extra.requestId : undefined,
+        requestId: outcome.requestId,
         item: chunk.items[outcome.index],
       });
     }

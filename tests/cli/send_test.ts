@@ -45,12 +45,18 @@ describe("vectorvue send", () => {
       assert.equal(dead[0].vectorvue_dead_letter.code, "validation_failed");
       assert.match(dead[0].vectorvue_dead_letter.message, /severity/);
       assert.deepEqual(dead[0].item, { ...event(2), severity: "apocalyptic" });
+      assert.match(dead[0].vectorvue_dead_letter.request_id, /^[0-9a-f-]{36}$/);
       assert.equal(dead[1].vectorvue_dead_letter.code, "invalid_json");
       assert.equal(dead[1].raw, '{"event_id": "cli-7", broken');
       assert.match(run.stdout, /accepted +29,995/);
       assert.match(run.stdout, /rejected +2/);
       assert.match(run.stdout, /malformed +3/);
       assert.match(run.stdout, /requests +\d+/);
+      // The two rejected items are in two batches: their request ids, and only those.
+      const ids = /request ids of batches with rejected items: (.*)$/m.exec(run.stdout)![1].split(
+        " ",
+      );
+      assert.deepEqual(ids, [dead[0], dead[3]].map((d) => d.vectorvue_dead_letter.request_id));
       // Not a terminal: plain progress lines, and each malformed line reported with its number.
       assert.match(run.stderr, /^progress: [\d,]+\/~?[\d,]+ items, [\d,]+\/s, accepted /m);
       assert.doesNotMatch(run.stderr, /\r/);
@@ -154,9 +160,24 @@ describe("vectorvue send", () => {
         .flatMap((r) => JSON.parse(r.body) as Array<{ event_id: string }>);
       const firstResent = Number(resent[0].event_id.slice(4));
       assert.ok(firstResent >= checkpoint.next.line, `${firstResent} < ${checkpoint.next.line}`);
-      // At most the chunk in flight at the kill was sent twice.
+      // At most the chunk in flight at the kill was sent twice, and what went twice went under
+      // the Idempotency-Key it had before the kill, with the same items.
       const all = receivedItems(target.emulator);
       assert.ok(all.length - 5_998 <= checkpoint.chunkItems, `${all.length - 5_998} sent twice`);
+      const isBatch = (r: { path: string }) => r.path.endsWith("/batch");
+      const ids = (body: string) =>
+        (JSON.parse(body) as Array<{ event_id: string }>).map((e) => e.event_id);
+      const beforeKill = target.emulator.requests.slice(0, beforeResume).filter(isBatch);
+      const bodyByKey = new Map(beforeKill.map((r) => [r.headers["idempotency-key"], r.body]));
+      const sentBefore = new Set(beforeKill.flatMap((r) => ids(r.body)));
+      let resentBatches = 0;
+      for (const request of target.emulator.requests.slice(beforeResume).filter(isBatch)) {
+        if (!ids(request.body).some((id) => sentBefore.has(id))) continue;
+        assert.equal(bodyByKey.get(request.headers["idempotency-key"]), request.body);
+        resentBatches++;
+      }
+      // A batch was in flight at the kill (one always is, at concurrency 1).
+      assert.ok(resentBatches >= 1);
       // The dead-letter file holds each malformed line once, despite the kill.
       const dead = readDeadLetters(`${input}.dead-letter.ndjson`);
       assert.deepEqual(dead.map((d) => d.vectorvue_dead_letter.line), [10, 4_000]);
