@@ -76,7 +76,7 @@ describe("sendEvents() / sendFindings()", () => {
       ["run-1:5:2", "e5,e6"],
     ]);
     const plain: Array<string | null> = [];
-    await client(async (input, init) => {
+    await client((input, init) => {
       plain.push(new Request(input, init).headers.get("idempotency-key"));
       return fakeBatchServer().fetch(input, init);
     }).sendEvents(items(2));
