@@ -46,6 +46,12 @@ const FLAGS: readonly FlagSpec[] = [
     help: "server batch maximum (default 250)",
   },
   { name: "http1", type: "boolean", help: "offer HTTP/1.1 only (no HTTP/2 by ALPN)" },
+  {
+    name: "rate-limit",
+    type: "string",
+    value: "N/S",
+    help: "N requests per S seconds per client address (default 240/60, the real server's)",
+  },
   { name: "no-rate-limit", type: "boolean", help: "turn the server's rate limits off" },
 ];
 
@@ -64,6 +70,7 @@ export const emulatorCommand: Command = {
   flags: FLAGS,
   examples: [
     "vectorvue emulator --port 8443 --ca-out /tmp/vv-ca.pem",
+    "vectorvue emulator --rate-limit 20/5    # the real average in a 5 s window, to try pacing",
     "VECTORVUE_BASE_URL=https://127.0.0.1:8443 VECTORVUE_CA_CERT=/tmp/vv-ca.pem \\",
     "  VECTORVUE_USERNAME=<printed> VECTORVUE_PASSWORD=<printed> \\",
     "  VECTORVUE_TENANT_ID=<printed> vectorvue whoami",
@@ -82,6 +89,20 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
   }
   if (flags.cert !== undefined && flags["ca-out"] !== undefined) {
     problems.push("--ca-out is for the generated CA; with --cert, name its CA with --ca");
+  }
+  let rateLimit: { requests: number; windowMs: number } | false | undefined;
+  if (flags["no-rate-limit"]) rateLimit = false;
+  if (typeof flags["rate-limit"] === "string") {
+    const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(flags["rate-limit"]);
+    if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) {
+      problems.push(
+        `--rate-limit must be REQUESTS/SECONDS such as 20/5, got "${flags["rate-limit"]}"`,
+      );
+    } else if (rateLimit === false) {
+      problems.push("--rate-limit and --no-rate-limit contradict each other");
+    } else {
+      rateLimit = { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 };
+    }
   }
   if (problems.length > 0) throw new UsageError(problems);
 
@@ -105,7 +126,7 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
     signatureSecret: flags["signature-secret"] as string | undefined,
     complianceSigningKey: flags["compliance-signing-key"] as string | undefined,
     maxBatchSize: flags["max-batch-size"] as number | undefined,
-    rateLimit: flags["no-rate-limit"] ? false : undefined,
+    rateLimit,
   });
   const server = await emulator.serve({
     hostname: (flags.hostname as string | undefined) ?? "127.0.0.1",
@@ -124,7 +145,13 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
     `  tenant_id        ${EMULATOR_DEFAULTS.tenantId}`,
     `  request signing  ${flags["signature-secret"] ? "required" : "off"}`,
     `  response signing ${flags["compliance-signing-key"] ? "on" : "off"}`,
-    `  rate limiting    ${flags["no-rate-limit"] ? "off" : "on"}`,
+    `  rate limiting    ${
+      rateLimit === false
+        ? "off"
+        : rateLimit
+        ? `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s`
+        : "240 requests per 60 s"
+    }`,
     `Try: VECTORVUE_BASE_URL=${server.url} VECTORVUE_CA_CERT=${caPath ?? "<ca.pem>"} \\`,
     `  VECTORVUE_USERNAME=${EMULATOR_DEFAULTS.username} VECTORVUE_PASSWORD=${EMULATOR_DEFAULTS.password} \\`,
     `  VECTORVUE_TENANT_ID=${EMULATOR_DEFAULTS.tenantId} vectorvue whoami`,

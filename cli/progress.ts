@@ -20,6 +20,10 @@ export interface ProgressState {
   readonly rate: number;
   /** When delivery is paused: why, and until when (ms since the epoch). */
   readonly paused?: { readonly reason: string; readonly untilMs?: number };
+  /** 429 answers so far. */
+  readonly rateLimited?: number;
+  /** Time spent waiting for the rate limit so far. */
+  readonly rateLimitWaitMs?: number;
 }
 
 const number = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -80,13 +84,20 @@ export function terminalLine(state: ProgressState, nowMs: number, columns: numbe
   return line.length > columns - 1 ? line.slice(0, Math.max(0, columns - 2)) + "…" : line;
 }
 
-/** The plain line, for logs. */
+/** The plain line, for logs: the terminal line's facts, plus the rate-limit waits so far. */
 export function plainLine(state: ProgressState, nowMs: number): string {
   const total = state.total === undefined
     ? ""
     : `/${state.estimated ? "~" : ""}${number(Math.max(state.total, state.done))}`;
   const parts = [`progress: ${number(state.done)}${total} items`, `${number(state.rate)}/s`];
   parts.push(counts(state));
+  if (state.rateLimited) {
+    parts.push(
+      `429 answers ${number(state.rateLimited)}, waited for rate limit ${
+        formatDuration(state.rateLimitWaitMs ?? 0)
+      }`,
+    );
+  }
   const eta = etaMs(state);
   if (eta !== undefined && !state.paused) parts.push(`ETA ${formatDuration(eta)}`);
   const pause = pauseText(state, nowMs);

@@ -410,6 +410,8 @@ class SendRun {
       malformed: c.malformed,
       rate: this.#rate.sample(done, Date.now()),
       paused: this.#tally.paused,
+      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
+      rateLimitWaitMs: this.#tally.rateLimitWaitMs,
     };
   }
 

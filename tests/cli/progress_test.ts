@@ -41,6 +41,14 @@ describe("progress line", () => {
     assert.match(plainLine(paused, 0), /, waiting for rate limit 12 s$/);
   });
 
+  test("plain lines add the 429 answers and the rate-limit waits so far", () => {
+    assert.equal(
+      plainLine({ ...STATE, rateLimited: 3, rateLimitWaitMs: 61_000 }, 0),
+      "progress: 12,400/~30,000 items, 2,310/s, accepted 12,390 rejected 8 failed 0 malformed 2, " +
+        "429 answers 3, waited for rate limit 1:01, ETA 8 s",
+    );
+  });
+
   test("plain line for logs", () => {
     assert.equal(
       plainLine({ ...STATE, total: undefined }, 0),
