@@ -91,12 +91,9 @@ export function plainLine(state: ProgressState, nowMs: number): string {
     : `/${state.estimated ? "~" : ""}${number(Math.max(state.total, state.done))}`;
   const parts = [`progress: ${number(state.done)}${total} items`, `${number(state.rate)}/s`];
   parts.push(counts(state));
-  if (state.rateLimited) {
-    parts.push(
-      `429 answers ${number(state.rateLimited)}, waited for rate limit ${
-        formatDuration(state.rateLimitWaitMs ?? 0)
-      }`,
-    );
+  if (state.rateLimited) parts.push(`429 answers ${number(state.rateLimited)}`);
+  if (state.rateLimitWaitMs) {
+    parts.push(`waited for rate limit ${formatDuration(state.rateLimitWaitMs)}`);
   }
   const eta = etaMs(state);
   if (eta !== undefined && !state.paused) parts.push(`ETA ${formatDuration(eta)}`);

@@ -114,13 +114,25 @@ describe("vectorvue commands", () => {
     const { dir, remove } = tempDir();
     try {
       const ca = join(dir, "ca.pem");
-      const emulator = startCli(["emulator", "--port", "0", "--ca-out", ca]);
+      const bad = await runCli(["emulator", "--rate-limit", "20", "--no-rate-limit"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--rate-limit must be REQUESTS\/SECONDS such as 20\/5, got "20"/);
+      const emulator = startCli([
+        "emulator",
+        "--port",
+        "0",
+        "--ca-out",
+        ca,
+        "--rate-limit",
+        "20/5",
+      ]);
       let url = "";
       await until(() => {
         url = /listening on (https:\/\/\S+)/.exec(emulator.output().stdout)?.[1] ?? "";
         return url !== "";
       });
       const out = emulator.output().stdout;
+      assert.match(out, /^ {2}rate limiting +20 requests per 5 s$/m);
       const field = (name: string) => new RegExp(`^ {2}${name} +(\\S+)$`, "m").exec(out)![1];
       const run = await runCli(["whoami"], {
         env: {

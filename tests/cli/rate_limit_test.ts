@@ -36,7 +36,7 @@ describe("vectorvue send under the rate limit", { skip: typeof Deno === "undefin
       assert.equal(target.emulator.events().length, 20_000);
       // 81 requests (login included): 20 at once, then 20 per 5 s: about 15 s at best.
       assert.ok(elapsed >= 14_000, `${elapsed} ms is faster than the limit allows`);
-      assert.match(run.stderr, /^progress: .*, 429 answers \d+, waited for rate limit \d+ s/m);
+      assert.match(run.stderr, /^progress: .*, 429 answers [1-9]\d*, waited for rate limit \d+ s/m);
       assert.ok(summary.rateLimited >= 1);
       assert.ok(summary.rateLimitWaitMs > 0);
     } finally {
