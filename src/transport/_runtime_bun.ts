@@ -35,21 +35,32 @@ export const abilities: RuntimeAbilities = {
   canUseHttp2: false,
 };
 
+interface FetchSession {
+  readonly fetch: typeof fetch;
+  close(): void;
+}
+
+type FetchSessionClass = new (init: {
+  tls: Record<string, unknown>;
+  proxy: { url: string; respectNoProxy: false } | false;
+}) => FetchSession;
+
 /**
- * Bun's `fetch` with its `tls` request option. Bun has one connection pool per process, so a
- * client's bound is on its requests in flight; `close()` refuses later requests. Bun's `ca`
- * replaces its bundled roots, so the private CA goes in after the default ones.
+ * Bun's `fetch` on a `Bun.FetchSession` (Bun ≥ 1.4.2): this client's own pool, its TLS settings
+ * made once, its proxy decision (`proxy.ts`) carried out as it is (`false`: directly, whatever
+ * HTTPS_PROXY says; an explicit proxy whatever NO_PROXY says). The session's pool has no bound of
+ * its own, so the client's is on its requests in flight. Bun's `ca` replaces its bundled roots, so
+ * the private CA goes in after the default ones. Older Bun gets the same settings on each request.
  */
 export function createHttpTransport(settings: TransportSettings): Promise<Transport> {
   const tlsModule = bunProcess().getBuiltinModule("node:tls");
   const roots = tlsModule.getCACertificates?.("default") ?? tlsModule.rootCertificates;
   const tls = {
     rejectUnauthorized: settings.verifyTls,
-    // One string, made once: Bun looks its TLS settings up by content on every request.
-    ...(settings.caCerts ? { ca: [...roots, ...settings.caCerts].join("\n") } : {}),
+    ...(settings.caCerts ? { ca: [...roots, ...settings.caCerts] } : {}),
     ...(settings.cert && settings.key ? { cert: settings.cert, key: settings.key } : {}),
   };
-  // Bun's `proxy` option carries the credentials in the URL.
+  // Bun's proxy URL carries the credentials.
   const { proxy } = settings;
   const proxyUrl = proxy && proxy.username !== undefined
     ? proxy.url.replace(
@@ -57,27 +68,12 @@ export function createHttpTransport(settings: TransportSettings): Promise<Transp
       `://${encodeURIComponent(proxy.username)}:${encodeURIComponent(proxy.password ?? "")}@`,
     )
     : proxy?.url;
-  // Bun's process-wide pool does not tell a tunnelled connection from a direct one to the same
-  // origin, so a proxied request neither reuses nor leaves behind a pooled connection.
-  const extra = proxyUrl ? { tls, proxy: proxyUrl, keepalive: false } : { tls };
-  // Bun's fetch reads HTTPS_PROXY and NO_PROXY itself, NO_PROXY even against an explicit proxy;
-  // the client has decided already (`proxy.ts`), so they are out of the environment while
-  // `fetch` reads it (synchronously, in the call), as in the Deno seam.
-  const boundFetch = ((input: string, init: RequestInit) => {
-    const env = bunProcess().env;
-    const saved: [string, string][] = [];
-    for (const name of PROXY_VARIABLES) {
-      const value = env[name];
-      if (value === undefined) continue;
-      delete env[name];
-      saved.push([name, value]);
-    }
-    try {
-      return fetch(input, { ...init, ...extra } as RequestInit);
-    } finally {
-      for (const [name, value] of saved) env[name] = value;
-    }
-  }) as typeof fetch;
+  const Session = (globalThis as unknown as { Bun: { FetchSession?: FetchSessionClass } }).Bun
+    .FetchSession;
+  const session = Session
+    ? new Session({ tls, proxy: proxyUrl ? { url: proxyUrl, respectNoProxy: false } : false })
+    : undefined;
+  const boundFetch = session ? session.fetch : perRequestFetch(tls, proxyUrl);
   const limit = new InFlightLimit(settings.maxConnections);
   let closed = false;
   return Promise.resolve({
@@ -92,9 +88,35 @@ export function createHttpTransport(settings: TransportSettings): Promise<Transp
       }, limits.signal),
     close: () => {
       closed = true;
+      session?.close();
       return Promise.resolve();
     },
   });
+}
+
+/**
+ * Bun before `FetchSession`: the settings on every request. Its process-wide pool does not tell a
+ * tunnelled connection from a direct one, so a proxied request neither reuses nor leaves one;
+ * and its `fetch` reads HTTPS_PROXY and NO_PROXY itself, so they are out of the environment while
+ * `fetch` reads it (synchronously, in the call), as in the Deno seam.
+ */
+function perRequestFetch(tls: Record<string, unknown>, proxyUrl: string | undefined) {
+  const extra = proxyUrl ? { tls, proxy: proxyUrl, keepalive: false } : { tls };
+  return ((input: string, init: RequestInit) => {
+    const env = bunProcess().env;
+    const saved: [string, string][] = [];
+    for (const name of PROXY_VARIABLES) {
+      const value = env[name];
+      if (value === undefined) continue;
+      delete env[name];
+      saved.push([name, value]);
+    }
+    try {
+      return fetch(input, { ...init, ...extra } as RequestInit);
+    } finally {
+      for (const [name, value] of saved) env[name] = value;
+    }
+  }) as typeof fetch;
 }
 
 /** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
