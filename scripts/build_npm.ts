@@ -19,6 +19,8 @@
  */
 // deno-lint-ignore-file no-import-prefix -- build-only tools stay out of deno.json's imports; deno.lock pins them
 import { type ExportEntry, exportsProblems } from "./_exports_check.ts";
+// The Bun the test suite runs under too, from the npm package `bun`, pinned like Deno.
+import { BUN_VERSION } from "./_runtimes.ts";
 import ts from "npm:typescript@5.9.3";
 import { publint } from "npm:publint@0.3.25";
 import { formatMessage } from "npm:publint@0.3.25/utils";
@@ -37,8 +39,6 @@ const TYPES_NODE = "20.19.43";
 const UNDICI_RANGE = "^7.28.0";
 /** undici 7 declares this floor, so promising less would be a lie to npm. */
 const NODE_RANGE = ">=20.18.1";
-/** The Bun the test suite runs under too, from the npm package `bun`, pinned like Deno. */
-const BUN_VERSION = "1.4.4";
 
 /**
  * publint messages (warnings and suggestions alike) the package is known to carry, each
