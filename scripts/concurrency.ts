@@ -12,7 +12,8 @@
 // Checks, for every runtime and count: every call accepted, resident memory growth under 150 MiB,
 // connections open at once never above the client's bound (maxConnections, default 10; Deno's pool
 // may open one more for a moment, see docs/decisions.md), and Node
-// within 2× the time Deno takes in the same run. Exits non-zero when one fails.
+// within 2× the time Deno takes in the same run (the best of two runs each, taken in turn). Exits
+// non-zero when one fails.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../mod.ts";
@@ -54,8 +55,11 @@ const results: Result[] = [];
 const problems: string[] = [];
 const emulator = await startEmulator(["--http1"]);
 const counter = startConnectionCounter(Number(new URL(emulator.url).port));
+// Deno and Node go twice, in turn (A B, B A), and the time comparison takes each one's best run:
+// on a shared machine a single run of either can land in a busy moment.
+const order = [...runtimes, ...runtimes.filter((r) => r !== "bun").reverse()];
 try {
-  for (const runtime of runtimes) {
+  for (const runtime of order) {
     for (const count of counts) {
       counter.reset();
       const [line] = await runWorker(runtime, "burst", {
@@ -86,13 +90,17 @@ try {
   await closeAllEmulators();
 }
 
-const seconds = (runtime: string, count: number) =>
-  results.find((r) => r.runtime.startsWith(runtime) && r.count === count)?.seconds;
+const seconds = (runtime: string, count: number) => {
+  const runs = results.filter((r) => r.runtime.startsWith(runtime) && r.count === count);
+  return runs.length === 0 ? undefined : Math.min(...runs.map((r) => r.seconds));
+};
 for (const count of counts) {
   const deno = seconds("deno", count);
   const node = seconds("node", count);
   if (deno !== undefined && node !== undefined && node > NODE_OVER_DENO * deno) {
-    problems.push(`node, ${count} calls: ${node} s, over ${NODE_OVER_DENO}× Deno's ${deno} s`);
+    problems.push(
+      `node, ${count} calls: ${node} s at best, over ${NODE_OVER_DENO}× Deno's best ${deno} s`,
+    );
   }
 }
 
