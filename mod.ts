@@ -34,9 +34,11 @@ export {
   type RejectedItem,
   VectorVueBatcher,
   VectorVueBatcherClosedError,
-} from "./src/batcher.ts";
-export type { ItemOutcome } from "./src/batch_outcome.ts";
-export type { BulkItemResult, BulkOptions, BulkResult } from "./src/bulk.ts";
+} from "./src/delivery/batcher.ts";
+export type { ItemOutcome } from "./src/delivery/batch_outcome.ts";
+export type { BulkItemResult, BulkOptions, BulkResult } from "./src/delivery/bulk.ts";
+export type { IdempotencyKeyMaker } from "./src/delivery/batch_delivery.ts";
+export type { DeliveryProgress } from "./src/delivery/progress.ts";
 export {
   type CallOptions,
   PATHS,

@@ -6,7 +6,7 @@
  * @module
  */
 import { VectorVueClient } from "../src/client.ts";
-import type { BulkItemResult, BulkOptions, BulkResult } from "../src/bulk.ts";
+import type { BulkItemResult, BulkOptions, BulkResult } from "../src/delivery/bulk.ts";
 import type { VectorVueConfig } from "../src/config.ts";
 import type { VectorVueEvent, VectorVueFinding } from "../src/payloads/types.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";

@@ -7,8 +7,14 @@
  * @module
  */
 
-import { type BatcherOptions, VectorVueBatcher } from "./batcher.ts";
-import { type BulkOptions, type BulkResult, sendBulk } from "./bulk.ts";
+import { type BatcherOptions, VectorVueBatcher } from "./delivery/batcher.ts";
+import type { SendContext } from "./delivery/batch_delivery.ts";
+import {
+  type BulkOptions,
+  type BulkResult,
+  type DeliveryContext,
+  sendBulk,
+} from "./delivery/bulk.ts";
 import { resolveConfig, type ResolvedConfig, type VectorVueConfig } from "./config.ts";
 import {
   isEnvelopeShape,
@@ -733,16 +739,7 @@ export class VectorVueClient {
   createBatcher(options: BatcherOptions): VectorVueBatcher {
     this.#assertOpen("createBatcher");
     const path = options?.kind === "findings" ? PATHS.findingsBatch : PATHS.eventsBatch;
-    const log = (level: keyof Logger) => (message: string, fields?: LogFields) =>
-      this.#log(level, message, fields ?? {});
-    return new VectorVueBatcher(
-      (body, options) => this.#postIntegration(path, body, options),
-      options,
-      {
-        maxBatchSize: this.#config.maxBatchSize,
-        logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
-      },
-    );
+    return new VectorVueBatcher(options, this.#deliveryContext(path));
   }
 
   /**
@@ -825,7 +822,7 @@ export class VectorVueClient {
   #postIntegration<Data = unknown>(
     path: string,
     body: SerializedBody,
-    options: CallOptions = {},
+    options: SendContext = {},
     explain?: () => PayloadProblem[],
     idempotencyKey?: string,
   ) {
@@ -838,8 +835,22 @@ export class VectorVueClient {
       sign: true,
       expect: "envelope",
       explain,
-      idempotencyKey,
+      idempotencyKey: options.idempotencyKey,
+      tally: options.tally,
     }, options);
+  }
+
+  /** How bulk sends and batchers send a batch to `path`, and what else they need of the client. */
+  #deliveryContext(path: string): DeliveryContext {
+    const log = (level: keyof Logger) => (message: string, fields?: LogFields) =>
+      this.#log(level, message, fields ?? {});
+    return {
+      send: (body, context) => this.#postIntegration(path, body, context),
+      maxBatchSize: this.#config.maxBatchSize,
+      backoff: this.#config,
+      clientPause: () => this.#pacer.pause,
+      logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+    };
   }
 
   /**
@@ -873,19 +884,7 @@ export class VectorVueClient {
     what: "events" | "findings",
     options: BulkOptions,
   ): Promise<BulkResult> {
-    const send = (
-      body: SerializedBody,
-      limits: CallOptions & { idempotencyKey?: string } = {},
-    ) => {
-      const { idempotencyKey, ...callOptions } = limits;
-      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(String(idempotencyKey))) {
-        throw new VectorVueConfigError([
-          `the idempotencyKey option gave "${idempotencyKey}": it must be 1-255 visible ASCII characters`,
-        ]);
-      }
-      return this.#postIntegration(path, body, callOptions, undefined, idempotencyKey);
-    };
-    const result = await sendBulk(send, items, what, this.#config.maxBatchSize, options);
+    const result = await sendBulk(this.#deliveryContext(path), items, what, options);
     // The server words a refused item as "Field required", without the field: say which.
     const kind = what === "events" ? "event" : "finding";
     const explained = result.items.map((item) =>

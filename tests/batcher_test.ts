@@ -98,17 +98,20 @@ describe("createBatcher()", () => {
     const rejected: unknown[] = [];
     const server = fakeBatchServer({
       refuse: (i) => i.id === "e4",
-      // maxRetries 1: two failures in a row exhaust one batch's retries.
+      // maxRetries 1 and a 1 ms budget: two failures in a row dead-letter one batch.
       faults: [503, 503],
     });
-    const batcher = client(server.fetch, { maxRetries: 1 }).createBatcher({
-      kind: "events",
-      maxBatchSize: 5,
-      concurrency: 1,
-      flushIntervalMs: 60_000,
-      onDeadLetter: (items) => void deadLetters.push(...items),
-      onRejected: (items) => void rejected.push(...items),
-    });
+    // The run's pause after a failure (2-4 ms) outlasts the budget: no retry by the batcher.
+    const batcher = client(server.fetch, { maxRetries: 1, backoffMs: 4, maxBackoffMs: 4 })
+      .createBatcher({
+        kind: "events",
+        maxBatchSize: 5,
+        concurrency: 1,
+        deliveryBudgetMs: 1,
+        flushIntervalMs: 60_000,
+        onDeadLetter: (items) => void deadLetters.push(...items),
+        onRejected: (items) => void rejected.push(...items),
+      });
     for (let i = 0; i < 15; i++) await batcher.add(item(i));
     await batcher.close();
     const stats = batcher.stats();
@@ -119,18 +122,38 @@ describe("createBatcher()", () => {
     assert.equal(stats.rejected, rejected.length);
   });
 
-  test("an outage longer than the retry budget dead-letters, then delivery resumes", async () => {
+  test("transient failures within the delivery budget are retried: nothing is dead-lettered, each stored once", async () => {
+    const outage = [503, 503, 503, new TypeError("connection refused"), 502, 504, 429];
+    const server = fakeBatchServer({ faults: outage });
+    const batcher = client(server.fetch, { maxRetries: 1 }).createBatcher({
+      kind: "events",
+      maxBatchSize: 3,
+      flushIntervalMs: 60_000,
+    });
+    for (let i = 0; i < 12; i++) await batcher.add(item(i));
+    await batcher.close();
+    const stats = batcher.stats();
+    assert.equal(stats.deadLettered, 0);
+    assert.equal(stats.accepted, 12);
+    assert.equal(server.stored.size, 12);
+    assert.equal(stats.rateLimited, 1);
+    assert.ok(stats.requests >= 4 + outage.length, `${stats.requests} requests`);
+  });
+
+  test("an outage longer than the delivery budget dead-letters, then delivery resumes", async () => {
     const { logger, records } = capturingLogger();
     const outage = Array.from({ length: 6 }, () => new TypeError("connection refused"));
     const server = fakeBatchServer({ faults: outage });
     const failures: Error[] = [];
-    const batcher = client(server.fetch, { maxRetries: 2, logger }).createBatcher({
-      kind: "events",
-      maxBatchSize: 2,
-      concurrency: 1,
-      flushIntervalMs: 60_000,
-      onDeadLetter: (_items, error) => void failures.push(error),
-    });
+    const batcher = client(server.fetch, { maxRetries: 2, backoffMs: 4, maxBackoffMs: 4, logger })
+      .createBatcher({
+        kind: "events",
+        maxBatchSize: 2,
+        concurrency: 1,
+        deliveryBudgetMs: 1,
+        flushIntervalMs: 60_000,
+        onDeadLetter: (_items, error) => void failures.push(error),
+      });
     for (let i = 0; i < 8; i++) await batcher.add(item(i));
     await batcher.close();
     const stats = batcher.stats();
@@ -248,8 +271,19 @@ describe("createBatcher()", () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     assert.deepEqual(
-      { ...during, peakHeld: 0 },
-      { queued: 0, inFlight: 0, accepted: 1, rejected: 1, deadLettered: 0, peakHeld: 0 },
+      { ...during, peakHeld: 0, rateLimitWaitMs: 0 },
+      {
+        queued: 0,
+        inFlight: 0,
+        accepted: 1,
+        rejected: 1,
+        deadLettered: 0,
+        peakHeld: 0,
+        heldBytes: 0,
+        requests: 1,
+        rateLimited: 0,
+        rateLimitWaitMs: 0,
+      },
     );
     release();
     await flushed;

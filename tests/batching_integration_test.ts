@@ -126,9 +126,9 @@ describe("batching against the emulator with faults", () => {
     });
   });
 
-  test("an outage longer than the retry budget dead-letters what it hit, and delivery resumes after it", async () => {
+  test("an outage longer than the delivery budget dead-letters what it hit, and delivery resumes after it", async () => {
     await withEmulator(async (emulator, client) => {
-      // maxRetries 2: three 503s exhaust one batch; the next batches go through.
+      // maxRetries 2 and a 1 ms budget: three 503s exhaust one batch; the next batches go through.
       emulator.inject({ path: BATCH_PATH, status: 503, count: 3 });
       const failures: Error[] = [];
       const dead: unknown[] = [];
@@ -136,6 +136,7 @@ describe("batching against the emulator with faults", () => {
         kind: "events",
         maxBatchSize: 5,
         concurrency: 1,
+        deliveryBudgetMs: 1,
         flushIntervalMs: 60_000,
         onDeadLetter: (items, error) => {
           dead.push(...items);

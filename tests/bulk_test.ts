@@ -1,4 +1,5 @@
 import { describe, test } from "node:test";
+import type { DeliveryProgress } from "../mod.ts";
 import assert from "node:assert/strict";
 import {
   type BulkOptions,
@@ -80,7 +81,9 @@ describe("sendEvents() / sendFindings()", () => {
       plain.push(new Request(input, init).headers.get("idempotency-key"));
       return fakeBatchServer().fetch(input, init);
     }).sendEvents(items(2));
-    assert.deepEqual(plain, [null]);
+    // Without it, a random UUID per batch (reused by the batch's retries).
+    assert.equal(plain.length, 1);
+    assert.match(plain[0] ?? "", /^[0-9a-f-]{36}$/);
   });
 
   test("an idempotencyKey that is not a header value fails the items with a configuration error", async () => {
@@ -202,10 +205,44 @@ describe("sendEvents() / sendFindings()", () => {
     assert.equal(server.batchSizes.length, 0);
   });
 
+  test("onProgress reports at most every 100 ms while the run changes, and once at the end", async () => {
+    const server = fakeBatchServer({ delayMs: 40 });
+    const reports: { at: number; progress: DeliveryProgress }[] = [];
+    const result = await client(server.fetch, { maxBatchSize: 2 }).sendEvents(items(16), {
+      concurrency: 1,
+      onProgress: (progress) => reports.push({ at: performance.now(), progress }),
+    });
+    assert.equal(result.accepted, 16);
+    assert.ok(reports.length >= 2, `${reports.length} reports`);
+    for (let i = 1; i < reports.length - 1; i++) {
+      assert.ok(reports[i].at - reports[i - 1].at >= 90, "at most every 100 ms");
+    }
+    const last = reports.at(-1)!.progress;
+    assert.deepEqual(last, {
+      total: 16,
+      confirmed: 16,
+      accepted: 16,
+      rejected: 0,
+      failed: 0,
+      inFlight: 0,
+    });
+    const middle = reports[0].progress;
+    assert.ok(middle.inFlight > 0 && middle.confirmed < 16, JSON.stringify(middle));
+  });
+
   test("an empty array resolves with nothing sent", async () => {
     const server = fakeBatchServer();
     const result = await client(server.fetch).sendEvents([]);
-    assert.deepEqual(result, { accepted: 0, rejected: 0, failed: 0, items: [], requestIds: [] });
+    assert.deepEqual(result, {
+      accepted: 0,
+      rejected: 0,
+      failed: 0,
+      items: [],
+      requestIds: [],
+      requests: 0,
+      rateLimited: 0,
+      rateLimitWaitMs: 0,
+    });
   });
 
   test("a hole in a sparse array is rejected on its own, not a crash", async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ResponseEnvelope } from "./envelope.ts";
+import type { ResponseEnvelope } from "../envelope.ts";
 
 /**
  * What became of one item of a batch.

@@ -1,24 +1,30 @@
 /**
  * The background batcher: `add()` items as they happen; they go out in
- * batches by count, size or time, with bounded memory, and every item ends
- * in exactly one of accepted, rejected or dead-lettered.
+ * batches by count, size or time through the batching core, with memory
+ * bounded in items and bytes, and every item ends in exactly one of
+ * accepted, rejected or dead-lettered. This module only schedules.
  *
  * @module
  */
 
-import { unrefTimer } from "./transport/_runtime_deno.ts";
-import { readBatchOutcomes } from "./batch_outcome.ts";
+import { unrefTimer } from "../transport/_runtime_deno.ts";
+import { VectorVueConfigError, VectorVueError } from "../errors.ts";
+import { checkCallOptions } from "../option_names.ts";
+import type { Logger } from "../logger.ts";
+import { serializeItem, utf8Length } from "../serialize.ts";
+import type { ItemOutcome } from "./batch_outcome.ts";
 import {
-  type BatchSender,
+  BatchDelivery,
+  DELIVERY_BUDGET_MS,
   describeFailure,
-  isBatchTooLarge,
+  type IdempotencyKeyMaker,
   MAX_BATCH_BYTES,
+  type Packed,
   positiveInteger,
-} from "./bulk.ts";
-import { VectorVueConfigError, VectorVueError } from "./errors.ts";
-import { checkCallOptions } from "./option_names.ts";
-import type { Logger } from "./logger.ts";
-import { joinBatch, serializeItem, utf8Length } from "./serialize.ts";
+  positiveMs,
+  takeBatch,
+} from "./batch_delivery.ts";
+import type { DeliveryContext } from "./bulk.ts";
 
 /**
  * `add()` after `close()`.
@@ -97,13 +103,32 @@ export interface BatcherOptions {
    */
   readonly maxQueueSize?: number;
   /**
+   * Bytes of JSON held at most, queued and in flight; `add()` waits beyond
+   * it (a single larger item is still taken when nothing else is held).
+   * @default {67108864}
+   */
+  readonly maxQueueBytes?: number;
+  /**
+   * How long a batch keeps being retried through transient failures (429,
+   * 502/503/504, connection failures, timeouts) before it is dead-lettered;
+   * meanwhile every batch waits, and delivery resumes when the server does.
+   * @default {600000}
+   */
+  readonly deliveryBudgetMs?: number;
+  /**
+   * The `Idempotency-Key` of each batch from the position (in the order of
+   * `add()`, from 0) of its first item and its size; a random UUID per batch
+   * by default. Fixed before the first send, reused by every retry.
+   */
+  readonly idempotencyKey?: IdempotencyKeyMaker;
+  /**
    * Batches in flight at once.
    * @default {2}
    */
   readonly concurrency?: number;
   /**
-   * Receives items that could not be delivered after the client's retries,
-   * with the error. Without it they are still counted and logged, never
+   * Receives items that could not be delivered (the delivery budget ran
+   * out, or an error waiting cannot fix), with the error. Without it they are still counted and logged, never
    * silently dropped.
    */
   readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
@@ -119,6 +144,9 @@ export const BATCHER_OPTION_NAMES: readonly string[] = Object.keys(
     maxBatchBytes: true,
     flushIntervalMs: true,
     maxQueueSize: true,
+    maxQueueBytes: true,
+    deliveryBudgetMs: true,
+    idempotencyKey: true,
     concurrency: true,
     onDeadLetter: true,
     onRejected: true,
@@ -149,15 +177,23 @@ export interface BatcherStats {
   readonly deadLettered: number;
   /** The most items ever held at once (queued + in flight). */
   readonly peakHeld: number;
+  /** Bytes of JSON held now (queued + in flight). */
+  readonly heldBytes: number;
+  /** Requests sent, retries included. */
+  readonly requests: number;
+  /** Answers with status 429. */
+  readonly rateLimited: number;
+  /** Time spent waiting for the rate limit, in milliseconds. */
+  readonly rateLimitWaitMs: number;
 }
 
-interface Entry {
-  readonly seq: number;
+/** An item added: `position` is its order of `add()`. */
+interface Entry extends Packed {
   readonly item: unknown;
-  readonly text: string;
-  /** UTF-8 bytes of `text` plus its separator. */
-  readonly size: number;
 }
+
+/** Default bound of the bytes a batcher holds, queued and in flight. */
+const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
 interface Waiter {
   readonly seq: number;
@@ -188,12 +224,13 @@ interface Waiter {
  * ```
  */
 export class VectorVueBatcher {
-  readonly #send: BatchSender;
+  readonly #delivery: BatchDelivery;
   readonly #logger: Logger;
   readonly #maxBatchSize: number;
   readonly #maxBatchBytes: number;
   readonly #flushIntervalMs: number;
   readonly #maxQueueSize: number;
+  readonly #maxQueueBytes: number;
   readonly #concurrency: number;
   readonly #onDeadLetter: BatcherOptions["onDeadLetter"];
   readonly #onRejected: BatcherOptions["onRejected"];
@@ -206,6 +243,7 @@ export class VectorVueBatcher {
   /** Lowest sequence number of each batch in flight. */
   #inFlight = new Map<number, number>();
   #inFlightItems = 0;
+  #inFlightBytes = 0;
   #accepted = 0;
   #rejected = 0;
   #deadLettered = 0;
@@ -220,33 +258,44 @@ export class VectorVueBatcher {
   #flushWaiters: Waiter[] = [];
 
   /** Use `client.createBatcher()`; this is its implementation. */
-  constructor(send: BatchSender, options: BatcherOptions, defaults: {
-    maxBatchSize: number;
-    logger: Logger;
-  }) {
+  constructor(options: BatcherOptions, context: DeliveryContext) {
     checkCallOptions("createBatcher", options, BATCHER_OPTION_NAMES);
     if (options?.kind !== "events" && options?.kind !== "findings") {
       throw new VectorVueConfigError(['kind must be "events" or "findings"']);
     }
-    this.#send = send;
-    this.#logger = defaults.logger;
+    this.#logger = context.logger;
     this.#what = options.kind === "events" ? "event" : "finding";
     this.#maxBatchSize = positiveInteger(
       "maxBatchSize",
       options.maxBatchSize,
-      defaults.maxBatchSize,
+      context.maxBatchSize,
     );
     this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
     this.#flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 1000);
     this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
+    this.#maxQueueBytes = positiveInteger("maxQueueBytes", options.maxQueueBytes, MAX_QUEUE_BYTES);
     this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
     this.#onDeadLetter = options.onDeadLetter;
     this.#onRejected = options.onRejected;
+    this.#delivery = new BatchDelivery({
+      send: context.send,
+      deliveryBudgetMs: positiveMs(
+        "deliveryBudgetMs",
+        options.deliveryBudgetMs,
+        DELIVERY_BUDGET_MS,
+      ),
+      backoff: context.backoff,
+      signal: this.#abort.signal,
+      idempotencyKey: options.idempotencyKey,
+      // A long-lived batcher keeps going: an error hits the batch that got it, not the ones after.
+      stopOnSharedError: false,
+      clientPause: context.clientPause,
+    });
   }
 
   /**
    * Queues one item. Resolves once it is queued, which waits while
-   * `maxQueueSize` items are held (back-pressure). Rejects with a
+   * `maxQueueSize` items or `maxQueueBytes` bytes are held (back-pressure). Rejects with a
    * {@linkcode VectorVueSerializationError} for an item JSON cannot carry
    * (it is then not added) and a {@linkcode VectorVueBatcherClosedError}
    * after `close()`.
@@ -268,12 +317,13 @@ export class VectorVueBatcher {
   async add(item: Record<string, unknown>): Promise<void> {
     if (this.#closed) throw new VectorVueBatcherClosedError();
     const text = serializeItem(item, this.#what);
-    while (this.#held >= this.#maxQueueSize) {
+    const size = utf8Length(text) + 1;
+    while (!this.#hasRoomFor(size)) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
       if (this.#closed) throw new VectorVueBatcherClosedError();
     }
-    const size = utf8Length(text) + 1;
-    this.#queue.push({ seq: this.#nextSeq++, item, text, size });
+    // A durable spool would persist the entry here, before add() resolves.
+    this.#queue.push({ position: this.#nextSeq++, item, text, size });
     this.#queuedBytes += size;
     this.#peakHeld = Math.max(this.#peakHeld, this.#held);
     this.#armTimer();
@@ -385,6 +435,10 @@ export class VectorVueBatcher {
       rejected: this.#rejected,
       deadLettered: this.#deadLettered,
       peakHeld: this.#peakHeld,
+      heldBytes: this.#queuedBytes + this.#inFlightBytes,
+      requests: this.#delivery.tally.requests,
+      rateLimited: this.#delivery.tally.rateLimited,
+      rateLimitWaitMs: this.#delivery.tally.rateLimitWait.totalMs,
     };
   }
 
@@ -396,8 +450,16 @@ export class VectorVueBatcher {
     return this.#queuedCount + this.#inFlightItems;
   }
 
+  /** Whether an item of `size` bytes fits both bounds (anything fits when nothing is held). */
+  #hasRoomFor(size: number): boolean {
+    const bytes = this.#queuedBytes + this.#inFlightBytes;
+    return this.#held < this.#maxQueueSize && (bytes === 0 || bytes + size <= this.#maxQueueBytes);
+  }
+
   #lowestUnsettled(): number {
-    let lowest = this.#queueHead < this.#queue.length ? this.#queue[this.#queueHead].seq : Infinity;
+    let lowest = this.#queueHead < this.#queue.length
+      ? this.#queue[this.#queueHead].position
+      : Infinity;
     for (const seq of this.#inFlight.values()) lowest = Math.min(lowest, seq);
     return lowest;
   }
@@ -423,21 +485,20 @@ export class VectorVueBatcher {
     const queued = this.#queuedCount;
     if (queued === 0) return false;
     return queued >= this.#maxBatchSize || this.#queuedBytes >= this.#maxBatchBytes ||
-      this.#timerDue || this.#queue[this.#queueHead].seq <= this.#flushUpTo ||
+      this.#timerDue || this.#queue[this.#queueHead].position <= this.#flushUpTo ||
       this.#spaceWaiters.length > 0 || this.#held >= this.#maxQueueSize;
   }
 
   #takeBatch(): Entry[] {
-    const batch: Entry[] = [];
-    let bytes = 2;
-    while (this.#queueHead < this.#queue.length && batch.length < this.#maxBatchSize) {
-      const entry = this.#queue[this.#queueHead];
-      if (batch.length > 0 && bytes + entry.size > this.#maxBatchBytes) break;
-      batch.push(entry);
-      bytes += entry.size;
-      this.#queuedBytes -= entry.size;
-      this.#queueHead++;
-    }
+    const batch = takeBatch(
+      () => this.#queue[this.#queueHead],
+      () => {
+        this.#queuedBytes -= this.#queue[this.#queueHead].size;
+        this.#queueHead++;
+      },
+      this.#maxBatchSize,
+      this.#maxBatchBytes,
+    );
     // Compact now and then, so the array does not grow without bound.
     if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#queueHead);
@@ -448,13 +509,18 @@ export class VectorVueBatcher {
 
   #pump(): void {
     while (this.#inFlight.size < this.#concurrency && this.#ready()) {
-      const batch = this.#takeBatch();
+      const entries = this.#takeBatch();
       // Any batch going out restarts the wait of what is left.
       this.#timerDue = false;
-      const key = batch[0].seq;
+      const key = entries[0].position;
       this.#inFlight.set(key, key);
-      this.#inFlightItems += batch.length;
-      this.#deliver(batch).finally(() => {
+      this.#inFlightItems += entries.length;
+      for (const entry of entries) this.#inFlightBytes += entry.size;
+      // The batch's idempotency key is made here, before its first send (a spool would store it).
+      this.#delivery.deliver(
+        this.#delivery.batch(entries),
+        (done, outcomes, error) => this.#settle(done, outcomes, error),
+      ).finally(() => {
         this.#inFlight.delete(key);
         this.#afterSettle();
       });
@@ -474,54 +540,41 @@ export class VectorVueBatcher {
       waiter.resolve();
       return false;
     });
-    while (this.#spaceWaiters.length > 0 && this.#held < this.#maxQueueSize) {
+    while (this.#spaceWaiters.length > 0 && this.#hasRoomFor(1)) {
       this.#spaceWaiters.shift()!();
     }
     this.#pump();
   }
 
-  /** Sends one batch to a final state; never rejects. */
-  async #deliver(batch: Entry[]): Promise<void> {
-    let outcomes;
-    try {
-      const body = joinBatch(batch.map((entry) => entry.text));
-      outcomes = readBatchOutcomes(
-        await this.#send(body, { signal: this.#abort.signal }),
-        batch.length,
-      );
-    } catch (error) {
-      if (isBatchTooLarge(error) && batch.length > 1) {
-        const half = Math.ceil(batch.length / 2);
-        await this.#deliver(batch.slice(0, half));
-        await this.#deliver(batch.slice(half));
-        return;
-      }
-      this.#inFlightItems -= batch.length;
-      await this.#deadLetter(
-        batch.map((entry) => entry.item),
-        error instanceof Error ? error : new VectorVueError(String(error), { cause: error }),
-      );
-      return;
-    }
+  /**
+   * Final outcomes of entries (a batch, or a half of one): counted and moved
+   * out of flight in one step, before any callback runs, so stats() adds up.
+   * A durable spool would drop these entries here.
+   */
+  async #settle(
+    entries: readonly Entry[],
+    outcomes: readonly ItemOutcome[],
+    error: Error | undefined,
+  ): Promise<void> {
     const rejected: RejectedItem[] = [];
     const undelivered: unknown[] = [];
     outcomes.forEach((outcome, position) => {
       if (outcome.status === "accepted") this.#accepted++;
       else if (outcome.status === "rejected") {
         rejected.push({
-          item: batch[position].item,
+          item: entries[position].item,
           errorCode: outcome.errorCode ?? "rejected",
           errorMessage: outcome.errorMessage ?? "",
         });
-      } else undelivered.push(batch[position].item);
+      } else undelivered.push(entries[position].item);
     });
-    // Counted and moved out of inFlight in one step, before any callback runs: stats() adds up.
     this.#rejected += rejected.length;
-    this.#inFlightItems -= batch.length;
+    this.#inFlightItems -= entries.length;
+    for (const entry of entries) this.#inFlightBytes -= entry.size;
     const deadLettered = undelivered.length > 0
       ? this.#deadLetter(
         undelivered,
-        new VectorVueError("the batch answer did not account for these items"),
+        error ?? new VectorVueError("the batch answer did not account for these items"),
       )
       : undefined;
     if (rejected.length > 0) {

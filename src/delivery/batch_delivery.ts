@@ -1,0 +1,304 @@
+/**
+ * The batching core that `sendEvents`/`sendFindings` and the batcher share:
+ * packing items into batches by count and bytes, one idempotency key per
+ * batch fixed before its first send, halving a batch the server finds too
+ * large, reading per-item outcomes, retrying transient failures for as long
+ * as the delivery budget lasts (pausing the whole run meanwhile), and the
+ * stop rule for errors that waiting cannot fix. The schedulers only decide
+ * which batch goes when.
+ *
+ * @module
+ */
+
+import type { ResponseEnvelope } from "../envelope.ts";
+import {
+  VectorVueAPIError,
+  VectorVueAuthError,
+  VectorVueConfigError,
+  VectorVueError,
+  VectorVueRateLimitError,
+  VectorVueSerializationError,
+  VectorVueTransportError,
+  VectorVueValidationError,
+} from "../errors.ts";
+import { abortableDelay, type BackoffOptions } from "../retry.ts";
+import { joinBatch, type SerializedBody } from "../serialize.ts";
+import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
+import { newTally, type PauseInfo, type RequestTally } from "./pacer.ts";
+
+/** How a batch is sent: the client's attempt loop, with the batch's key and the run's tally. */
+export interface SendContext {
+  readonly signal?: AbortSignal;
+  /** Per-attempt time limit, over the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Retries after a failure, over the client's `maxRetries`. */
+  readonly maxRetries?: number;
+  readonly idempotencyKey?: string;
+  readonly tally?: RequestTally;
+}
+
+/** Sends one serialised batch; the client's retry policy and pacer apply inside. */
+export type BatchSender = (body: SerializedBody, context: SendContext) => Promise<ResponseEnvelope>;
+
+/**
+ * Makes the `Idempotency-Key` of a batch from its position: `firstIndex` is
+ * the index of its first item (in the array for `sendEvents`; in the order
+ * of `add()` for the batcher) and `count` its size. Halves of a halved batch
+ * get keys of their own.
+ */
+export type IdempotencyKeyMaker = (batch: { firstIndex: number; count: number }) => string;
+
+/** One item, serialised. */
+export interface Packed {
+  /** Its place in the run: the index in the caller's array, or the order of `add()`. */
+  readonly position: number;
+  /** The item's JSON text. */
+  readonly text: string;
+  /** UTF-8 bytes of `text` plus its separator. */
+  readonly size: number;
+}
+
+/** A batch: its items and the key every send of it carries. */
+export interface Batch<E extends Packed> {
+  readonly entries: readonly E[];
+  readonly firstIndex: number;
+  readonly key: string;
+}
+
+/**
+ * What the core hands back when a batch (or a half of it) reached a final
+ * state: each entry's outcome, the error that failed them all, or the
+ * `request_id` of the answer.
+ */
+export type Settle<E extends Packed> = (
+  entries: readonly E[],
+  outcomes: readonly ItemOutcome[],
+  error?: Error,
+  requestId?: string,
+) => void | Promise<void>;
+
+/** Default cap of one batch body: nginx's default `client_max_body_size` is 1 MiB. */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Default time a batch keeps being retried through transient failures. */
+export const DELIVERY_BUDGET_MS = 10 * 60_000;
+/** Longest pause of a run between attempts after a transient failure. */
+const MAX_RUN_PAUSE_MS = 10_000;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Takes the next batch off a queue: up to `maxItems`, and no more than
+ * `maxBytes` of JSON unless a single item is larger (it then goes alone).
+ */
+export function takeBatch<E extends Packed>(
+  peek: () => E | undefined,
+  shift: () => void,
+  maxItems: number,
+  maxBytes: number,
+): E[] {
+  const batch: E[] = [];
+  let bytes = 2;
+  for (let entry = peek(); entry !== undefined && batch.length < maxItems; entry = peek()) {
+    if (batch.length > 0 && bytes + entry.size > maxBytes) break;
+    batch.push(entry);
+    bytes += entry.size;
+    shift();
+  }
+  return batch;
+}
+
+/** A positive whole-number option, or a {@linkcode VectorVueConfigError} naming it. */
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) {
+    throw new VectorVueConfigError([`${name} must be a positive whole number, got ${value}`]);
+  }
+  return result;
+}
+
+/** A positive duration option (ms), or a {@linkcode VectorVueConfigError} naming it. */
+export function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (typeof result !== "number" || !(result > 0)) {
+    throw new VectorVueConfigError([`${name} must be a positive number of ms, got ${value}`]);
+  }
+  return result;
+}
+
+/** The code and message an item carries for the error that failed it. */
+export function describeFailure(
+  error: unknown,
+  aborted = false,
+): { errorCode: string; errorMessage: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (aborted) return { errorCode: "aborted", errorMessage: `aborted by the caller: ${message}` };
+  if (error instanceof VectorVueAPIError) {
+    return { errorCode: error.errorCode, errorMessage: error.message };
+  }
+  if (error instanceof VectorVueTransportError) {
+    return { errorCode: error.kind, errorMessage: error.message };
+  }
+  if (error instanceof VectorVueError) return { errorCode: error.name, errorMessage: message };
+  return { errorCode: "unexpected_error", errorMessage: message };
+}
+
+/**
+ * What a failed send means for delivery:
+ * - `halve`: refused for its size (`batch_too_large`, 413): send each half;
+ * - `transient`: waiting can fix it (429, 502/503/504, connection failure,
+ *   timeout): pause the run and try again while the budget lasts;
+ * - `stop`: every batch would get it and waiting cannot fix it (401 after the
+ *   client logged in again, 403, TLS, configuration, a closed client);
+ * - `batch`: it concerns this batch only (422, 409, 500, ...).
+ */
+export function classifyFailure(error: unknown): "halve" | "transient" | "stop" | "batch" {
+  if (
+    (error instanceof VectorVueValidationError && error.errorCode === "batch_too_large") ||
+    (error instanceof VectorVueAPIError && error.httpStatus === 413)
+  ) {
+    return "halve";
+  }
+  if (error instanceof VectorVueRateLimitError) return "transient";
+  if (error instanceof VectorVueTransportError) {
+    if (error.kind === "connection" || error.kind === "timeout") return "transient";
+    return error.kind === "tls" ? "stop" : "batch";
+  }
+  if (error instanceof VectorVueAuthError) return "stop";
+  if (error instanceof VectorVueAPIError) {
+    return [502, 503, 504].includes(error.httpStatus) ? "transient" : "batch";
+  }
+  // Configuration, token, closed client: nothing the next batch would escape.
+  return error instanceof VectorVueError && !(error instanceof VectorVueSerializationError)
+    ? "stop"
+    : "batch";
+}
+
+/** Options of one delivery run. */
+export interface DeliveryOptions {
+  readonly send: BatchSender;
+  /** How long a batch keeps being retried through transient failures. */
+  readonly deliveryBudgetMs: number;
+  /** Back-off of the run's pauses after transient failures. */
+  readonly backoff: BackoffOptions;
+  /** Ends the run: batches not yet confirmed fail with `aborted`. */
+  readonly signal?: AbortSignal;
+  /** Keys of batches; a random UUID each by default. */
+  readonly idempotencyKey?: IdempotencyKeyMaker;
+  /** Whether an error every batch would get stops the run (bulk) or only fails its batch (batcher). */
+  readonly stopOnSharedError: boolean;
+  /** The client's pause (rate limit, unavailable server), for progress reports. */
+  readonly clientPause?: () => PauseInfo | undefined;
+  /** Per-call limits of every send, over the client's. */
+  readonly limits?: { readonly timeoutMs?: number; readonly maxRetries?: number };
+}
+
+/** One delivery run: `sendEvents` call or batcher. */
+export class BatchDelivery {
+  readonly #options: DeliveryOptions;
+  /** Requests, 429s and rate-limit wait of this run. */
+  readonly tally: RequestTally = newTally();
+  /** `request_id` of every batch the server answered. */
+  readonly requestIds: string[] = [];
+  /** The error that stopped the run, once one did. */
+  stopped: unknown;
+  #pausedUntil = 0;
+  #pauseReason: PauseInfo["reason"] = "unavailable";
+  #failureStreak = 0;
+
+  constructor(options: DeliveryOptions) {
+    this.#options = options;
+  }
+
+  /** Why and until when the run waits, if it does (its own pause, else the client's). */
+  get pause(): PauseInfo | undefined {
+    const left = this.#pausedUntil - performance.now();
+    if (left > 0) return { reason: this.#pauseReason, until: Date.now() + left };
+    return this.#options.clientPause?.();
+  }
+
+  /** A batch of `entries`, its key made now, before its first send. */
+  batch<E extends Packed>(entries: readonly E[]): Batch<E> {
+    const firstIndex = entries[0].position;
+    const maker = this.#options.idempotencyKey;
+    const key = maker ? maker({ firstIndex, count: entries.length }) : crypto.randomUUID();
+    return { entries, firstIndex, key };
+  }
+
+  /**
+   * Sends a batch until every entry is final and hands each outcome to
+   * `settle` (once per batch or half); never rejects.
+   */
+  async deliver<E extends Packed>(batch: Batch<E>, settle: Settle<E>): Promise<void> {
+    const { signal, send } = this.#options;
+    const fail = (error: unknown) => {
+      const aborted = signal?.aborted === true;
+      const failure = describeFailure(aborted ? signal!.reason : error, aborted);
+      const outcomes = batch.entries.map(() => ({ status: "failed" as const, ...failure }));
+      return settle(batch.entries, outcomes, asError(aborted ? signal!.reason : error));
+    };
+    if (typeof batch.key !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(batch.key)) {
+      return await fail(
+        new VectorVueConfigError([
+          `the idempotencyKey option gave ${
+            JSON.stringify(batch.key)
+          }: it must be 1-255 visible ASCII characters`,
+        ]),
+      );
+    }
+    const startedAt = performance.now();
+    for (;;) {
+      if (this.stopped !== undefined) return await fail(this.stopped);
+      if (signal?.aborted) return await fail(signal.reason);
+      try {
+        await abortableDelay(this.#pausedUntil - performance.now(), signal);
+        const envelope = await send(joinBatch(batch.entries.map((entry) => entry.text)), {
+          ...this.#options.limits,
+          signal,
+          idempotencyKey: batch.key,
+          tally: this.tally,
+        });
+        this.#failureStreak = 0;
+        const requestId = envelope.requestId ?? undefined;
+        if (requestId) this.requestIds.push(requestId);
+        const outcomes = readBatchOutcomes(envelope, batch.entries.length);
+        return await settle(batch.entries, outcomes, undefined, requestId);
+      } catch (error) {
+        if (signal?.aborted) return await fail(signal.reason);
+        const kind = classifyFailure(error);
+        if (kind === "halve" && batch.entries.length > 1) {
+          const half = Math.ceil(batch.entries.length / 2);
+          await this.deliver(this.batch(batch.entries.slice(0, half)), settle);
+          await this.deliver(this.batch(batch.entries.slice(half)), settle);
+          return;
+        }
+        if (kind === "transient") {
+          const pauseMs = this.#runPause(error);
+          if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) continue;
+        }
+        if (kind !== "batch" && kind !== "halve" && this.#options.stopOnSharedError) {
+          this.stopped ??= error;
+        }
+        return await fail(error);
+      }
+    }
+  }
+
+  /** Pauses every batch of the run after a transient failure; returns the pause. */
+  #runPause(error: unknown): number {
+    // A 429 has been waited out by the pacer already; the others back off, shared by the run.
+    if (error instanceof VectorVueRateLimitError) return 0;
+    const { backoffMs, maxBackoffMs } = this.#options.backoff;
+    const ceiling = Math.min(
+      MAX_RUN_PAUSE_MS,
+      maxBackoffMs,
+      backoffMs * 2 ** this.#failureStreak++,
+    );
+    const pauseMs = ceiling / 2 + Math.random() * ceiling / 2;
+    this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + pauseMs);
+    this.#pauseReason = "unavailable";
+    return pauseMs;
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new VectorVueError(String(error), { cause: error });
+}
