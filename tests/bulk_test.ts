@@ -286,8 +286,9 @@ describe("sendEvents() / sendFindings()", () => {
   test("per-call maxRetries applies to every batch, over the client's default", async () => {
     const busy = () => new Response("busy", { status: 503 });
     const { fetch, seen } = scriptedFetch(busy, busy, busy, busy);
-    const result = await client(fetch, { maxRetries: 3, timeoutMs: 10_000 })
-      .sendEvents(items(2), { maxRetries: 0, timeoutMs: 500 });
+    // A 1 ms delivery budget, shorter than the run's first pause (2-4 ms): no retry by the run.
+    const result = await client(fetch, { maxRetries: 3, timeoutMs: 10_000, backoffMs: 4 })
+      .sendEvents(items(2), { maxRetries: 0, timeoutMs: 500, deliveryBudgetMs: 1 });
     assert.equal(seen.length, 1);
     assert.equal(result.failed, 2);
     assert.deepEqual(result.items.map((i) => i.errorCode), [

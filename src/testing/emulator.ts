@@ -153,6 +153,8 @@ export interface VectorVueEmulator {
   serve(options: ServeOptions): Promise<ServedEmulator>;
   /** Queues a fault for the next `count` matching requests (see {@linkcode Fault}). */
   inject(fault: Fault): void;
+  /** Drops every queued fault (an outage ends), leaving stored data and the log alone. */
+  clearFaults(): void;
   /** Every request received, in order (cleared by `reset()`). */
   readonly requests: ReadonlyArray<RecordedRequest>;
   /** Stored events of a tenant (default: the first user's). */
@@ -324,6 +326,10 @@ export function createVectorVueEmulator(options?: EmulatorOptions): VectorVueEmu
         throw new TypeError(`Cannot inject the fault: ${problems.join("; ")}`);
       }
       faults.add(fault);
+    },
+
+    clearFaults() {
+      faults.clear();
     },
 
     get requests() {
