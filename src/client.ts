@@ -824,7 +824,6 @@ export class VectorVueClient {
     body: SerializedBody,
     options: SendContext = {},
     explain?: () => PayloadProblem[],
-    idempotencyKey?: string,
   ) {
     return this.#call<Data>({
       method: "POST",
