@@ -44,6 +44,7 @@ export interface Checkpoint {
   readonly counts: Counts;
   readonly requests: number;
   readonly rateLimited: number;
+  readonly rateLimitWaitMs?: number;
   readonly deadLetter: { readonly path: string; readonly bytes: number };
   readonly elapsedMs: number;
   readonly complete: boolean;

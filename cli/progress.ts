@@ -72,14 +72,12 @@ export function terminalLine(state: ProgressState, nowMs: number, columns: numbe
     ? ""
     : `[${"#".repeat(Math.round(share * width)).padEnd(width, ".")}] `;
   const eta = etaMs(state);
-  const parts = [
-    `${bar}${number(state.done)}${total}`,
-    `${number(state.rate)}/s`,
-    counts(state),
-  ];
-  if (eta !== undefined && !state.paused) parts.push(`ETA ${formatDuration(eta)}`);
+  const parts = [`${bar}${number(state.done)}${total}`, `${number(state.rate)}/s`];
+  // The wait (or the ETA) before the counts: a narrow terminal cuts the end of the line.
   const pause = pauseText(state, nowMs);
   if (pause) parts.push(pause);
+  else if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
+  parts.push(counts(state));
   const line = parts.join("  ");
   return line.length > columns - 1 ? line.slice(0, Math.max(0, columns - 2)) + "…" : line;
 }

@@ -26,7 +26,6 @@ import { type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
 import { describeError } from "./errors.ts";
-import { RequestTally } from "./request_tally.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -283,14 +282,12 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
   }
   if (problems.length > 0) throw new UsageError(problems);
 
-  const tally = new RequestTally();
   const client = new VectorVueClient({
     ...config,
     ...(checkpoint ? { maxBatchSize: checkpoint.batchSize } : {}),
-    logger: tally,
   });
   try {
-    return await new SendRun(system, client, tally, {
+    return await new SendRun(system, client, {
       kind: kind as Kind,
       input,
       concurrency,
@@ -326,7 +323,6 @@ const REPORTED_LINES = 20;
 class SendRun {
   readonly #system: CliSystem;
   readonly #client: VectorVueClient;
-  readonly #tally: RequestTally;
   readonly #options: RunOptions;
   readonly #counts: Counts;
   readonly #deadLetters: DeadLetterWriter;
@@ -338,8 +334,11 @@ class SendRun {
   readonly #batchSize: number;
   readonly #chunkItems: number;
   readonly #rejectedRequestIds: string[] = [];
-  readonly #priorRequests: number;
-  readonly #priorRateLimited: number;
+  #requests: number;
+  #rateLimited: number;
+  #rateLimitWaitMs: number;
+  /** Why the chunk being sent waits, and until when, from the client's progress reports. */
+  #paused: { reason: string; untilMs: number } | undefined;
   #next: { offset: number; line: number };
   #format: InputFormat | undefined;
   #reported = 0;
@@ -352,20 +351,19 @@ class SendRun {
   constructor(
     system: CliSystem,
     client: VectorVueClient,
-    tally: RequestTally,
     options: RunOptions,
   ) {
     this.#system = system;
     this.#client = client;
-    this.#tally = tally;
     this.#options = options;
     const saved = options.checkpoint;
     this.#counts = saved
       ? { ...saved.counts }
       : { accepted: 0, rejected: 0, failed: 0, malformed: 0 };
     this.#priorElapsedMs = saved?.elapsedMs ?? 0;
-    this.#priorRequests = saved?.requests ?? 0;
-    this.#priorRateLimited = saved?.rateLimited ?? 0;
+    this.#requests = saved?.requests ?? 0;
+    this.#rateLimited = saved?.rateLimited ?? 0;
+    this.#rateLimitWaitMs = saved?.rateLimitWaitMs ?? 0;
     this.#runId = saved?.runId ?? crypto.randomUUID();
     this.#batchSize = client.maxBatchSize;
     this.#chunkItems = saved?.chunkItems ?? this.#batchSize * options.concurrency * 4;
@@ -409,9 +407,9 @@ class SendRun {
       failed: c.failed + f.failed,
       malformed: c.malformed,
       rate: this.#rate.sample(done, Date.now()),
-      paused: this.#tally.paused,
-      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
-      rateLimitWaitMs: this.#tally.rateLimitWaitMs,
+      paused: this.#paused,
+      rateLimited: this.#rateLimited,
+      rateLimitWaitMs: this.#rateLimitWaitMs,
     };
   }
 
@@ -565,7 +563,20 @@ class SendRun {
       // says and are packed the same way, and the key names the run and the batch's first line.
       idempotencyKey: ({ firstIndex, count }) =>
         `vectorvue-send-${this.#runId}-${chunk.lines[firstIndex]}-${count}`,
+      onProgress: (progress) => {
+        this.#inFlight = {
+          accepted: progress.accepted,
+          rejected: progress.rejected,
+          failed: progress.failed,
+        };
+        this.#paused = progress.paused &&
+          { reason: progress.paused.reason, untilMs: progress.paused.until };
+      },
     });
+    this.#paused = undefined;
+    this.#requests += result.requests;
+    this.#rateLimited += result.rateLimited;
+    this.#rateLimitWaitMs += result.rateLimitWaitMs;
     if (this.#abortDelivery.signal.aborted) return "interrupted";
     const rejectedRequestIds = new Set<string>();
     for (const item of result.items) {
@@ -609,6 +620,8 @@ class SendRun {
       });
     }
     this.#counts.malformed += chunk.malformed.length;
+    // Counted now as settled, no longer as in flight (in the same turn, so progress never dips).
+    this.#inFlight = { accepted: 0, rejected: 0, failed: 0 };
     entries.sort((a, b) => a.line - b.line);
     await this.#deadLetters.write(entries);
     await this.#deadLetters.sync();
@@ -632,8 +645,9 @@ class SendRun {
       chunkItems: this.#chunkItems,
       next: this.#next,
       counts: this.#counts,
-      requests: this.#priorRequests + this.#tally.requests,
-      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
+      requests: this.#requests,
+      rateLimited: this.#rateLimited,
+      rateLimitWaitMs: this.#rateLimitWaitMs,
       deadLetter: { path: this.#options.paths.deadLetter, bytes: this.#deadLetters.bytes },
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
       complete,
@@ -651,9 +665,9 @@ class SendRun {
       items: this.#settled,
       ...c,
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
-      requests: this.#priorRequests + this.#tally.requests,
-      rateLimited: this.#priorRateLimited + this.#tally.rateLimited,
-      rateLimitWaitMs: this.#tally.rateLimitWaitMs,
+      requests: this.#requests,
+      rateLimited: this.#rateLimited,
+      rateLimitWaitMs: this.#rateLimitWaitMs,
       rejectedRequestIds: this.#rejectedRequestIds,
       deadLetter: deadRecords
         ? { path: this.#options.paths.deadLetter, records: c.rejected + c.failed + c.malformed }

@@ -29,14 +29,14 @@ describe("progress line", () => {
   test("terminal line: bar, done/~total, rate, counts, ETA; cut to the terminal width", () => {
     assert.equal(
       terminalLine(STATE, 0, 200),
-      "[########............] 12,400/~30,000  2,310/s  accepted 12,390 rejected 8 failed 0 malformed 2  ETA 8 s",
+      "[########............] 12,400/~30,000  2,310/s  ETA 8 s  accepted 12,390 rejected 8 failed 0 malformed 2",
     );
     assert.equal(terminalLine(STATE, 0, 40).length, 39);
   });
 
   test("a rate-limit pause replaces the ETA with the wait", () => {
     const paused = { ...STATE, paused: { reason: "rate_limited", untilMs: 12_000 } };
-    assert.match(terminalLine(paused, 0, 200), / {2}waiting for rate limit 12 s$/);
+    assert.match(terminalLine(paused, 0, 100), /\/s {2}waiting for rate limit 12 s {2}accepted /);
     assert.doesNotMatch(terminalLine(paused, 0, 200), /ETA/);
     assert.match(plainLine(paused, 0), /, waiting for rate limit 12 s$/);
   });
@@ -121,7 +121,7 @@ describe("progress on a pseudo-terminal", { skip: !hasScript && "no util-linux s
       assert.ok(redraws.length >= 3, `${redraws.length} redraws`);
       assert.ok(
         redraws.some((line) =>
-          /^\[#*\.*\] [\d,]+\/~?[\d,]+ {2}[1-9][\d,]*\/s {2}accepted /.test(line)
+          /^\[#*\.*\] [\d,]+\/~?[\d,]+ {2}[1-9][\d,]*\/s {2}(ETA [\d:]+( s)? {2})?accepted /.test(line)
         ),
         JSON.stringify(redraws.slice(0, 4)),
       );

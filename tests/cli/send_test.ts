@@ -83,7 +83,7 @@ describe("vectorvue send", () => {
       assert.equal(summary.status, "completed");
       assert.equal(summary.accepted, 500);
       assert.equal(summary.rejected + summary.failed + summary.malformed, 0);
-      assert.equal(summary.requests, 6); // the login and five batches
+      assert.equal(summary.requests, 5);
       assert.equal(summary.deadLetter, null);
       assert.equal(target.emulator.events().length, 500);
     } finally {
