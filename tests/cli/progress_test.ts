@@ -121,7 +121,9 @@ describe("progress on a pseudo-terminal", { skip: !hasScript && "no util-linux s
       assert.ok(redraws.length >= 3, `${redraws.length} redraws`);
       assert.ok(
         redraws.some((line) =>
-          /^\[#*\.*\] [\d,]+\/~?[\d,]+ {2}[1-9][\d,]*\/s {2}(ETA [\d:]+( s)? {2})?accepted /.test(line)
+          /^\[#*\.*\] [\d,]+\/~?[\d,]+ {2}[1-9][\d,]*\/s {2}(ETA [\d:]+( s)? {2})?accepted /.test(
+            line,
+          )
         ),
         JSON.stringify(redraws.slice(0, 4)),
       );
