@@ -22,6 +22,7 @@
 // Bun run 1, 2 and 4 on that last target, against their own bare `fetch` (and on Node bare undici
 // `request` too, the physical limit there). Each runtime's run of a scenario gets fresh emulator
 // processes of the same kinds (a batcher run leaves hundreds of thousands of events stored).
+import { benchRateLimit } from "./_bench_rate_limit.ts";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { closeAllEmulators, type EmulatorProcess, startEmulator } from "./_bench_emulator.ts";
@@ -371,7 +372,23 @@ async function main(): Promise<number> {
     );
   }
 
+  // Rate-limited delivery (Deno, in process): efficiency and the share of 429 answers.
+  console.error("  rate-limited sendEvents() ...");
+  const rateLimit = await benchRateLimit(QUICK);
+  console.log(
+    `rate-limited delivery (${rateLimit.limit.requests} per ${
+      rateLimit.limit.windowMs / 1000
+    } s, ` +
+      `${rateLimit.events} events in ${rateLimit.requests} requests): ${rateLimit.seconds} s, ` +
+      `ideal ${rateLimit.idealSeconds} s, efficiency ${rateLimit.efficiency} (target >= 0.9), ` +
+      `429 share ${(rateLimit.share429 * 100).toFixed(1)}% (target <= 5%)`,
+  );
+
   const failed = rows.filter((r) => r.error !== undefined);
+  if (rateLimit.problems.length > 0) {
+    console.error(`rate-limited delivery: ${rateLimit.problems.join("; ")}`);
+    return 1;
+  }
   if (failed.length > 0) {
     console.error(`${failed.length} scenario(s) failed; no results written.`);
     return 1;
@@ -395,6 +412,7 @@ async function main(): Promise<number> {
       ),
       rows,
       protocols,
+      rateLimit,
     };
     await Deno.writeTextFile(OUT, JSON.stringify(results, null, 2) + "\n");
     console.error(`results written to ${OUT}`);

@@ -156,6 +156,33 @@ describe("batching against the emulator with faults", () => {
     });
   });
 
+  test("aborting a run paused by the rate limit returns at once; unconfirmed items are failed (aborted)", async () => {
+    const emulator = createVectorVueEmulator({ rateLimit: { requests: 20, windowMs: 5_000 } });
+    const client = new VectorVueClient({
+      ...emulator.defaults,
+      fetch: (input, init) => emulator.fetch(new Request(input, init)),
+    });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const result = await client.sendEvents(Array.from({ length: 8_000 }, (_, i) => event(i)), {
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.paused?.reason !== "rate_limited" || abortedAt > 0) return;
+        abortedAt = performance.now();
+        controller.abort(new Error("operator stopped the run"));
+      },
+    });
+    const took = performance.now() - abortedAt;
+    assert.ok(abortedAt > 0, "the run paused");
+    assert.ok(took < 1_000, `returned ${took} ms after the abort`);
+    assert.equal(result.accepted, 2_000, "the 20 batches the window allowed");
+    assert.equal(result.failed, 6_000);
+    assert.ok(
+      result.items.filter((i) => i.status === "failed").every((i) => i.errorCode === "aborted"),
+    );
+    assert.equal(storedOnce(emulator).size, 2_000);
+  });
+
   test("the server's lower batch maximum splits batches instead of losing them", async () => {
     const emulator = createVectorVueEmulator({ rateLimit: false, maxBatchSize: 4 });
     const client = new VectorVueClient({
