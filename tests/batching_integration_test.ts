@@ -3,12 +3,10 @@
 // every item accounted for, memory bounded.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { VectorVueClient, type VectorVueConfig, type VectorVueEvent } from "../mod.ts";
 import { createVectorVueEmulator, type VectorVueEmulator } from "../src/testing/mod.ts";
+import { served } from "./_served.ts";
 
-const fixture = (name: string) =>
-  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
 
 function event(i: number): VectorVueEvent {
@@ -34,30 +32,14 @@ async function withEmulator(
     client: (extra?: VectorVueConfig) => VectorVueClient,
   ) => Promise<void>,
 ) {
-  const emulator = createVectorVueEmulator({ rateLimit: false });
-  const server = await emulator.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: fixture("server.pem"),
-    key: fixture("server-key.pem"),
+  const { emulator, client, close } = await served({ rateLimit: false }, {
+    backoffMs: 2,
+    maxBackoffMs: 10,
   });
-  const clients: VectorVueClient[] = [];
   try {
-    await run(emulator, (extra = {}) => {
-      const client = new VectorVueClient({
-        baseUrl: server.url,
-        ...emulator.defaults,
-        caCerts: [fixture("ca.pem")],
-        backoffMs: 2,
-        maxBackoffMs: 10,
-        ...extra,
-      });
-      clients.push(client);
-      return client;
-    });
+    await run(emulator, client);
   } finally {
-    await Promise.all(clients.map((client) => client.close()));
-    await server.close();
+    await close();
   }
 }
 

@@ -4,12 +4,10 @@
 // Deno only: the npm build's Node run skips `*_slow_test.ts` files (scripts/build_npm.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { VectorVueClient, type VectorVueConfig, type VectorVueEvent } from "../mod.ts";
-import { createVectorVueEmulator, type EmulatorOptions } from "../src/testing/mod.ts";
+import type { VectorVueEvent } from "../mod.ts";
+import { createVectorVueEmulator } from "../src/testing/mod.ts";
+import { fixture, served } from "./_served.ts";
 
-const fixture = (name: string) =>
-  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
 const WINDOW_MS = 5_000;
 
@@ -27,33 +25,6 @@ function event(i: number, prefix: string): VectorVueEvent {
 
 const events = (count: number, prefix: string) =>
   Array.from({ length: count }, (_, i) => event(i, prefix));
-
-/** An emulator over HTTPS, and clients of it with default options (only the CA added). */
-async function served(options: EmulatorOptions) {
-  const emulator = createVectorVueEmulator(options);
-  const server = await emulator.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: fixture("server.pem"),
-    key: fixture("server-key.pem"),
-  });
-  const clients: VectorVueClient[] = [];
-  const client = (extra: VectorVueConfig = {}) => {
-    const made = new VectorVueClient({
-      baseUrl: server.url,
-      ...emulator.defaults,
-      caCerts: [fixture("ca.pem")],
-      ...extra,
-    });
-    clients.push(made);
-    return made;
-  };
-  const close = async () => {
-    await Promise.all(clients.map((made) => made.close()));
-    await server.close();
-  };
-  return { emulator, client, close };
-}
 
 /** Ideal time for `requests` at `limit` per window: the first `limit` at once, then per window. */
 const idealMs = (requests: number, limit: number) => Math.floor((requests - 1) / limit) * WINDOW_MS;

@@ -5,7 +5,7 @@
  * burst up to the allowance go at once, and learns from 429s: it pauses
  * until the server lets a probe through, lowers its allowance to what the
  * server really granted, learns a shorter window from when the server
- * freed a slot, and raises the allowance again by a tenth per quiet window.
+ * freed a slot, and raises the allowance again by a tenth per two quiet windows.
  *
  * @module
  */
@@ -106,6 +106,8 @@ interface Sent {
 const NO_SLOT: Slot = { settle() {} };
 /** Growth of the wait between probes while the server keeps answering 429. */
 const PROBE_GROWTH = 1.1;
+/** Quiet windows (no 429) before a lowered allowance rises by a tenth. */
+const RAISE_AFTER_WINDOWS = 2;
 /** Smallest window the pacer will learn. */
 const MIN_WINDOW_MS = 100;
 
@@ -285,8 +287,11 @@ export class Pacer {
       } else {
         this.#probeGap *= PROBE_GROWTH;
       }
+      // Once the window is learned, the model says when a slot frees; before, probe for it.
+      const freeIn = Math.max(0, this.#windowFreeAt(now) - now);
+      const learned = this.#windowMs < this.#limit!.windowMs;
       const gap = result.retryAfterMs ??
-        Math.min(this.#probeGap, Math.max(0, this.#windowFreeAt(now) - now) || this.#probeGap);
+        (learned && freeIn > 0 ? freeIn : Math.min(this.#probeGap, freeIn || this.#probeGap));
       this.#enterPause(now, "rate_limited", gap);
     } else if (status === 502 || status === 503 || status === 504) {
       this.#pauseUnavailable(now, result.retryAfterMs);
@@ -310,12 +315,12 @@ export class Pacer {
     for (const wake of this.#wake.splice(0)) wake();
   }
 
-  /** Raises a lowered allowance by a tenth once a whole window passed without a 429. */
+  /** Raises a lowered allowance by a tenth once two whole windows passed without a 429. */
   #maybeRaise(now: number): void {
     const limit = this.#limit!;
     if (this.#allowance >= limit.requests || this.#paused) return;
     const quietSince = Math.max(this.#lastLimitedAt, this.#lastRaiseAt);
-    if (now - quietSince < this.#windowMs) return;
+    if (now - quietSince < RAISE_AFTER_WINDOWS * this.#windowMs) return;
     this.#allowance = Math.min(
       limit.requests,
       this.#allowance + Math.max(1, Math.floor(this.#allowance / 10)),

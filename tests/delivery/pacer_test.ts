@@ -97,7 +97,7 @@ describe("Pacer", () => {
     assert.ok(await tryTake(), "a slot is left: the refused request did not count");
   });
 
-  test("a lowered allowance rises by a tenth (at least one) per window without a 429", async () => {
+  test("a lowered allowance rises by a tenth (at least one) per two windows without a 429", async () => {
     const { pacer, tryTake, at } = setup({ requests: 10, windowMs: 1_000 });
     for (let i = 0; i < 5; i++) (await take(tryTake)).settle({ status: 202 });
     (await take(tryTake)).settle({ status: 429, retryAfterMs: 0 });
@@ -108,12 +108,18 @@ describe("Pacer", () => {
     at(2_000);
     (await take(tryTake)).settle({ status: 202 });
     assert.equal(pacer.allowance.requests, 6, "not while paused");
-    at(3_100);
+    at(1_900);
+    await tryTake();
+    assert.equal(pacer.allowance.requests, 6, "one quiet window is not enough");
+    at(2_100);
     await tryTake();
     assert.equal(pacer.allowance.requests, 7);
     at(3_500);
     await tryTake();
-    assert.equal(pacer.allowance.requests, 7, "once per window");
+    assert.equal(pacer.allowance.requests, 7, "once per two windows");
+    at(4_100);
+    await tryTake();
+    assert.equal(pacer.allowance.requests, 8);
   });
 
   test("502/503/504 pause everyone as unavailable, not counted as rate-limit wait", async () => {
