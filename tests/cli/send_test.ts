@@ -218,6 +218,38 @@ describe("vectorvue send", () => {
     }
   });
 
+  test("a server refusing every batch stops the run: exit 1, checkpoint kept, nothing dead-lettered", async () => {
+    const target = await serveTarget({ rateLimit: false });
+    const { dir, remove } = tempDir();
+    try {
+      const input = join(dir, "events.ndjson");
+      writeEvents(input, 1_000);
+      target.emulator.inject({
+        path: /\/batch$/,
+        status: 403,
+        body: '{"detail":"Tenant is inactive"}',
+        count: 1_000_000,
+      });
+      const run = await runCli(["send", input, "--kind", "events"], { env: target.env });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stdout, /^stopped after 0 events/);
+      assert.match(run.stdout, /stopped: nothing delivered: forbidden: .*Tenant is inactive/);
+      assert.match(run.stdout, /--resume to continue/);
+      assert.equal(existsSync(`${input}.dead-letter.ndjson`), false);
+      assert.equal(existsSync(join(dir, "events.ndjson.dead-letter.checkpoint.json")), true);
+      // Once the server takes them again, --resume sends everything.
+      target.emulator.clearFaults();
+      const resumed = await runCli(["send", input, "--kind", "events", "--resume"], {
+        env: target.env,
+      });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(target.emulator.events().length, 1_000);
+    } finally {
+      remove();
+      await target.close();
+    }
+  });
+
   test("--resume refuses a checkpoint made for a different file", async () => {
     const target = await serveTarget({ rateLimit: false });
     const { dir, remove } = tempDir();
