@@ -211,7 +211,8 @@ export async function* readRecords(
       }
     })();
     if (format === "array") {
-      yield* arrayRecords(chunks, position, position.format === "array");
+      // Resumed past the start, an array is read from just after an element.
+      yield* arrayRecords(chunks, position, position.offset > 0);
     } else {
       yield* ndjsonRecords(chunks, position);
     }

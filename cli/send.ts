@@ -15,6 +15,7 @@ import {
   type Counts,
   fingerprint,
   fingerprintMismatch,
+  HEAD_BYTES,
   type InputFingerprint,
   readCheckpoint,
   writeCheckpoint,
@@ -22,7 +23,7 @@ import {
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
 import { type DeadLetter, DeadLetterWriter } from "./dead_letter.ts";
-import { type InputFormat, type InputRecord, readRecords } from "./input.ts";
+import { detectFormat, type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
 import { describeError } from "./errors.ts";
@@ -457,6 +458,10 @@ class SendRun {
         await this.#client.login();
       } catch (error) {
         throw new UsageError(`cannot log in: ${describeError(error)}`);
+      }
+      // The checkpoint must know the layout to resume inside a JSON array.
+      if (input !== "-" && this.#format === undefined) {
+        this.#format = detectFormat(await this.#system.readHead(input, HEAD_BYTES));
       }
       const stream = input === "-"
         ? this.#system.stdin()

@@ -250,6 +250,32 @@ describe("vectorvue send", () => {
     }
   });
 
+  test("a JSON array file interrupted and resumed: every event stored", async () => {
+    const target = await serveTarget({ rateLimit: false });
+    const { dir, remove } = tempDir();
+    try {
+      const input = join(dir, "events.json");
+      const events = Array.from({ length: 2_000 }, (_, i) => JSON.stringify(event(i + 1)));
+      writeFileSync(input, `[\n  ${events.join(",\n  ")}\n]\n`);
+      target.emulator.inject({ path: /\/batch$/, delayMs: 15, count: 1_000_000 });
+      const args = ["send", input, "--kind", "events", "--concurrency", "1"];
+      const first = startCli(args, { env: target.env });
+      await until(() => existsSync(join(dir, "events.json.dead-letter.checkpoint.json")));
+      first.kill("SIGINT");
+      assert.equal((await first.done).code, 130);
+      const checkpoint = JSON.parse(
+        readFileSync(join(dir, "events.json.dead-letter.checkpoint.json"), "utf8"),
+      );
+      assert.equal(checkpoint.format, "array");
+      const resumed = await runCli([...args, "--resume"], { env: target.env });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(target.emulator.events().length, 2_000);
+    } finally {
+      remove();
+      await target.close();
+    }
+  });
+
   test("--resume refuses a checkpoint made for a different file", async () => {
     const target = await serveTarget({ rateLimit: false });
     const { dir, remove } = tempDir();
