@@ -127,6 +127,26 @@ describe("vectorvue send", () => {
     }
   });
 
+  test("--strict stops at the first malformed line, after sending what came before it", async () => {
+    const target = await serveTarget({ rateLimit: false });
+    const { dir, remove } = tempDir();
+    try {
+      const input = join(dir, "events.ndjson");
+      writeEvents(input, 300, { malformed: [120] });
+      const run = await runCli(["send", input, "--kind", "events", "--strict"], {
+        env: target.env,
+      });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stdout, /stopped: --strict: line 120 is malformed/);
+      assert.equal(target.emulator.events().length, 119);
+      const dead = readDeadLetters(`${input}.dead-letter.ndjson`);
+      assert.deepEqual(dead.map((d) => d.vectorvue_dead_letter.line), [120]);
+    } finally {
+      remove();
+      await target.close();
+    }
+  });
+
   test("killed with SIGKILL mid-run, then --resume: every valid event stored, settled items not sent again", async () => {
     const target = await serveTarget({ rateLimit: false });
     const { dir, remove } = tempDir();
