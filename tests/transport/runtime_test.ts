@@ -286,6 +286,22 @@ test("send() keeps at most maxConnections requests in flight and connections ope
   }
 });
 
+test("each transport has its own pool: two never share a connection", async () => {
+  const server = await serve(SERVER_TLS, echo);
+  const first = await createHttpTransport(TRUSTING);
+  const second = await createHttpTransport(TRUSTING);
+  try {
+    for (const transport of [first, second, first, second]) {
+      assert.equal((await transport.send(get(server.url), LIMITS)).status, 200);
+    }
+    assert.equal(server.state.opened, 2);
+  } finally {
+    await first.close();
+    await second.close();
+    await server.close();
+  }
+});
+
 test("send() of a call waiting for a connection rejects at once when its signal aborts", async () => {
   const held: ServerResponse[] = [];
   const server = await serve(SERVER_TLS, (_request, response) => void held.push(response));
