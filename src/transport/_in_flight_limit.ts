@@ -20,9 +20,15 @@ export class InFlightLimit {
   #waiting: Waiter[] = [];
   #head = 0;
 
-  /** `size`: how many may run at once (a positive integer). */
-  constructor(size: number) {
+  readonly #defer: ((free: () => void) => void) | undefined;
+
+  /**
+   * `size`: how many may run at once (a positive integer). `defer`, if given, is handed the
+   * freeing of each finished task's slot to run later; the task's caller does not wait for it.
+   */
+  constructor(size: number, defer?: (free: () => void) => void) {
     this.#size = size;
+    this.#defer = defer;
   }
 
   /** How many run now. */
@@ -41,7 +47,8 @@ export class InFlightLimit {
     try {
       return await task();
     } finally {
-      this.#release();
+      if (this.#defer) this.#defer(() => this.#release());
+      else this.#release();
     }
   }
 

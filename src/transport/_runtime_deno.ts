@@ -96,10 +96,11 @@ export async function createHttpTransport(settings: TransportSettings): Promise<
     })
   );
   const boundFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
-  // Deno's pool (hyper) races a new connection against waiting for an idle one, so a burst that
-  // starts beside an idle connection can open one more than the bound for a moment; requests in
-  // flight never exceed it.
-  const limit = new InFlightLimit(settings.maxConnections);
+  // Deno's pool (hyper) takes a connection back a moment after its answer was read, and a request
+  // that finds none idle opens another: a waiting call given the slot at once would open one more
+  // each time. Its slot is freed a task later, once the connection is back. (At the start of a
+  // burst, one more than the bound can still open beside an idle connection: decision 28.)
+  const limit = new InFlightLimit(settings.maxConnections, (free) => setTimeout(free, 0));
   return {
     send: (request, limits) =>
       limit.run(() => sendAttempt(boundFetch, request, limits), limits.signal),

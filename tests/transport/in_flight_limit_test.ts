@@ -78,3 +78,17 @@ test("InFlightLimit refuses at once a signal that is already aborted", async () 
   );
   assert.equal(ran, false);
 });
+
+test("InFlightLimit with defer answers the caller at once and frees the slot only when told", async () => {
+  const frees: (() => void)[] = [];
+  const limit = new InFlightLimit(1, (free) => void frees.push(free));
+  assert.equal(await limit.run(() => Promise.resolve("first")), "first");
+  assert.equal(limit.inFlight, 1);
+  let second = false;
+  const next = limit.run(() => Promise.resolve(void (second = true)));
+  await tick();
+  assert.equal(second, false);
+  frees.shift()!();
+  await next;
+  assert.equal(second, true);
+});
