@@ -2,18 +2,14 @@
 // source (`deno run -A cli.ts`) and under Node from the built package (`node npm/esm/cli.js`),
 // against the emulator served over HTTPS with the test CA.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { VectorVueEvent } from "../../src/payloads/types.ts";
-import {
-  createVectorVueEmulator,
-  type EmulatorOptions,
-  type ServedEmulator,
-  type VectorVueEmulator,
-} from "../../src/testing/mod.ts";
+import type { EmulatorOptions, VectorVueEmulator } from "../../src/testing/mod.ts";
+import { served } from "../_served.ts";
 
 const isDeno = typeof Deno !== "undefined";
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
@@ -33,31 +29,41 @@ export function cliCommand(): string[] {
 /** An emulator over HTTPS on 127.0.0.1 and the environment that points the CLI at it. */
 export interface Target {
   readonly emulator: VectorVueEmulator;
-  readonly server: ServedEmulator;
+  readonly url: string;
   readonly env: Record<string, string>;
   close(): Promise<void>;
 }
 
 export async function serveTarget(options: EmulatorOptions = {}): Promise<Target> {
-  const emulator = createVectorVueEmulator(options);
-  const server = await emulator.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: readFileSync(fixture("server.pem"), "utf8"),
-    key: readFileSync(fixture("server-key.pem"), "utf8"),
-  });
+  const target = await served(options);
+  const { username, password, tenantId } = target.emulator.defaults;
   return {
-    emulator,
-    server,
+    emulator: target.emulator,
+    url: target.url,
     env: {
-      VECTORVUE_BASE_URL: server.url,
+      VECTORVUE_BASE_URL: target.url,
       VECTORVUE_CA_CERT: CA_PATH,
-      VECTORVUE_USERNAME: emulator.defaults.username,
-      VECTORVUE_PASSWORD: emulator.defaults.password,
-      VECTORVUE_TENANT_ID: emulator.defaults.tenantId,
+      VECTORVUE_USERNAME: username,
+      VECTORVUE_PASSWORD: password,
+      VECTORVUE_TENANT_ID: tenantId,
     },
-    close: () => server.close(),
+    close: () => target.close(),
   };
+}
+
+/** Runs `scenario` with a served emulator and a temporary directory, both cleaned up after. */
+export async function withTarget(
+  options: EmulatorOptions,
+  scenario: (target: Target, dir: string) => Promise<void>,
+): Promise<void> {
+  const target = await serveTarget(options);
+  const { dir, remove } = tempDir();
+  try {
+    await scenario(target, dir);
+  } finally {
+    remove();
+    await target.close();
+  }
 }
 
 /** Only what the child needs, so the developer's own `VECTORVUE_*` cannot leak in. */

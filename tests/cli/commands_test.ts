@@ -31,7 +31,7 @@ describe("vectorvue commands", () => {
     try {
       const { username, password, tenantId } = target.emulator.defaults;
       await using client = new VectorVueClient({
-        baseUrl: target.server.url,
+        baseUrl: target.url,
         username,
         password,
         tenantId,

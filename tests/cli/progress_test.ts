@@ -12,7 +12,7 @@ import {
   RateMeter,
   terminalLine,
 } from "../../cli/progress.ts";
-import { serveTarget, startCli, tempDir, writeEvents } from "./_cli.ts";
+import { startCli, withTarget, writeEvents } from "./_cli.ts";
 
 const STATE: ProgressState = {
   done: 12_400,
@@ -104,9 +104,7 @@ const hasScript = existsSync("/usr/bin/script");
 
 describe("progress on a pseudo-terminal", { skip: !hasScript && "no util-linux script" }, () => {
   test("send on a terminal redraws one line with a bar and a rate", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 2_000);
       // Slow enough for several redraws.
@@ -129,9 +127,6 @@ describe("progress on a pseudo-terminal", { skip: !hasScript && "no util-linux s
       );
       assert.doesNotMatch(run.stdout, /^progress: /m);
       assert.match(run.stdout, /sent 2,000 events/);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 });

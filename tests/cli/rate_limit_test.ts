@@ -4,13 +4,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli, serveTarget, tempDir, writeEvents } from "./_cli.ts";
+import { runCli, withTarget, writeEvents } from "./_cli.ts";
 
 describe("vectorvue send under the rate limit", { skip: typeof Deno === "undefined" }, () => {
   test("20,000 events at 20 requests per 5 s: 0 failed, waits shown in the progress", async () => {
-    const target = await serveTarget({ rateLimit: { requests: 20, windowMs: 5_000 } });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: { requests: 20, windowMs: 5_000 } }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 20_000);
       const started = Date.now();
@@ -39,9 +37,6 @@ describe("vectorvue send under the rate limit", { skip: typeof Deno === "undefin
       assert.match(run.stderr, /^progress: .*, 429 answers [1-9]\d*, waited for rate limit \d+ s/m);
       assert.ok(summary.rateLimited >= 1);
       assert.ok(summary.rateLimitWaitMs > 0);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 });

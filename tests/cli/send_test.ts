@@ -4,16 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  event,
-  receivedItems,
-  runCli,
-  serveTarget,
-  startCli,
-  tempDir,
-  until,
-  writeEvents,
-} from "./_cli.ts";
+import { event, receivedItems, runCli, startCli, until, withTarget, writeEvents } from "./_cli.ts";
 
 const lines = (text: string) => text.split("\n").filter((line) => line !== "");
 const readDeadLetters = (path: string) =>
@@ -21,9 +12,7 @@ const readDeadLetters = (path: string) =>
 
 describe("vectorvue send", () => {
   test("30,000 lines with 3 malformed and 2 rejected: exit 1, 29,995 accepted, 5 dead letters with line numbers and reasons", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 30_000, { malformed: [7, 15_000, 29_999], rejected: [2, 20_001] });
       const run = await runCli(
@@ -63,16 +52,11 @@ describe("vectorvue send", () => {
       assert.match(run.stderr, /^line 15000: not JSON/m);
       // A completed run leaves no checkpoint behind.
       assert.equal(existsSync(join(dir, "events.ndjson.dead-letter.checkpoint.json")), false);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("--json prints exactly one JSON summary on standard output, and exit 0 when all is accepted", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 500);
       const run = await runCli(["send", input, "--kind", "events", "--json"], { env: target.env });
@@ -86,16 +70,11 @@ describe("vectorvue send", () => {
       assert.equal(summary.requests, 5);
       assert.equal(summary.deadLetter, null);
       assert.equal(target.emulator.events().length, 500);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("a JSON array of findings on standard input, with a bad element, goes through and the dead letter can be sent again once fixed", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const finding = (n: number) => ({
         finding_id: `f-${n}`,
         title: `Finding ${n}`,
@@ -121,16 +100,11 @@ describe("vectorvue send", () => {
       const again = await runCli(["send", fixed, "--kind", "findings"], { env: target.env });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(target.emulator.findings().length, 3);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("--strict stops at the first malformed line, after sending what came before it", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 300, { malformed: [120] });
       const run = await runCli(["send", input, "--kind", "events", "--strict"], {
@@ -141,16 +115,11 @@ describe("vectorvue send", () => {
       assert.equal(target.emulator.events().length, 119);
       const dead = readDeadLetters(`${input}.dead-letter.ndjson`);
       assert.deepEqual(dead.map((d) => d.vectorvue_dead_letter.line), [120]);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("killed with SIGKILL mid-run, then --resume: every valid event stored, settled items not sent again", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 6_000, { malformed: [10, 4_000] });
       // Slow batches down so the kill lands in the middle.
@@ -201,16 +170,11 @@ describe("vectorvue send", () => {
       // The dead-letter file holds each malformed line once, despite the kill.
       const dead = readDeadLetters(`${input}.dead-letter.ndjson`);
       assert.deepEqual(dead.map((d) => d.vectorvue_dead_letter.line), [10, 4_000]);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("Ctrl+C once finishes the batches in flight, writes the checkpoint and exits 130; --resume completes", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 3_000);
       target.emulator.inject({ path: /\/batch$/, delayMs: 15, count: 1_000_000 });
@@ -232,16 +196,11 @@ describe("vectorvue send", () => {
       const resumed = await runCli([...args, "--resume"], { env: target.env });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(target.emulator.events().length, 3_000);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("a server refusing every batch stops the run: exit 1, checkpoint kept, nothing dead-lettered", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 1_000);
       target.emulator.inject({
@@ -264,16 +223,11 @@ describe("vectorvue send", () => {
       });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(target.emulator.events().length, 1_000);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("a JSON array file interrupted and resumed: every event stored", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.json");
       const events = Array.from({ length: 2_000 }, (_, i) => JSON.stringify(event(i + 1)));
       writeFileSync(input, `[\n  ${events.join(",\n  ")}\n]\n`);
@@ -290,16 +244,11 @@ describe("vectorvue send", () => {
       const resumed = await runCli([...args, "--resume"], { env: target.env });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(target.emulator.events().length, 2_000);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("--resume refuses a checkpoint made for a different file", async () => {
-    const target = await serveTarget({ rateLimit: false });
-    const { dir, remove } = tempDir();
-    try {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
       const input = join(dir, "events.ndjson");
       writeEvents(input, 1_000);
       target.emulator.inject({ path: /\/batch$/, delayMs: 15, count: 1_000_000 });
@@ -318,15 +267,11 @@ describe("vectorvue send", () => {
       const fresh = await runCli(args, { env: target.env });
       assert.equal(fresh.code, 2);
       assert.match(fresh.stderr, /add --resume to continue it, or remove it to start over/);
-    } finally {
-      remove();
-      await target.close();
-    }
+    });
   });
 
   test("usage mistakes: exit 2, every problem at once, a did-you-mean, no secret flags, nothing sent", async () => {
-    const target = await serveTarget();
-    try {
+    await withTarget({}, async (target) => {
       const run = await runCli(
         ["send", "--batchsize", "10", "--password", "hunter2-secret", "--concurrency", "x"],
         { env: target.env },
@@ -347,8 +292,6 @@ describe("vectorvue send", () => {
       assert.match(missing.stderr, /nowhere\.ndjson does not exist/);
       assert.match(missing.stderr, /VECTORVUE_TIMEOUT_SECONDS must be a number of seconds/);
       assert.equal(target.emulator.requests.length, 0);
-    } finally {
-      await target.close();
-    }
+    });
   });
 });
