@@ -1,0 +1,488 @@
+// The durable spool under a batcher: items are appended to segment files and fsynced before
+// `add()` resolves (group commit: items that arrive while a write is under way share the next
+// fsync), batches record their idempotency key before they are sent, and items leave only when
+// settled (answered by the server, or dead-lettered). Segments are deleted oldest first once
+// nothing in them is live, which is how disk is reclaimed. See `spool_record.ts` for the format.
+import { spoolFs as runtimeFs } from "./_fs_deno.ts";
+import type { AppendFile, SpoolFs } from "./_fs_common.ts";
+import { silentLogger } from "../logger.ts";
+import type { Logger } from "../logger.ts";
+import { acquireLock, type SpoolLock } from "./spool_lock.ts";
+import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
+import { encodeRecord, scanSegment, type SpoolRecord } from "./spool_record.ts";
+
+/** Default of `spool.maxBytes`: 256 MiB. */
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+/** Smallest `spool.maxBytes` accepted: 64 KiB. */
+export const MIN_SPOOL_MAX_BYTES = 64 * 1024;
+/** Largest segment file before the spool starts a new one. */
+const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+const SEGMENT = /^segment-(\d{12})\.log$/;
+const segmentName = (id: number) => `segment-${String(id).padStart(12, "0")}.log`;
+
+/** An item in the spool. */
+export interface SpooledItem {
+  readonly seq: number;
+  readonly text: string;
+  /** When it was first added, ms since the epoch. */
+  readonly addedAt: number;
+}
+
+/** A batch recorded before it was sent, with the items of it still live. */
+export interface SpooledBatch {
+  readonly key: string;
+  readonly items: readonly SpooledItem[];
+}
+
+/** What the last process left in the spool, to be delivered first. */
+export interface Recovered {
+  /** Batches that had been formed (and perhaps sent), in the order they were formed. */
+  readonly batches: readonly SpooledBatch[];
+  /** Items not yet in a batch, in the order they were added. */
+  readonly items: readonly SpooledItem[];
+}
+
+/** What is on disk now. */
+export interface SpoolStats {
+  /** Items durably on disk and not yet settled. */
+  readonly items: number;
+  /** Bytes of the spool's segment files. */
+  readonly bytes: number;
+  /** Age of the oldest unsettled item in ms; 0 when there is none. */
+  readonly oldestAgeMs: number;
+}
+
+/** Options of {@linkcode Spool.open}. */
+export interface SpoolOpenOptions {
+  readonly dir: string;
+  readonly maxBytes: number;
+  /** Segment size before a new file is started; by default an eighth of `maxBytes`, at most 16 MiB. */
+  readonly segmentBytes?: number;
+  readonly logger?: Logger;
+  /** The file system; tests inject failures through it. */
+  readonly fs?: SpoolFs;
+  /** Clock, ms since the epoch. */
+  readonly now?: () => number;
+}
+
+interface Segment {
+  readonly id: number;
+  readonly path: string;
+  /** Bytes in the file (an upper bound after a failed write). */
+  bytes: number;
+  /** Live items whose record is in this file. */
+  live: number;
+}
+
+interface LiveItem {
+  readonly segment: Segment;
+  readonly addedAt: number;
+}
+
+interface Pending {
+  readonly bytes: Uint8Array;
+  /** Sequence number of an item record. */
+  readonly seq?: number;
+  readonly addedAt?: number;
+  readonly resolve?: () => void;
+  readonly reject?: (error: Error) => void;
+}
+
+/** The durable queue of one batcher. */
+export class Spool {
+  readonly #dir: string;
+  readonly #fs: SpoolFs;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #maxBytes: number;
+  readonly #segmentBytes: number;
+  readonly #lock: SpoolLock;
+
+  #segments: Segment[] = [];
+  #nextSegmentId: number;
+  #active: { segment: Segment; file: AppendFile } | undefined;
+  #activeBroken = false;
+  /** Items on disk and not settled, in the order they were added (oldest first). */
+  readonly #live: Map<number, LiveItem>;
+  #nextSeq: number;
+  /** Bytes of the segment files plus bytes reserved by records waiting to be written. */
+  #bytes = 0;
+  #pending: Pending[] = [];
+  #committing: Promise<void> | undefined;
+  #wantRotate = false;
+  #spaceWaiters: (() => void)[] = [];
+  #closed = false;
+  /** What the last process left; handed to the batcher once. */
+  readonly recovered: Recovered;
+
+  private constructor(
+    options: SpoolOpenOptions,
+    fs: SpoolFs,
+    lock: SpoolLock,
+    state: RecoveredState,
+  ) {
+    this.#dir = options.dir;
+    this.#fs = fs;
+    this.#logger = options.logger ?? silentLogger;
+    this.#now = options.now ?? Date.now;
+    this.#maxBytes = options.maxBytes;
+    this.#segmentBytes = options.segmentBytes ??
+      Math.min(MAX_SEGMENT_BYTES, Math.max(4096, Math.floor(options.maxBytes / 8)));
+    this.#lock = lock;
+    this.#segments = state.segments;
+    this.#nextSegmentId = (state.segments.at(-1)?.id ?? 0) + 1;
+    this.#nextSeq = state.nextSeq;
+    this.recovered = state.recovered;
+    this.#bytes = state.segments.reduce((sum, segment) => sum + segment.bytes, 0);
+    this.#live = state.live;
+  }
+
+  /**
+   * Creates the directory if needed, takes its lock, and reads what the last process left.
+   * Damaged stretches are skipped with one warning each, naming the file and byte offset.
+   */
+  static async open(options: SpoolOpenOptions): Promise<Spool> {
+    const fs = options.fs ?? runtimeFs;
+    const logger = options.logger ?? silentLogger;
+    const { dir } = options;
+    try {
+      await fs.mkdir(dir);
+    } catch (error) {
+      throw spoolErrorFrom(error, "create the spool directory", dir);
+    }
+    const lock = await acquireLock(fs, dir, logger);
+    try {
+      const state = await recover(fs, dir, logger);
+      const spool = new Spool(options, fs, lock, state);
+      await spool.#reclaim();
+      return spool;
+    } catch (error) {
+      await lock.release().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Appends an item and resolves with its sequence number once it is on disk (written and
+   * fsynced). Waits while the spool holds `maxBytes` (back-pressure). Rejects with a
+   * {@linkcode VectorVueSpoolError} when the disk fails; the item is then not in the spool's care.
+   */
+  async append(text: string): Promise<number> {
+    const addedAt = this.#now();
+    const seq = this.#nextSeq++;
+    const bytes = encodeRecord({ kind: "item", seq, addedAt, text });
+    if (bytes.length > this.#maxBytes) {
+      throw new VectorVueSpoolError(
+        "too_large",
+        `an item of ${bytes.length} bytes on disk can never fit a spool of maxBytes ${this.#maxBytes}`,
+        { path: this.#dir },
+      );
+    }
+    while (this.#bytes + bytes.length > this.#maxBytes) {
+      this.#assertOpen();
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+    }
+    this.#assertOpen();
+    this.#bytes += bytes.length;
+    await new Promise<void>((resolve, reject) => {
+      this.#pending.push({ bytes, seq, addedAt, resolve, reject });
+      this.#kick();
+    });
+    return seq;
+  }
+
+  /** Records on disk that these items form the batch `key`, before it is first sent. */
+  async recordBatch(key: string, seqs: readonly number[]): Promise<void> {
+    this.#assertOpen();
+    const bytes = encodeRecord({ kind: "batch", key, seqs: [...seqs].sort((a, b) => a - b) });
+    this.#bytes += bytes.length;
+    await new Promise<void>((resolve, reject) => {
+      this.#pending.push({ bytes, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /**
+   * Items the server answered for, or that were dead-lettered: they leave the spool. Not waited
+   * for: should the record be lost in a crash, the items are sent again and the server, which
+   * keys events by `event_id`, keeps one copy.
+   */
+  settle(seqs: readonly number[]): void {
+    const settled: number[] = [];
+    for (const seq of seqs) {
+      const item = this.#live.get(seq);
+      if (item === undefined) continue;
+      this.#live.delete(seq);
+      item.segment.live--;
+      settled.push(seq);
+    }
+    if (settled.length === 0 || this.#closed) return;
+    const bytes = encodeRecord({ kind: "settled", seqs: settled.sort((a, b) => a - b) });
+    this.#bytes += bytes.length;
+    this.#pending.push({ bytes });
+    const active = this.#active?.segment;
+    if (
+      this.#live.size === 0 && active !== undefined &&
+      (active.bytes >= this.#segmentBytes / 2 || this.#spaceWaiters.length > 0)
+    ) {
+      this.#wantRotate = true;
+    }
+    this.#kick();
+  }
+
+  /** Resolves when every record handed over so far is written and settled files are deleted. */
+  async idle(): Promise<void> {
+    await this.#drain();
+  }
+
+  /** What is on disk now. */
+  stats(): SpoolStats {
+    const oldest = this.#live.values().next().value;
+    return {
+      items: this.#live.size,
+      bytes: this.#segments.reduce((sum, segment) => sum + segment.bytes, 0),
+      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.#now() - oldest.addedAt),
+    };
+  }
+
+  /**
+   * Writes what is pending, deletes the segment files when nothing is live (a clean shutdown
+   * leaves an empty directory), closes the files and releases the lock. Items still live stay
+   * on disk for the next process.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    try {
+      await this.#drain();
+      if (this.#live.size === 0) this.#wantRotate = true;
+      await this.#rotateAndReclaim();
+      await this.#active?.file.close();
+      this.#active = undefined;
+    } finally {
+      await this.#lock.release();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new VectorVueSpoolError("io", "the spool is closed", { path: this.#dir });
+    }
+  }
+
+  #kick(): void {
+    if (this.#committing !== undefined) return;
+    this.#committing = Promise.resolve().then(() => this.#commitLoop());
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing;
+  }
+
+  async #commitLoop(): Promise<void> {
+    try {
+      while (this.#pending.length > 0 || this.#wantRotate) {
+        if (this.#pending.length > 0) await this.#commit(this.#pending.splice(0));
+        await this.#rotateAndReclaim();
+      }
+    } finally {
+      this.#committing = undefined;
+    }
+  }
+
+  /** Writes one group of records with one write and one fsync. */
+  async #commit(group: Pending[]): Promise<void> {
+    const size = group.reduce((sum, record) => sum + record.bytes.length, 0);
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const record of group) {
+      bytes.set(record.bytes, offset);
+      offset += record.bytes.length;
+    }
+    let path = this.#dir;
+    let counted = false;
+    try {
+      const active = await this.#activeFor(size);
+      path = active.segment.path;
+      // Moved from reserved to the file before the write: after a failure part of it may be there.
+      active.segment.bytes += size;
+      counted = true;
+      await active.file.write(bytes);
+      await active.file.sync();
+      for (const record of group) {
+        if (record.seq !== undefined) {
+          this.#live.set(record.seq, { segment: active.segment, addedAt: record.addedAt! });
+          active.segment.live++;
+        }
+        record.resolve?.();
+      }
+    } catch (error) {
+      this.#activeBroken = true;
+      const failure = spoolErrorFrom(error, "write the spool file", path);
+      for (const record of group) record.reject?.(failure);
+      if (group.some((record) => record.reject === undefined)) {
+        // A settled record was lost: those items are sent again after a restart (see settle()).
+        this.#logger.error("vectorvue spool write failed", {
+          error: failure.message,
+          code: failure.code,
+        });
+      }
+      if (!counted) {
+        this.#bytes -= size;
+        this.#wakeSpaceWaiters();
+      }
+    }
+  }
+
+  /** The segment to write `size` bytes to, starting a new one when needed. */
+  async #activeFor(size: number): Promise<{ segment: Segment; file: AppendFile }> {
+    const active = this.#active;
+    if (
+      active !== undefined && !this.#activeBroken &&
+      (active.segment.bytes === 0 || active.segment.bytes + size <= this.#segmentBytes)
+    ) {
+      return active;
+    }
+    await this.#closeActive();
+    const id = this.#nextSegmentId++;
+    const path = `${this.#dir}/${segmentName(id)}`;
+    const file = await this.#fs.createAppend(path);
+    try {
+      // The new file's name must survive a crash as well as its contents.
+      await this.#fs.syncDir(this.#dir);
+    } catch (error) {
+      await file.close().catch(() => {});
+      throw error;
+    }
+    const segment: Segment = { id, path, bytes: 0, live: 0 };
+    this.#segments.push(segment);
+    this.#activeBroken = false;
+    this.#active = { segment, file };
+    return this.#active;
+  }
+
+  async #closeActive(): Promise<void> {
+    const active = this.#active;
+    this.#active = undefined;
+    await active?.file.close().catch(() => {});
+  }
+
+  async #rotateAndReclaim(): Promise<void> {
+    if (this.#wantRotate) {
+      this.#wantRotate = false;
+      if (this.#live.size === 0 && this.#pending.length === 0) await this.#closeActive();
+    }
+    await this.#reclaim();
+  }
+
+  /** Deletes segments from the oldest while nothing in them is live; never the active one. */
+  async #reclaim(): Promise<void> {
+    let removed = false;
+    while (this.#segments.length > 0) {
+      const head = this.#segments[0];
+      if (head.live > 0 || head === this.#active?.segment) break;
+      try {
+        await this.#fs.remove(head.path);
+      } catch (error) {
+        this.#logger.error("vectorvue spool could not delete a settled file", {
+          error: spoolErrorFrom(error, "delete", head.path).message,
+        });
+        break;
+      }
+      this.#segments.shift();
+      this.#bytes -= head.bytes;
+      removed = true;
+    }
+    if (!removed) return;
+    await this.#fs.syncDir(this.#dir).catch(() => {});
+    this.#wakeSpaceWaiters();
+  }
+
+  #wakeSpaceWaiters(): void {
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+  }
+}
+
+interface RecoveredState {
+  readonly segments: Segment[];
+  readonly nextSeq: number;
+  readonly recovered: Recovered;
+  readonly live: Map<number, LiveItem>;
+}
+
+/** Reads every segment: live items, the batches they were in, what comes next. */
+async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<RecoveredState> {
+  let names: string[];
+  try {
+    names = await fs.readDir(dir);
+  } catch (error) {
+    throw spoolErrorFrom(error, "read the spool directory", dir);
+  }
+  const ids = names.map((name) => SEGMENT.exec(name)?.[1]).filter((id) => id !== undefined)
+    .map(Number).sort((a, b) => a - b);
+  const segments: Segment[] = [];
+  const items = new Map<number, { item: SpooledItem; segment: Segment }>();
+  const batchOf = new Map<number, string>();
+  const settled = new Set<number>();
+  let nextSeq = 0;
+  for (const id of ids) {
+    const path = `${dir}/${segmentName(id)}`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.readFile(path);
+    } catch (error) {
+      throw spoolErrorFrom(error, "read the spool file", path);
+    }
+    const segment: Segment = { id, path, bytes: bytes.length, live: 0 };
+    segments.push(segment);
+    const { records, damage } = scanSegment(bytes);
+    for (const stretch of damage) {
+      logger.warn(
+        stretch.tail
+          ? "vectorvue spool: torn or corrupt tail skipped (a crash mid-write?)"
+          : "vectorvue spool: corrupt records skipped",
+        { file: path, offset: stretch.offset, bytes: stretch.length },
+      );
+    }
+    for (const record of records) {
+      nextSeq = Math.max(nextSeq, maxSeq(record) + 1);
+      if (record.kind === "item") {
+        const { seq, text, addedAt } = record;
+        items.set(seq, { item: { seq, text, addedAt }, segment });
+      } else if (record.kind === "batch") {
+        for (const seq of record.seqs) batchOf.set(seq, record.key);
+      } else {
+        for (const seq of record.seqs) settled.add(seq);
+      }
+    }
+  }
+  const live = new Map<number, LiveItem>();
+  const batches = new Map<string, SpooledItem[]>();
+  const loose: SpooledItem[] = [];
+  for (const seq of [...items.keys()].sort((a, b) => a - b)) {
+    if (settled.has(seq)) continue;
+    const { item, segment } = items.get(seq)!;
+    segment.live++;
+    live.set(seq, { segment, addedAt: item.addedAt });
+    const key = batchOf.get(seq);
+    if (key === undefined) loose.push(item);
+    else if (batches.has(key)) batches.get(key)!.push(item);
+    else batches.set(key, [item]);
+  }
+  // Batches in the order of their first item, which is the order they were formed in.
+  const recovered: Recovered = {
+    batches: [...batches].map(([key, batchItems]) => ({ key, items: batchItems }))
+      .sort((a, b) => a.items[0].seq - b.items[0].seq),
+    items: loose,
+  };
+  return { segments, nextSeq, recovered, live };
+}
+
+function maxSeq(record: SpoolRecord): number {
+  if (record.kind === "item") return record.seq;
+  let max = -1;
+  for (const seq of record.seqs) if (seq > max) max = seq;
+  return max;
+}

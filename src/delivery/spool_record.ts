@@ -1,0 +1,195 @@
+// The spool's on-disk record format, and the scan that reads a segment back.
+//
+// A segment file is a sequence of records, appended and never rewritten:
+//
+//   offset 0   4 bytes  magic FF 56 56 53 ("\xFFVVS"; 0xFF never occurs in UTF-8 text)
+//   offset 4   u32 LE   body length N
+//   offset 8   u32 LE   CRC-32 of bytes 4..8 (the length) and of the body
+//   offset 12  N bytes  body: u8 kind, then
+//                kind 1 item:    u32 LE seq low, u32 LE seq high, f64 LE time added (ms since
+//                                the epoch), the item's JSON text (UTF-8)
+//                kind 2 batch:   JSON {"key": idempotency key, "seqs": [[first, last], ...]}
+//                kind 3 settled: JSON [[first, last], ...]: items the server answered for or
+//                                that were dead-lettered
+//
+// The magic lets a scan find the next record after a damaged one; the checksum (over the
+// length too) tells a record from a torn write or flipped bits.
+import { crc32 } from "./crc32.ts";
+
+/** First bytes of every record. */
+export const MAGIC = new Uint8Array([0xff, 0x56, 0x56, 0x53]);
+/** Bytes before a record's body. */
+export const HEADER_BYTES = 12;
+/** Largest body a scan accepts; anything longer is damage (a flipped bit in the length). */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const ITEM = 1;
+const BATCH = 2;
+const SETTLED = 3;
+const ITEM_FIXED = 17;
+
+/** One record of a segment. */
+export type SpoolRecord =
+  | { readonly kind: "item"; readonly seq: number; readonly addedAt: number; readonly text: string }
+  | { readonly kind: "batch"; readonly key: string; readonly seqs: readonly number[] }
+  | { readonly kind: "settled"; readonly seqs: readonly number[] };
+
+/** A stretch of a segment that holds no valid record. */
+export interface Damage {
+  /** Byte offset where the damage starts. */
+  readonly offset: number;
+  /** Bytes skipped. */
+  readonly length: number;
+  /** Whether it runs to the end of the file (a torn tail) rather than up to a valid record. */
+  readonly tail: boolean;
+}
+
+/** What a scan of one segment found. */
+export interface ScanResult {
+  readonly records: SpoolRecord[];
+  readonly damage: Damage[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Sorted sequence numbers as inclusive ranges: `[1, 2, 3, 7]` → `[[1, 3], [7, 7]]`. */
+export function toRanges(seqs: readonly number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const seq of seqs) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && seq === last[1] + 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges;
+}
+
+/** The inverse of {@linkcode toRanges}; throws on anything that is not a list of ranges. */
+export function fromRanges(ranges: unknown): number[] {
+  if (!Array.isArray(ranges)) throw new TypeError("ranges must be an array");
+  const seqs: number[] = [];
+  for (const range of ranges) {
+    const [first, last] = Array.isArray(range) ? range : [];
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first) {
+      throw new TypeError(`bad range ${JSON.stringify(range)}`);
+    }
+    for (let seq = first; seq <= last; seq++) seqs.push(seq);
+  }
+  return seqs;
+}
+
+function frame(body: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + body.length);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  view.setUint32(4, body.length, true);
+  bytes.set(body, HEADER_BYTES);
+  view.setUint32(8, checksum(bytes, 0, body.length), true);
+  return bytes;
+}
+
+/** CRC-32 over the length field and the body of the record at `offset`. */
+function checksum(bytes: Uint8Array, offset: number, length: number): number {
+  return crc32(
+    bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length),
+    crc32(bytes.subarray(offset + 4, offset + 8)),
+  );
+}
+
+/** The bytes of one record. */
+export function encodeRecord(record: SpoolRecord): Uint8Array {
+  if (record.kind === "item") {
+    const text = encoder.encode(record.text);
+    const body = new Uint8Array(ITEM_FIXED + text.length);
+    const view = new DataView(body.buffer);
+    body[0] = ITEM;
+    view.setUint32(1, record.seq % 0x1_0000_0000, true);
+    view.setUint32(5, Math.floor(record.seq / 0x1_0000_0000), true);
+    view.setFloat64(9, record.addedAt, true);
+    body.set(text, ITEM_FIXED);
+    return frame(body);
+  }
+  const json = record.kind === "batch"
+    ? JSON.stringify({ key: record.key, seqs: toRanges(record.seqs) })
+    : JSON.stringify(toRanges(record.seqs));
+  const text = encoder.encode(json);
+  const body = new Uint8Array(1 + text.length);
+  body[0] = record.kind === "batch" ? BATCH : SETTLED;
+  body.set(text, 1);
+  return frame(body);
+}
+
+/** Bytes an item record takes on disk, given the UTF-8 length of its text. */
+export function itemRecordBytes(textBytes: number): number {
+  return HEADER_BYTES + ITEM_FIXED + textBytes;
+}
+
+function decodeBody(body: Uint8Array): SpoolRecord {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  switch (body[0]) {
+    case ITEM: {
+      if (body.length < ITEM_FIXED) throw new TypeError("short item record");
+      const seq = view.getUint32(1, true) + view.getUint32(5, true) * 0x1_0000_0000;
+      const addedAt = view.getFloat64(9, true);
+      return { kind: "item", seq, addedAt, text: decoder.decode(body.subarray(ITEM_FIXED)) };
+    }
+    case BATCH: {
+      const parsed = JSON.parse(decoder.decode(body.subarray(1)));
+      if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
+      return { kind: "batch", key: parsed.key, seqs: fromRanges(parsed.seqs) };
+    }
+    case SETTLED:
+      return { kind: "settled", seqs: fromRanges(JSON.parse(decoder.decode(body.subarray(1)))) };
+    default:
+      throw new TypeError(`unknown record kind ${body[0]}`);
+  }
+}
+
+/** The record at `offset` with its size, or `undefined` when none starts there. */
+function recordAt(
+  bytes: Uint8Array,
+  offset: number,
+): { record: SpoolRecord; size: number } | undefined {
+  if (offset + HEADER_BYTES > bytes.length) return undefined;
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[offset + i] !== MAGIC[i]) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(offset + 4, true);
+  if (length < 1 || length > MAX_BODY_BYTES || offset + HEADER_BYTES + length > bytes.length) {
+    return undefined;
+  }
+  if (view.getUint32(offset + 8, true) !== checksum(bytes, offset, length)) return undefined;
+  try {
+    const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+    return { record: decodeBody(body), size: HEADER_BYTES + length };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads every valid record of a segment. A damaged stretch (torn write, flipped bits, zeros from
+ * a crash) is skipped up to the next valid record and reported once, so nothing written before
+ * or after it is lost.
+ */
+export function scanSegment(bytes: Uint8Array): ScanResult {
+  const records: SpoolRecord[] = [];
+  const damage: Damage[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const found = recordAt(bytes, offset);
+    if (found !== undefined) {
+      records.push(found.record);
+      offset += found.size;
+      continue;
+    }
+    let next = offset + 1;
+    for (;; next++) {
+      next = bytes.indexOf(MAGIC[0], next);
+      if (next < 0 || recordAt(bytes, next) !== undefined) break;
+    }
+    const end = next < 0 ? bytes.length : next;
+    damage.push({ offset, length: end - offset, tail: next < 0 });
+    offset = end;
+  }
+  return { records, damage };
+}

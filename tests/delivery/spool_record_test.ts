@@ -1,0 +1,89 @@
+// The spool's record format: checksum, framing, and the scan that skips damage.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { crc32 } from "../../src/delivery/crc32.ts";
+import {
+  encodeRecord,
+  fromRanges,
+  HEADER_BYTES,
+  itemRecordBytes,
+  scanSegment,
+  type SpoolRecord,
+  toRanges,
+} from "../../src/delivery/spool_record.ts";
+
+const records: SpoolRecord[] = [
+  { kind: "item", seq: 0, addedAt: 1_764_000_000_000, text: '{"event_id":"a"}' },
+  { kind: "item", seq: 2 ** 40 + 7, addedAt: 1_764_000_000_001.5, text: '{"message":"é ✓"}' },
+  { kind: "batch", key: "0b7c1d52-3c51-4c57-9a36-8d1d2b0c2f11", seqs: [0, 1, 2, 5] },
+  { kind: "settled", seqs: [0, 1, 2, 5, 6] },
+];
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+describe("spool records", () => {
+  test("crc32 matches the IEEE check value and continues across calls", () => {
+    const text = new TextEncoder().encode("123456789");
+    assert.equal(crc32(text), 0xcbf43926);
+    assert.equal(crc32(text.subarray(4), crc32(text.subarray(0, 4))), 0xcbf43926);
+  });
+
+  test("ranges round-trip and reject garbage", () => {
+    assert.deepEqual(toRanges([1, 2, 3, 7, 9, 10]), [[1, 3], [7, 7], [9, 10]]);
+    assert.deepEqual(fromRanges([[1, 3], [7, 7], [9, 10]]), [1, 2, 3, 7, 9, 10]);
+    assert.throws(() => fromRanges([[3, 1]]), TypeError);
+    assert.throws(() => fromRanges("[]"), TypeError);
+  });
+
+  test("every kind of record reads back as written, one after another", () => {
+    const bytes = concat(records.map(encodeRecord));
+    assert.deepEqual(scanSegment(bytes), { records, damage: [] });
+    const item = records[0] as { text: string };
+    assert.equal(encodeRecord(records[0]).length, itemRecordBytes(item.text.length));
+  });
+
+  test("a file cut mid-record keeps every whole record and reports the torn tail's offset", () => {
+    const parts = records.map(encodeRecord);
+    const whole = concat(parts);
+    const tornAt = parts[0].length + parts[1].length + 5;
+    const { records: read, damage } = scanSegment(whole.subarray(0, tornAt + HEADER_BYTES));
+    assert.deepEqual(read, records.slice(0, 2));
+    assert.deepEqual(damage, [{ offset: tornAt - 5, length: HEADER_BYTES + 5, tail: true }]);
+  });
+
+  test("a flipped byte loses only its own record: the scan finds the next one", () => {
+    const parts = records.map(encodeRecord);
+    const bytes = concat(parts);
+    const start = parts[0].length;
+    bytes[start + HEADER_BYTES + 10] ^= 0x20;
+    const { records: read, damage } = scanSegment(bytes);
+    assert.deepEqual(read, [records[0], records[2], records[3]]);
+    assert.deepEqual(damage, [{ offset: start, length: parts[1].length, tail: false }]);
+  });
+
+  test("a flipped bit in a length field is damage, not a giant record", () => {
+    const parts = records.map(encodeRecord);
+    const bytes = concat(parts);
+    bytes[parts[0].length + 7] ^= 0x80;
+    const { records: read, damage } = scanSegment(bytes);
+    assert.deepEqual(read, [records[0], records[2], records[3]]);
+    assert.equal(damage.length, 1);
+    assert.equal(damage[0].offset, parts[0].length);
+  });
+
+  test("zeros where a crash left the file extended but unwritten are one torn tail", () => {
+    const first = encodeRecord(records[0]);
+    const bytes = concat([first, new Uint8Array(4096)]);
+    assert.deepEqual(scanSegment(bytes).damage, [
+      { offset: first.length, length: 4096, tail: true },
+    ]);
+  });
+});
