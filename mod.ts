@@ -47,6 +47,12 @@ export {
   type VectorVuePaths,
 } from "./src/client.ts";
 export type { VectorVueConfig } from "./src/config.ts";
+export type { SpoolOptions, SpoolStats } from "./src/delivery/spool.ts";
+export {
+  type SpoolFailure,
+  VectorVueSpoolError,
+  VectorVueSpoolLockedError,
+} from "./src/delivery/spool_error.ts";
 export { configFromEnv } from "./src/env.ts";
 export {
   type DefaultedOption,

@@ -11,6 +11,63 @@ import { acquireLock, type SpoolLock } from "./spool_lock.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import { encodeRecord, scanSegment, type SpoolRecord } from "./spool_record.ts";
 
+/**
+ * Options of a batcher's durable spool (`createBatcher({ spool })`).
+ *
+ * @example Spool to a directory of its own, at most 1 GiB
+ * ```ts
+ * import type { SpoolOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const spool: SpoolOptions = { dir: "/var/spool/sensor-events", maxBytes: 1024 ** 3 };
+ * ```
+ */
+export interface SpoolOptions {
+  /**
+   * The directory, created if missing; one batcher (one process) at a time. Give each batcher
+   * its own: events and findings do not share one.
+   */
+  readonly dir: string;
+  /**
+   * Most bytes the spool's files take; `add()` waits beyond it (back-pressure).
+   * @default {268435456}
+   */
+  readonly maxBytes?: number;
+}
+
+/** Every problem with spool options, as messages naming the option and its value. */
+export function spoolOptionProblems(options: SpoolOptions): string[] {
+  if (typeof options !== "object" || options === null) {
+    return ["spool must be an object { dir, maxBytes? }"];
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(options)) {
+    if (key !== "dir" && key !== "maxBytes") problems.push(`unknown spool option '${key}'`);
+  }
+  if (typeof options.dir !== "string" || options.dir.trim() === "") {
+    problems.push(
+      `spool.dir must be a directory path: current value is ${JSON.stringify(options.dir)}`,
+    );
+  }
+  const { maxBytes } = options;
+  if (
+    maxBytes !== undefined &&
+    !(Number.isSafeInteger(maxBytes) && maxBytes >= MIN_SPOOL_MAX_BYTES)
+  ) {
+    problems.push(
+      `spool.maxBytes must be a whole number of at least ${MIN_SPOOL_MAX_BYTES}: current value is ${maxBytes}`,
+    );
+  }
+  return problems;
+}
+
+/** An append refused because the spool is closing (the batcher turns it into its closed error). */
+export class SpoolClosedError extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("the spool is closing and accepts no new items");
+  }
+}
+
 /** Default of `spool.maxBytes`: 256 MiB. */
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 /** Smallest `spool.maxBytes` accepted: 64 KiB. */
@@ -43,7 +100,16 @@ export interface Recovered {
   readonly items: readonly SpooledItem[];
 }
 
-/** What is on disk now. */
+/**
+ * What a batcher's spool holds on disk, in `batcher.stats().spool`.
+ *
+ * @example Alert when the spool backs up
+ * ```ts
+ * import type { SpoolStats } from "@spectrastrike/vectorvue-client";
+ *
+ * const backedUp = (spool: SpoolStats) => spool.oldestAgeMs > 10 * 60_000;
+ * ```
+ */
 export interface SpoolStats {
   /** Items durably on disk and not yet settled. */
   readonly items: number;
@@ -113,6 +179,7 @@ export class Spool {
   #wantRotate = false;
   #spaceWaiters: (() => void)[] = [];
   #closed = false;
+  #refusing = false;
   /** What the last process left; handed to the batcher once. */
   readonly recovered: Recovered;
 
@@ -180,10 +247,10 @@ export class Spool {
       );
     }
     while (this.#bytes + bytes.length > this.#maxBytes) {
-      this.#assertOpen();
+      if (this.#refusing) throw new SpoolClosedError();
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
     }
-    this.#assertOpen();
+    if (this.#refusing) throw new SpoolClosedError();
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
       this.#pending.push({ bytes, seq, addedAt, resolve, reject });
@@ -231,6 +298,12 @@ export class Spool {
     this.#kick();
   }
 
+  /** Refuses appends from now on, also those waiting for space; the rest still works. */
+  refuseNew(): void {
+    this.#refusing = true;
+    this.#wakeSpaceWaiters();
+  }
+
   /** Resolves when every record handed over so far is written and settled files are deleted. */
   async idle(): Promise<void> {
     await this.#drain();
@@ -254,7 +327,7 @@ export class Spool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    this.refuseNew();
     try {
       await this.#drain();
       if (this.#live.size === 0) this.#wantRotate = true;
@@ -267,9 +340,7 @@ export class Spool {
   }
 
   #assertOpen(): void {
-    if (this.#closed) {
-      throw new VectorVueSpoolError("io", "the spool is closed", { path: this.#dir });
-    }
+    if (this.#closed) throw new SpoolClosedError();
   }
 
   #kick(): void {
