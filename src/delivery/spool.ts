@@ -151,6 +151,9 @@ interface Pending {
   /** Sequence number of an item record. */
   readonly seq?: number;
   readonly addedAt?: number;
+  /** Called once the record is written (before its fsync). */
+  readonly written?: () => void;
+  /** Called once the record is fsynced. */
   readonly resolve?: () => void;
   readonly reject?: (error: Error) => void;
 }
@@ -175,6 +178,9 @@ export class Spool {
   /** Bytes of the segment files plus bytes reserved by records waiting to be written. */
   #bytes = 0;
   #pending: Pending[] = [];
+  /** Fsyncs in flight, and the last one started (each group settles after the one before). */
+  readonly #syncs = new Set<Promise<void>>();
+  #lastSync: Promise<void> = Promise.resolve();
   #committing: Promise<void> | undefined;
   #wantRotate = false;
   #spaceWaiters: (() => void)[] = [];
@@ -259,13 +265,18 @@ export class Spool {
     return seq;
   }
 
-  /** Records on disk that these items form the batch `key`, before it is first sent. */
+  /**
+   * Records that these items form the batch `key`, before it is first sent. Resolves once the
+   * record is written, which a process crash cannot undo; its fsync follows with the next group
+   * (waiting for it would hold every send back by an fsync). After a power loss in between, the
+   * batch goes out again under a new key, and the server's item ids keep one copy.
+   */
   async recordBatch(key: string, seqs: readonly number[]): Promise<void> {
     this.#assertOpen();
     const bytes = encodeRecord({ kind: "batch", key, seqs: [...seqs].sort((a, b) => a - b) });
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
-      this.#pending.push({ bytes, resolve, reject });
+      this.#pending.push({ bytes, written: resolve, reject });
       this.#kick();
     });
   }
@@ -354,8 +365,15 @@ export class Spool {
 
   async #commitLoop(): Promise<void> {
     try {
-      while (this.#pending.length > 0 || this.#wantRotate) {
-        if (this.#pending.length > 0) await this.#commit(this.#pending.splice(0));
+      // Ends only when nothing is pending right after the last await: a record handed over
+      // while this loop was finishing is never left behind.
+      while (this.#pending.length > 0 || this.#wantRotate || this.#syncs.size > 0) {
+        if (this.#pending.length > 0) await this.#write(this.#pending.splice(0));
+        // Pipelined: the next group is written while this fsync runs; at most two in flight.
+        if (this.#syncs.size >= 2 || (this.#syncs.size > 0 && this.#pending.length === 0)) {
+          await Promise.race(this.#syncs);
+        }
+        // Reclaiming deletes only files no fsync is pending on, so it need not wait for them.
         await this.#rotateAndReclaim();
       }
     } finally {
@@ -363,8 +381,12 @@ export class Spool {
     }
   }
 
-  /** Writes one group of records with one write and one fsync. */
-  async #commit(group: Pending[]): Promise<void> {
+  /**
+   * Writes one group of records with one write, then starts its fsync. Batch records are done
+   * once written (a process crash cannot lose them any more); items once the fsync is done,
+   * and in the order they were written.
+   */
+  async #write(group: Pending[]): Promise<void> {
     const size = group.reduce((sum, record) => sum + record.bytes.length, 0);
     const bytes = new Uint8Array(size);
     let offset = 0;
@@ -381,29 +403,41 @@ export class Spool {
       active.segment.bytes += size;
       counted = true;
       await active.file.write(bytes);
-      await active.file.sync();
-      for (const record of group) {
-        if (record.seq !== undefined) {
-          this.#live.set(record.seq, { segment: active.segment, addedAt: record.addedAt! });
-          active.segment.live++;
-        }
-        record.resolve?.();
-      }
+      for (const record of group) record.written?.();
+      const synced = active.file.sync();
+      const previous = this.#lastSync;
+      const done: Promise<void> = previous.then(() => synced, () => synced).then(
+        () => {
+          for (const record of group) {
+            if (record.seq !== undefined) {
+              this.#live.set(record.seq, { segment: active.segment, addedAt: record.addedAt! });
+              active.segment.live++;
+            }
+            record.resolve?.();
+          }
+        },
+        (error) => this.#failed(group, spoolErrorFrom(error, "fsync the spool file", path)),
+      ).finally(() => this.#syncs.delete(done));
+      this.#syncs.add(done);
+      this.#lastSync = done;
     } catch (error) {
-      this.#activeBroken = true;
-      const failure = spoolErrorFrom(error, "write the spool file", path);
-      for (const record of group) record.reject?.(failure);
-      if (group.some((record) => record.reject === undefined)) {
-        // A settled record was lost: those items are sent again after a restart (see settle()).
-        this.#logger.error("vectorvue spool write failed", {
-          error: failure.message,
-          code: failure.code,
-        });
-      }
+      this.#failed(group, spoolErrorFrom(error, "write the spool file", path));
       if (!counted) {
         this.#bytes -= size;
         this.#wakeSpaceWaiters();
       }
+    }
+  }
+
+  #failed(group: Pending[], failure: VectorVueSpoolError): void {
+    this.#activeBroken = true;
+    for (const record of group) record.reject?.(failure);
+    if (group.some((record) => record.reject === undefined)) {
+      // A settled record was lost: those items are sent again after a restart (see settle()).
+      this.#logger.error("vectorvue spool write failed", {
+        error: failure.message,
+        code: failure.code,
+      });
     }
   }
 
@@ -437,6 +471,7 @@ export class Spool {
   async #closeActive(): Promise<void> {
     const active = this.#active;
     this.#active = undefined;
+    await Promise.all(this.#syncs);
     await active?.file.close().catch(() => {});
   }
 
