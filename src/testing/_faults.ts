@@ -30,9 +30,15 @@ import { markStreamed } from "./_serve_common.ts";
 export interface Fault {
   /**
    * How many matching requests the fault applies to.
-   * @default {1}
+   * @default {1}, or no limit with `forMs`
    */
   readonly count?: number;
+  /**
+   * An outage: the fault applies to every matching request for this many ms after it was
+   * injected (on the emulator's clock), then stops; with `count` as well, whichever ends first.
+   * `emulator.inject({ forMs: 10_000, status: 503, body: "" })` is a server down for 10 s.
+   */
+  readonly forMs?: number;
   /**
    * Only requests whose URL path equals this string or matches this pattern. Without it the
    * fault matches every path except the login route (so a client can still log in).
@@ -67,6 +73,7 @@ export interface Fault {
 const LOGIN_PATH = "/api/v1/client/auth/login";
 const FAULT_KEYS = new Set([
   "count",
+  "forMs",
   "path",
   "status",
   "body",
@@ -107,6 +114,9 @@ export function faultProblems(fault: Fault): string[] {
     }
   }
   if (delayMs !== undefined && !isNonNegative(delayMs)) say("delayMs", "a number >= 0", delayMs);
+  if (fault.forMs !== undefined && !isNonNegative(fault.forMs)) {
+    say("forMs", "a number >= 0", fault.forMs);
+  }
   if (trickleMs !== undefined && !isNonNegative(trickleMs)) {
     say("trickleMs", "a number >= 0", trickleMs);
   }
@@ -128,15 +138,30 @@ export function faultProblems(fault: Fault): string[] {
 
 /** Queued faults, consumed in the order they were injected. */
 export class FaultQueue {
-  readonly #queue: { fault: Fault; remaining: number }[] = [];
+  readonly #queue: { fault: Fault; remaining: number; until: number }[] = [];
+  readonly #now: () => number;
+
+  /** `now` is the clock `forMs` is measured on. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   /** Queues a fault (validated by the caller). */
   add(fault: Fault): void {
-    this.#queue.push({ fault: { ...fault }, remaining: fault.count ?? 1 });
+    const timed = fault.forMs !== undefined;
+    this.#queue.push({
+      fault: { ...fault },
+      remaining: fault.count ?? (timed ? Infinity : 1),
+      until: timed ? this.#now() + fault.forMs! : Infinity,
+    });
   }
 
   /** The first fault matching `path`, with one use consumed; `undefined` when none match. */
   take(path: string): Fault | undefined {
+    const now = this.#now();
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      if (this.#queue[i].until <= now) this.#queue.splice(i, 1);
+    }
     const index = this.#queue.findIndex(({ fault }) => matches(fault, path));
     if (index < 0) return undefined;
     const entry = this.#queue[index];

@@ -240,7 +240,7 @@ export function createVectorVueEmulator(options?: EmulatorOptions): VectorVueEmu
       ? undefined
       : new SlidingWindowLimiter(config.clientEventsPerMinute),
   };
-  const faults = new FaultQueue();
+  const faults = new FaultQueue(config.now);
   const requests: RecordedRequest[] = [];
   const firstUser = config.users[0];
 

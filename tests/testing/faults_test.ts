@@ -47,6 +47,23 @@ describe("fault injection", () => {
     assert.deepEqual(statuses, [502, 502, 429, 404]);
   });
 
+  test("`forMs` is an outage: every matching request fails until the time is up, then none", async () => {
+    let now = T0;
+    const { emulator, token } = await withToken({ now: () => now });
+    emulator.inject({ forMs: 10_000, status: 503, body: "" });
+    const status = async () =>
+      (await call(emulator, "GET", `${STATUS}${TENANT}`, { token })).status;
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) seen.push(await status());
+    now += 9_999;
+    seen.push(await status());
+    now += 1;
+    seen.push(await status());
+    assert.deepEqual(seen, [503, 503, 503, 503, 503, 503, 404]);
+    emulator.inject({ forMs: 10_000, count: 1, status: 502, body: "" });
+    assert.deepEqual([await status(), await status()], [502, 404], "count ends it first");
+  });
+
   test("matches `path` as a string or a RegExp, and never the login route unless asked", async () => {
     const { emulator, token } = await withToken();
     emulator.inject({ status: 500, body: "" });
