@@ -189,6 +189,11 @@ export interface DeliveryOptions {
   readonly clientPause?: () => PauseInfo | undefined;
   /** Per-call limits of every send, over the client's. */
   readonly limits?: { readonly timeoutMs?: number; readonly maxRetries?: number };
+  /**
+   * Called with each batch (halves included) before its first send, with its key: a durable
+   * spool records it there. A rejection is the caller's to report; the batch is sent anyway.
+   */
+  readonly beforeFirstSend?: (key: string, entries: readonly Packed[]) => Promise<void>;
 }
 
 /** One delivery run: `sendEvents` call or batcher. */
@@ -244,6 +249,7 @@ export class BatchDelivery {
         ]),
       );
     }
+    await this.#options.beforeFirstSend?.(batch.key, batch.entries).catch(() => {});
     const startedAt = performance.now();
     for (;;) {
       if (this.stopped !== undefined) return await fail(this.stopped);

@@ -25,6 +25,14 @@ import {
   takeBatch,
 } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
+import {
+  DEFAULT_SPOOL_MAX_BYTES,
+  Spool,
+  SpoolClosedError,
+  spoolOptionProblems,
+  type SpoolOptions,
+  type SpoolStats,
+} from "./spool.ts";
 
 /**
  * `add()` after `close()`.
@@ -134,6 +142,13 @@ export interface BatcherOptions {
   readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
   /** Receives items the server refused (never retried). */
   readonly onRejected?: (items: RejectedItem[]) => void | Promise<void>;
+  /**
+   * Keep items in a durable spool on disk: `add()` resolves once the item is written and
+   * fsynced, items leave the spool only when the server answered for them or they were
+   * dead-lettered, and a batcher started on the same directory after a crash delivers what the
+   * last process left. See the README's "Durability" section.
+   */
+  readonly spool?: SpoolOptions;
 }
 
 /** The names {@linkcode BatcherOptions} has, to catch misspelled ones. */
@@ -150,6 +165,7 @@ export const BATCHER_OPTION_NAMES: readonly string[] = Object.keys(
     concurrency: true,
     onDeadLetter: true,
     onRejected: true,
+    spool: true,
   } satisfies Record<keyof BatcherOptions, true>,
 );
 
@@ -185,11 +201,17 @@ export interface BatcherStats {
   readonly rateLimited: number;
   /** Time spent waiting for the rate limit, in milliseconds. */
   readonly rateLimitWaitMs: number;
+  /** With a spool: what is on disk (items not yet answered for, bytes, oldest item's age). */
+  readonly spool?: SpoolStats;
 }
 
 /** An item added: `position` is its order of `add()`. */
 interface Entry extends Packed {
   readonly item: unknown;
+  /** Sequence number in the spool. */
+  readonly spoolSeq?: number;
+  /** Idempotency key of the batch this item was in when an earlier process sent it. */
+  readonly batchKey?: string;
 }
 
 /** Default bound of the bytes a batcher holds, queued and in flight. */
@@ -256,6 +278,17 @@ export class VectorVueBatcher {
   /** Aborts batches in flight when `close()` is told to give up. */
   #abort = new AbortController();
   #flushWaiters: Waiter[] = [];
+  /** The durable spool, once open; `#opening` settles when it is (or failed to). */
+  #spool: Spool | undefined;
+  #opening: Promise<void> | undefined;
+  #openError: Error | undefined;
+  /** `add()` calls writing to the spool: they hold a place in the bounds. */
+  #appending = 0;
+  #appendingBytes = 0;
+  readonly #adding = new Set<Promise<unknown>>();
+  readonly #deliveries = new Set<Promise<void>>();
+  /** Set when `close()` gave up with a spool: what is left stays on disk for the next process. */
+  #keepSpooled = false;
 
   /** Use `client.createBatcher()`; this is its implementation. */
   constructor(options: BatcherOptions, context: DeliveryContext) {
@@ -290,7 +323,86 @@ export class VectorVueBatcher {
       // A long-lived batcher keeps going: an error hits the batch that got it, not the ones after.
       stopOnSharedError: false,
       clientPause: context.clientPause,
+      beforeFirstSend: (key, entries) => this.#recordBatch(key, entries as readonly Entry[]),
     });
+    if (options.spool !== undefined) {
+      const problems = spoolOptionProblems(options.spool);
+      if (problems.length > 0) throw new VectorVueConfigError(problems);
+      this.#opening = Spool.open({
+        dir: options.spool.dir,
+        maxBytes: options.spool.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+        logger: this.#logger,
+      }).then(
+        (spool) => this.#adopt(spool),
+        (error) => {
+          this.#openError = error instanceof Error ? error : new VectorVueError(String(error));
+        },
+      );
+    }
+  }
+
+  /**
+   * Resolves once the batcher can take items: at once without a spool; with one, when its
+   * directory is locked and what the last process left is read (and queued for delivery, ahead
+   * of new items). Rejects with the {@linkcode VectorVueSpoolError} that prevents it, such as a
+   * {@linkcode VectorVueSpoolLockedError} naming the process that holds the directory. `add()`
+   * waits for the same, so calling this is only needed to fail early.
+   *
+   * @example Fail at start-up when another process holds the spool
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
+   * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   *
+   * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
+   * const client = new VectorVueClient({
+   *   ...emulator.defaults,
+   *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
+   * });
+   * const dir = await Deno.makeTempDir();
+   * const first = client.createBatcher({ kind: "events", spool: { dir } });
+   * await first.ready();
+   * const second = client.createBatcher({ kind: "events", spool: { dir } });
+   * await assert.rejects(second.ready(), { name: "VectorVueSpoolLockedError" });
+   * await first.close();
+   * await second.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async ready(): Promise<void> {
+    await this.#opening;
+    if (this.#openError !== undefined) throw this.#openError;
+  }
+
+  /** Queues what the last process left: its batches first, with their keys, then loose items. */
+  #adopt(spool: Spool): void {
+    this.#spool = spool;
+    const { batches, items } = spool.recovered;
+    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => ({
+      position: this.#nextSeq++,
+      spoolSeq: spooled.seq,
+      batchKey,
+      item: JSON.parse(spooled.text),
+      text: spooled.text,
+      size: utf8Length(spooled.text) + 1,
+    });
+    const recovered = [
+      ...batches.flatMap((batch) => batch.items.map((item) => entry(item, batch.key))),
+      ...items.map((item) => entry(item)),
+    ];
+    if (recovered.length === 0) return;
+    this.#logger.info("vectorvue batcher delivers what an earlier process left in the spool", {
+      items: recovered.length,
+      batches: batches.length,
+    });
+    for (const recoveredEntry of recovered) {
+      this.#queue.push(recoveredEntry);
+      this.#queuedBytes += recoveredEntry.size;
+    }
+    // Everything recovered is old already: it goes out at once, not after flushIntervalMs.
+    this.#flushUpTo = this.#nextSeq - 1;
+    this.#peakHeld = Math.max(this.#peakHeld, this.#held);
+    this.#pump();
   }
 
   /**
@@ -316,15 +428,54 @@ export class VectorVueBatcher {
    */
   async add(item: Record<string, unknown>): Promise<void> {
     if (this.#closed) throw new VectorVueBatcherClosedError();
+    if (this.#opening !== undefined) {
+      const adding = this.#addSpooled(item);
+      this.#adding.add(adding);
+      try {
+        return await adding;
+      } finally {
+        this.#adding.delete(adding);
+      }
+    }
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
+    await this.#waitForRoom(size);
+    this.#enqueue({ position: this.#nextSeq++, item, text, size });
+  }
+
+  /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
+  async #addSpooled(item: Record<string, unknown>): Promise<void> {
+    await this.ready();
+    if (this.#closed) throw new VectorVueBatcherClosedError();
+    const text = serializeItem(item, this.#what);
+    const size = utf8Length(text) + 1;
+    await this.#waitForRoom(size);
+    this.#appending++;
+    this.#appendingBytes += size;
+    let spoolSeq: number;
+    try {
+      spoolSeq = await this.#spool!.append(text);
+    } catch (error) {
+      if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
+      throw error;
+    } finally {
+      this.#appending--;
+      this.#appendingBytes -= size;
+      this.#wakeSpaceWaiters();
+    }
+    this.#enqueue({ position: this.#nextSeq++, spoolSeq, item, text, size });
+  }
+
+  async #waitForRoom(size: number): Promise<void> {
     while (!this.#hasRoomFor(size)) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
       if (this.#closed) throw new VectorVueBatcherClosedError();
     }
-    // A durable spool would persist the entry here, before add() resolves.
-    this.#queue.push({ position: this.#nextSeq++, item, text, size });
-    this.#queuedBytes += size;
+  }
+
+  #enqueue(entry: Entry): void {
+    this.#queue.push(entry);
+    this.#queuedBytes += entry.size;
     this.#peakHeld = Math.max(this.#peakHeld, this.#held);
     this.#armTimer();
     this.#pump();
@@ -353,6 +504,9 @@ export class VectorVueBatcher {
    * ```
    */
   async flush(): Promise<void> {
+    // With a spool, what the last process left is queued once it is open.
+    await this.#opening;
+    if (this.#keepSpooled) return;
     const target = this.#nextSeq - 1;
     if (target < 0 || this.#lowestUnsettled() > target) return;
     this.#flushUpTo = Math.max(this.#flushUpTo, target);
@@ -386,7 +540,8 @@ export class VectorVueBatcher {
    */
   async close(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     this.#closed = true;
-    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    this.#wakeSpaceWaiters();
+    this.#spool?.refuseNew();
     const { signal } = options;
     let abandoned: Promise<void> | undefined;
     const giveUp = () => {
@@ -395,11 +550,21 @@ export class VectorVueBatcher {
     if (signal?.aborted) giveUp();
     else signal?.addEventListener("abort", giveUp, { once: true });
     try {
+      if (this.#opening !== undefined) {
+        await this.#opening;
+        this.#spool?.refuseNew();
+        // Items already being written are durable soon: they are delivered with the rest.
+        await Promise.allSettled([...this.#adding]);
+      }
       await this.flush();
       await abandoned;
     } finally {
       signal?.removeEventListener("abort", giveUp);
       this.#clearTimer();
+      if (this.#spool !== undefined) {
+        await Promise.allSettled([...this.#deliveries]);
+        await this.#spool.close();
+      }
     }
   }
 
@@ -439,6 +604,7 @@ export class VectorVueBatcher {
       requests: this.#delivery.tally.requests,
       rateLimited: this.#delivery.tally.rateLimited,
       rateLimitWaitMs: this.#delivery.tally.rateLimitWait.totalMs,
+      ...(this.#spool === undefined ? {} : { spool: this.#spool.stats() }),
     };
   }
 
@@ -452,8 +618,9 @@ export class VectorVueBatcher {
 
   /** Whether an item of `size` bytes fits both bounds (anything fits when nothing is held). */
   #hasRoomFor(size: number): boolean {
-    const bytes = this.#queuedBytes + this.#inFlightBytes;
-    return this.#held < this.#maxQueueSize && (bytes === 0 || bytes + size <= this.#maxQueueBytes);
+    const bytes = this.#queuedBytes + this.#inFlightBytes + this.#appendingBytes;
+    return this.#held + this.#appending < this.#maxQueueSize &&
+      (bytes === 0 || bytes + size <= this.#maxQueueBytes);
   }
 
   #lowestUnsettled(): number {
@@ -490,14 +657,19 @@ export class VectorVueBatcher {
   }
 
   #takeBatch(): Entry[] {
+    // A batch an earlier process formed goes out as it was, under its key; new items never join it.
+    const key = this.#queue[this.#queueHead]?.batchKey;
     const batch = takeBatch(
-      () => this.#queue[this.#queueHead],
+      () => {
+        const entry = this.#queue[this.#queueHead];
+        return entry?.batchKey === key ? entry : undefined;
+      },
       () => {
         this.#queuedBytes -= this.#queue[this.#queueHead].size;
         this.#queueHead++;
       },
-      this.#maxBatchSize,
-      this.#maxBatchBytes,
+      key === undefined ? this.#maxBatchSize : Infinity,
+      key === undefined ? this.#maxBatchBytes : Infinity,
     );
     // Compact now and then, so the array does not grow without bound.
     if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
@@ -508,6 +680,7 @@ export class VectorVueBatcher {
   }
 
   #pump(): void {
+    if (this.#keepSpooled) return;
     while (this.#inFlight.size < this.#concurrency && this.#ready()) {
       const entries = this.#takeBatch();
       // Any batch going out restarts the wait of what is left.
@@ -516,14 +689,21 @@ export class VectorVueBatcher {
       this.#inFlight.set(key, key);
       this.#inFlightItems += entries.length;
       for (const entry of entries) this.#inFlightBytes += entry.size;
-      // The batch's idempotency key is made here, before its first send (a spool would store it).
-      this.#delivery.deliver(
-        this.#delivery.batch(entries),
+      // The batch's idempotency key is made here (or was, by the process that left it in the
+      // spool), and recorded in the spool before its first send.
+      const recoveredKey = entries[0].batchKey;
+      const batch = recoveredKey === undefined
+        ? this.#delivery.batch(entries)
+        : { entries, firstIndex: entries[0].position, key: recoveredKey };
+      const delivery = this.#delivery.deliver(
+        batch,
         (done, outcomes, error) => this.#settle(done, outcomes, error),
       ).finally(() => {
         this.#inFlight.delete(key);
+        this.#deliveries.delete(delivery);
         this.#afterSettle();
       });
+      this.#deliveries.add(delivery);
     }
     if (this.#queuedCount === 0) {
       this.#timerDue = false;
@@ -546,16 +726,48 @@ export class VectorVueBatcher {
     this.#pump();
   }
 
+  #wakeSpaceWaiters(): void {
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+  }
+
+  /**
+   * With a spool: records a batch's idempotency key before its first send, so that after a
+   * crash it is sent again under the same key. A failure to record it is logged, not fatal: the
+   * items themselves are on disk, and the server keys items by their ids as well.
+   */
+  async #recordBatch(key: string, entries: readonly Entry[]): Promise<void> {
+    if (this.#spool === undefined || entries[0]?.batchKey === key) return;
+    try {
+      await this.#spool.recordBatch(key, entries.map((entry) => entry.spoolSeq!));
+    } catch (error) {
+      this.#logger.error("vectorvue batcher could not record a batch in the spool", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   /**
    * Final outcomes of entries (a batch, or a half of one): counted and moved
    * out of flight in one step, before any callback runs, so stats() adds up.
-   * A durable spool would drop these entries here.
+   * With a spool, these entries leave it here (or, when close() gave up, stay for the next
+   * process).
    */
   async #settle(
     entries: readonly Entry[],
     outcomes: readonly ItemOutcome[],
     error: Error | undefined,
   ): Promise<void> {
+    if (this.#keepSpooled && this.#abort.signal.aborted) {
+      // close() gave up: the batch stays on disk (and in the queue count) for the next process.
+      this.#inFlightItems -= entries.length;
+      for (const entry of entries) {
+        this.#inFlightBytes -= entry.size;
+        this.#queue.push(entry);
+        this.#queuedBytes += entry.size;
+      }
+      return;
+    }
+    this.#spool?.settle(entries.map((entry) => entry.spoolSeq!));
     const rejected: RejectedItem[] = [];
     const undelivered: unknown[] = [];
     outcomes.forEach((outcome, position) => {
@@ -593,8 +805,21 @@ export class VectorVueBatcher {
     return this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error));
   }
 
-  /** Gives up on delivery: queued items are dead-lettered now, in-flight sends are aborted. */
+  /**
+   * Gives up on delivery: in-flight sends are aborted, and queued items are dead-lettered now;
+   * with a spool they stay on disk instead, for the next process to deliver.
+   */
   #abandon(reason: unknown): Promise<void> {
+    if (this.#opening !== undefined) {
+      this.#keepSpooled = true;
+      this.#abort.abort(reason);
+      this.#logger.info(
+        "vectorvue batcher closed before delivering everything; the rest stays in the spool",
+        { items: this.#held },
+      );
+      for (const waiter of this.#flushWaiters.splice(0)) waiter.resolve();
+      return Promise.resolve();
+    }
     this.#abort.abort(reason);
     const entries = this.#queue.slice(this.#queueHead);
     this.#queue = [];
