@@ -15,6 +15,9 @@
 //          alternating; the samples of every side.
 import process from "node:process";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { alternate, measure, pool } from "./_bench_measure.mjs";
 
 const [task, rawArgs] = process.argv.slice(2);
@@ -282,10 +285,103 @@ function fetchAllBatched(bare, count) {
 }
 
 /**
+ * One producer run through a batcher with `args.spoolWindow` add() calls outstanding (group
+ * commit needs company); with `spooled`, a durable batcher on a fresh directory.
+ */
+async function runWindowed(client, count, spooled) {
+  const dir = spooled ? await mkdtemp(join(tmpdir(), "vv-bench-spool-")) : undefined;
+  try {
+    const batcher = client.createBatcher({
+      kind: "events",
+      maxBatchSize: args.batchSize,
+      concurrency: args.concurrency,
+      ...(dir === undefined ? {} : { spool: { dir } }),
+    });
+    const result = await measure(count, async () => {
+      let next = 0;
+      await pool(args.spoolWindow, args.spoolWindow, async () => {
+        while (next < count) {
+          next++;
+          await batcher.add(makeEvent());
+        }
+      });
+      await batcher.close();
+    });
+    const { accepted, spool } = batcher.stats();
+    if (accepted !== count || (spool !== undefined && spool.items !== 0)) {
+      throw new BenchError(`batcher: ${accepted} of ${count} accepted, ${spool?.items} on disk`);
+    }
+    return result;
+  } finally {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Bytes the spool holds per event while the server does not answer (records, batch keys,
+ * framing, measured on disk), and events/s when each add() is awaited before the next: one
+ * fsync per event, the floor a producer without concurrency sees.
+ */
+async function spoolFootprint(client) {
+  const events = 2_000;
+  const dir = await mkdtemp(join(tmpdir(), "vv-bench-spool-"));
+  const { username, password, tenantId } = EMULATOR_DEFAULTS;
+  const stalled = new VectorVueClient({
+    username,
+    password,
+    tenantId,
+    fetch: (_input, init) =>
+      new Promise((_, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init.signal.reason))
+      ),
+  });
+  try {
+    const held = stalled.createBatcher({ kind: "events", spool: { dir } });
+    await pool(events, args.spoolWindow, () => held.add(makeEvent()));
+    const bytesOnDiskPerEvent = Math.round(held.stats().spool.bytes / events);
+    await held.close({ signal: AbortSignal.abort() });
+    await rm(dir, { recursive: true, force: true });
+    const awaitedCount = args.counts.spoolEvents >= 10_000 ? 1_000 : 100;
+    const awaited = client.createBatcher({ kind: "events", spool: { dir } });
+    const oneByOne = await measure(awaitedCount, async () => {
+      for (let i = 0; i < awaitedCount; i++) await awaited.add(makeEvent());
+      await awaited.close();
+    });
+    return {
+      bytesOnDiskPerEvent,
+      jsonBytesPerEvent: new TextEncoder().encode(JSON.stringify(makeEvent())).length,
+      awaitedOneByOneEventsPerSecond: Math.round(oneByOne.perSecond),
+    };
+  } finally {
+    await stalled.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The scenarios: each returns its sides' labels, their samples (client first) and notes. Adding
  * one is a function here and a line in `scripts/bench.ts`'s list.
  */
 const SCENARIOS = {
+  /** The durable batcher against the in-memory one, same producer, same server. */
+  async "spooled-batcher"(client) {
+    const { spoolEvents, spoolRounds } = args.counts;
+    const count = (round) => round < 0 ? Math.ceil(spoolEvents / 5) : spoolEvents;
+    const samples = await alternate(spoolRounds, [
+      (round) => runWindowed(client, count(round), true),
+      (round) => runWindowed(client, count(round), false),
+    ]);
+    return {
+      samples,
+      labels: ["in-memory batcher"],
+      notes: {
+        events: spoolEvents,
+        rounds: spoolRounds,
+        window: args.spoolWindow,
+        ...await spoolFootprint(client),
+      },
+    };
+  },
   async "sequential-events"(client, bares) {
     const { events } = args.counts;
     const samples = await alternate(args.rounds, [
@@ -354,7 +450,9 @@ async function bench() {
   const scenario = SCENARIOS[args.scenario];
   if (!scenario) throw new Error(`unknown scenario '${args.scenario}'`);
   const client = newClient(args.url);
-  const bares = args.scenario === "signed-events" ? [] : await baselines(args.url);
+  const bares = args.scenario === "signed-events" || args.scenario === "spooled-batcher"
+    ? []
+    : await baselines(args.url);
   try {
     await client.login();
     for (const bare of bares) await bare.login();

@@ -17,6 +17,8 @@
 //   2. batches of 100 at concurrency 4: sendEventsBatch() vs bare fetch
 //   3. as 1, with signatureSecret (client and server): signed client vs unsigned client
 //   4. background batcher, add() to close(): batcher vs bare fetch of the same batches
+//   5. spooled batcher (durable: write + fsync before add() resolves) vs the in-memory batcher,
+//      1,024 add() calls outstanding; bytes on disk per event; the HTTP/1.1 nodelay target only
 // each against three targets (see TARGETS): HTTP/1.1 and HTTP/2 to the emulator's default server,
 // which offers both by ALPN, and HTTP/1.1 to its `--http1` server, which sets TCP_NODELAY. Node and
 // Bun run 1, 2 and 4 on that last target, against their own bare `fetch` (and on Node bare undici
@@ -74,6 +76,8 @@ const COUNTS = QUICK
     batches: 3,
     batcherEvents: 2_000,
     batcherRounds: 2,
+    spoolEvents: 5_000,
+    spoolRounds: 2,
     fast: { batches: 3, batcherRounds: 2 },
   }
   : {
@@ -82,11 +86,15 @@ const COUNTS = QUICK
     batches: 80,
     batcherEvents: 100_000,
     batcherRounds: 3,
+    spoolEvents: 50_000,
+    spoolRounds: 3,
     fast: { batches: 400, batcherRounds: 5 },
   };
 const BATCH_SIZE = 100;
 const CONCURRENCY = 4;
 const SIGNATURE_SECRET = "benchmark-signature-secret";
+/** add() calls a producer keeps outstanding in scenario 5: group commit needs company. */
+const SPOOL_WINDOW = 1_024;
 const OUT = args.out ?? (QUICK ? undefined : "bench/results.json");
 
 const CA_PATH = fileURLToPath(new URL("../tests/fixtures/ca.pem", import.meta.url));
@@ -121,6 +129,8 @@ interface Scenario {
   readonly id: string;
   readonly title: string;
   readonly runtimes: readonly RuntimeName[];
+  /** Only on these targets (by name); every target by default. */
+  readonly targets?: readonly string[];
 }
 
 // Adding a scenario: a function in `_runtime_worker.mjs`'s SCENARIOS and a line here.
@@ -136,6 +146,13 @@ const SCENARIOS: readonly Scenario[] = [
     id: "batcher",
     title: `4. batcher add()→close(), ${COUNTS.batcherEvents.toLocaleString("en-US")} events`,
     runtimes: RUNTIMES,
+  },
+  {
+    id: "spooled-batcher",
+    title: `5. spooled batcher add()→close(), ${COUNTS.spoolEvents.toLocaleString("en-US")} events`,
+    runtimes: RUNTIMES,
+    // The disk is the same whatever the protocol; this target hides least behind the network.
+    targets: ["HTTP/1.1 nodelay"],
   },
 ];
 
@@ -155,6 +172,8 @@ async function runScenario(
     batches: fast ? COUNTS.fast.batches : COUNTS.batches,
     batcherEvents: COUNTS.batcherEvents,
     batcherRounds: fast ? COUNTS.fast.batcherRounds : COUNTS.batcherRounds,
+    spoolEvents: COUNTS.spoolEvents,
+    spoolRounds: COUNTS.spoolRounds,
   };
   const [result] = await runWorker(runtime, "bench", {
     scenario: scenario.id,
@@ -167,6 +186,7 @@ async function runScenario(
     counts,
     batchSize: BATCH_SIZE,
     concurrency: CONCURRENCY,
+    spoolWindow: SPOOL_WINDOW,
   }, runtime === "node" ? { NODE_EXTRA_CA_CERTS: CA_PATH } : {}) as unknown as [WorkerResult];
   const [label, ...otherLabels] = result.labels;
   const [baseline, ...others] = result.baselines;
@@ -298,7 +318,10 @@ async function main(): Promise<number> {
   try {
     for (const scenario of SCENARIOS) {
       for (const runtime of scenario.runtimes) {
-        const targets = TARGETS.filter((t) => (t.runtimes as readonly string[]).includes(runtime));
+        const targets = TARGETS.filter((t) =>
+          (t.runtimes as readonly string[]).includes(runtime) &&
+          (scenario.targets === undefined || scenario.targets.includes(t.name))
+        );
         // Fresh emulator processes for each runtime's run of a scenario, shared by its targets:
         // what earlier runs stored (a batcher run stores hundreds of thousands of events) neither
         // fills the server's memory nor slows its answers for whoever comes later.
@@ -353,6 +376,15 @@ async function main(): Promise<number> {
         `signing (${r.protocol}): ${percent(r.notes.signingCostPercent)} time per request; ` +
           `the client's share alone ${percent(r.notes.clientShareCostPercent)} (signed requests ` +
           `to a server that does not verify them)`,
+      );
+    }
+    if (r.id === "spooled-batcher" && r.notes && !r.error) {
+      console.log(
+        `spooled batcher (${r.runtime}): ${r.ratio?.toFixed(2)}× the in-memory batcher's ` +
+          `events/s with ${r.notes.window} add() calls outstanding (target >= 0.5); ` +
+          `${r.notes.bytesOnDiskPerEvent} bytes on disk per event of ${r.notes.jsonBytesPerEvent} ` +
+          `bytes of JSON; ${r.notes.awaitedOneByOneEventsPerSecond} events/s awaiting each add() ` +
+          `in turn (one fsync each)`,
       );
     }
     if (r.id === "batcher" && r.notes && !r.error) {

@@ -8,6 +8,8 @@
  * ├── VectorVueConfigError          bad options, all problems at once
  * ├── VectorVueSerializationError   a payload JSON cannot carry, or a bad batch
  * ├── VectorVueTokenError           a token without tenant_id, expired, mismatched
+ * ├── VectorVueSpoolError           a batcher's spool: disk full, read-only, locked...
+ * │   └── VectorVueSpoolLockedError another process holds the spool directory
  * ├── VectorVueTransportError       no HTTP answer: connection, timeout, TLS
  * ├── VectorVueClientClosedError    a call on a client after close()
  * ├── VectorVueHookError            one of the caller's hooks threw
