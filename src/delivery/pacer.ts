@@ -105,7 +105,9 @@ interface Sent {
 
 const NO_SLOT: Slot = { settle() {} };
 /** Growth of the wait between probes while the server keeps answering 429. */
-const PROBE_GROWTH = 1.1;
+const PROBE_GROWTH = 1.05;
+/** Longest wait between probes, in multiples of the first (the allowance's average spacing). */
+const PROBE_GAP_CAP = 4;
 /** Quiet windows (no 429) before a lowered allowance rises by a tenth. */
 const RAISE_AFTER_WINDOWS = 2;
 /** Smallest window the pacer will learn. */
@@ -277,15 +279,16 @@ export class Pacer {
       if (result.retryAfterMs === undefined) {
         // What we had in the window is what the server granted us (others on our address may
         // hold the rest). With Retry-After the server said when instead: nothing to learn.
-        const counted = this.#sent.filter((other) =>
-          other.doneAt !== Infinity && other.doneAt > now - this.#windowMs
-        ).length;
+        // Requests still in flight count: each one refused later lowers the allowance again.
+        const counted = this.#sent.filter((other) => other.doneAt > now - this.#windowMs).length;
         this.#allowance = Math.max(1, Math.min(this.#allowance, counted));
       }
+      const firstGap = this.#limit!.windowMs / this.#limit!.requests;
       if (!this.#paused || this.#pauseReason !== "rate_limited") {
-        this.#probeGap = this.#limit!.windowMs / this.#limit!.requests;
+        this.#probeGap = firstGap;
       } else {
-        this.#probeGap *= PROBE_GROWTH;
+        // Fine enough to learn the window to a few tenths of a second, sparse enough for long ones.
+        this.#probeGap = Math.min(this.#probeGap * PROBE_GROWTH, PROBE_GAP_CAP * firstGap);
       }
       // Once the window is learned, the model says when a slot frees; before, probe for it.
       const freeIn = Math.max(0, this.#windowFreeAt(now) - now);

@@ -73,15 +73,15 @@ describe("Pacer", () => {
     assert.equal(await tryTake(), undefined, "one probe at a time");
     probe.settle({ status: 429 });
     assert.equal(pauses.length, 1, "one log record per pause, not per 429");
-    at(270 + 274);
-    assert.equal(await tryTake(), undefined, "the gap grows by a tenth");
-    at(270 + 275);
+    at(270 + 262);
+    assert.equal(await tryTake(), undefined, "the gap grows by a twentieth");
+    at(270 + 263);
     (await take(tryTake)).settle({ status: 202 });
     assert.equal(pacer.pause, undefined);
-    // The server freed a slot 545 ms after our oldest request: its window is at most that.
-    assert.deepEqual(pacer.allowance, { requests: 20, windowMs: 545 });
+    // The server freed a slot 533 ms after our oldest request: its window is at most that.
+    assert.deepEqual(pacer.allowance, { requests: 20, windowMs: 533 });
     assert.equal(await tryTake(), undefined, "20 in the learned window");
-    at(546);
+    at(534);
     assert.ok(await tryTake(), "the request answered at 1 ms left the learned window");
   });
 
