@@ -46,10 +46,14 @@ export const PROXY_VARIABLES: readonly string[] = [
 /** curl's default port of an `http://` proxy named without one. */
 const CURL_HTTP_PROXY_PORT = "1080";
 
-/** Replaces a URL's userinfo, also in text that does not parse as a URL. */
+/**
+ * Replaces a URL's userinfo, also in text that does not parse as a URL:
+ * everything up to the last `@`, since a password typed without
+ * percent-encoding may hold `@`, `/`, `?` or `#`.
+ */
 export function redactUserinfo(text: string): string {
   return text.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)?[^@/?#]*@/i,
+    /^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i,
     (_, scheme = "") => `${scheme}[REDACTED]@`,
   );
 }

@@ -169,6 +169,17 @@ describe("resolveProxy() picks the proxy as curl does", () => {
     assert.equal(redactUserinfo("u:pw@host:1"), "[REDACTED]@host:1");
     assert.equal(redactUserinfo("http://host:1"), "http://host:1");
   });
+
+  test("a password typed without percent-encoding stays hidden (@ / ? # in it)", () => {
+    for (const password of ["p/ss", "p#ss", "p?ss", "p@ss"]) {
+      const raw = `http://user:hunter2${password}@proxy.example:3128`;
+      const option = resolveProxy(new URL("https://h.example"), raw, {});
+      const env = resolveProxy(new URL("https://h.example"), undefined, { HTTPS_PROXY: raw });
+      for (const text of [...option.problems, ...env.problems, redactUserinfo(raw)]) {
+        assert.doesNotMatch(text, /hunter2/, raw);
+      }
+    }
+  });
 });
 
 describe("the proxy option", () => {
