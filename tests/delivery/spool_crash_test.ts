@@ -16,8 +16,8 @@ const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
 const TOTAL = 20_000;
-/** The issue asks for 10 s of 503s after each restart; CI runs a shorter outage by default. */
-const OUTAGE_MS = Number(process.env.VV_SPOOL_OUTAGE_MS ?? 2_000);
+/** 503s for the first 10 s after each restart, as the issue asks (`VV_SPOOL_OUTAGE_MS` changes it). */
+const OUTAGE_MS = Number(process.env.VV_SPOOL_OUTAGE_MS ?? 10_000);
 
 const childPath = fileURLToPath(
   new URL(
@@ -152,14 +152,21 @@ describe(`spooled batcher killed with SIGKILL (${isDeno ? "deno" : "node"} child
   test(`the same with the server answering 503 for ${OUTAGE_MS} ms after each restart`, async () => {
     await withServer(async (emulator, base) => {
       await withTempDir(async (dir) => {
+        const outages: number[] = [];
         const resolved = await killThreeTimes(base, dir, (run) => {
           if (run > 0) {
+            outages.push(Date.now());
             emulator.inject({ path: BATCH_PATH, forMs: OUTAGE_MS, status: 503, body: "" });
           }
         });
         assertExactlyOnce(emulator, resolved);
-        const refused = emulator.requests.filter((r) => r.path === BATCH_PATH).length;
-        assert.ok(refused > TOTAL / 250, "the outage was seen");
+        // Batches that arrived while an outage lasted were answered 503 and had to be sent again.
+        const refused = emulator.requests.filter((r) =>
+          r.path === BATCH_PATH && outages.some((start) =>
+            r.at >= start && r.at < start + OUTAGE_MS
+          )
+        ).length;
+        assert.ok(refused > 0, "no batch arrived during an outage: the outage was not exercised");
       });
     });
   });
