@@ -564,6 +564,8 @@ export function redactedView(config: VectorVueConfig | ResolvedConfig): Record<s
     else if (key === "caCerts") view[key] = `[${(value as unknown[]).length} PEM certificate(s)]`;
     else if (key === "tls") view[key] = "[client certificate]";
     else if (key === "logger" || key === "fetch" || key === "hooks") view[key] = `[${key}]`;
+    // The client refuses credentials in baseUrl, but configFromEnv() hands them over as read.
+    else if (key === "baseUrl" && typeof value === "string") view[key] = redactUserinfo(value);
     else if (key === "proxy") {
       view[key] = typeof value === "string"
         ? redactUserinfo(value)

@@ -127,7 +127,7 @@ export function configFromEnv(env?: Record<string, string | undefined>): VectorV
     const guess = didYouMean(name.slice(PREFIX.length), suffixes);
     if (guess !== undefined) {
       problems.push(
-        `unknown variable "${name}" (did you mean "${PREFIX}${guess}"?); it is ignored`,
+        `unknown variable "${name}" (did you mean "${PREFIX}${guess}"?)`,
       );
     }
   }

@@ -715,6 +715,14 @@ describe("redactedView() and withRedactedPrinting()", () => {
     assertNoSecrets(JSON.stringify({ nested: { config: withRedactedPrinting(full()) } }));
   });
 
+  test("withRedactedPrinting() hides credentials written into baseUrl (as configFromEnv() may read them)", () => {
+    const config = withRedactedPrinting({ baseUrl: `https://operator:${PASSWORD}@vv.example/` });
+    for (const text of [JSON.stringify(config), inspect(config)]) {
+      assert.match(text, /https:\/\/\[REDACTED\]@vv\.example\//);
+      assertNoSecrets(text);
+    }
+  });
+
   test("withRedactedPrinting() makes util.inspect show [REDACTED], never the secrets", () => {
     const config = withRedactedPrinting(full());
     const text = inspect(config);

@@ -260,8 +260,8 @@ describe("configFromEnv()", () => {
       VECTORVUE_TOKEN_FILE: "/run/secrets/token",
     });
     assert.deepEqual(problems, [
-      'unknown variable "VECTORVUE_BASEURL" (did you mean "VECTORVUE_BASE_URL"?); it is ignored',
-      'unknown variable "VECTORVUE_TIMEOUT" (did you mean "VECTORVUE_TIMEOUT_SECONDS"?); it is ignored',
+      'unknown variable "VECTORVUE_BASEURL" (did you mean "VECTORVUE_BASE_URL"?)',
+      'unknown variable "VECTORVUE_TIMEOUT" (did you mean "VECTORVUE_TIMEOUT_SECONDS"?)',
     ]);
   });
 
