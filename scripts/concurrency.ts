@@ -10,8 +10,7 @@
 //                   without it, Node and Bun run a fresh `build_npm.ts --skip-tests --skip-pack`
 //
 // Checks, for every runtime and count: every call accepted, resident memory growth under 150 MiB,
-// connections open at once never above the client's bound (maxConnections, default 10; Deno's pool
-// may open one more for a moment, see docs/decisions.md), and Node
+// connections open at once never above the client's bound (maxConnections, default 10), and Node
 // within 2× the time Deno takes in the same run (the best of two runs each, taken in turn). Exits
 // non-zero when one fails.
 import { fileURLToPath } from "node:url";
@@ -77,10 +76,7 @@ try {
       if (result.rssGrowthMiB >= RSS_LIMIT_MIB) {
         problems.push(`${who}: resident memory grew by ${result.rssGrowthMiB} MiB`);
       }
-      // Deno's pool (hyper) races a new connection against an idle one at the start of a burst:
-      // one over the bound, for a moment (decision 28); Node's and Bun's keep to it.
-      const allowed = runtime === "deno" ? bound + 1 : bound;
-      if (peak > allowed) {
+      if (peak > bound) {
         problems.push(`${who}: ${peak} connections open at once (bound ${bound})`);
       }
     }

@@ -1,7 +1,7 @@
 // Deno side of the runtime seam. The npm build swaps every `*_deno.ts` import for its
 // `*_node.ts` twin, so both files must export the same names and types. Bun running the source
 // is handed to `_runtime_bun.ts`.
-import { InFlightLimit } from "./_in_flight_limit.ts";
+import { PoolGrowthLimit } from "./_pool_growth_limit.ts";
 import * as bun from "./_runtime_bun.ts";
 import type {
   EnvironmentRead,
@@ -97,10 +97,9 @@ export async function createHttpTransport(settings: TransportSettings): Promise<
   );
   const boundFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
   // Deno's pool (hyper) takes a connection back a moment after its answer was read, and a request
-  // that finds none idle opens another: a waiting call given the slot at once would open one more
-  // each time. Its slot is freed a task later, once the connection is back. (At the start of a
-  // burst, one more than the bound can still open beside an idle connection: decision 28.)
-  const limit = new InFlightLimit(settings.maxConnections, (free) => setTimeout(free, 0));
+  // that finds none idle opens another: the bound is kept by freeing slots only once the
+  // connection is back (decision 28).
+  const limit = new PoolGrowthLimit(settings.maxConnections);
   return {
     send: (request, limits) =>
       limit.run(() => sendAttempt(boundFetch, request, limits), limits.signal),

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InFlightLimit } from "../../src/transport/_in_flight_limit.ts";
+import { PoolGrowthLimit } from "../../src/transport/_pool_growth_limit.ts";
 
 /** A task that runs until `finish()` is called, recording when it started. */
 function gate(started: number[], id: number) {
@@ -91,4 +92,56 @@ test("InFlightLimit with defer answers the caller at once and frees the slot onl
   frees.shift()!();
   await next;
   assert.equal(second, true);
+});
+
+/** Lets every pending promise callback run, but no timer. */
+async function microtasks() {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+test("PoolGrowthLimit holds finished slots until every task that grew the pool has finished, again after idle", async () => {
+  const limit = new PoolGrowthLimit(3);
+  for (const round of [0, 1]) {
+    const started: number[] = [];
+    const gates = Array.from({ length: 5 }, (_, id) => gate(started, id));
+    const results = gates.map((g) => limit.run(g.task));
+    await tick();
+    assert.deepEqual(started, [0, 1, 2], `round ${round}`);
+    // Tasks 0-2 each opened a connection: while one still runs, no waiter starts.
+    gates[0].finish();
+    assert.equal(await results[0], 0);
+    await tick();
+    gates[1].finish();
+    await tick();
+    assert.deepEqual(started, [0, 1, 2], `round ${round}`);
+    gates[2].finish();
+    await tick();
+    await tick();
+    assert.deepEqual(started, [0, 1, 2, 3, 4], `round ${round}`);
+    gates[3].finish();
+    gates[4].finish();
+    assert.deepEqual(await Promise.all(results), [0, 1, 2, 3, 4]);
+    await tick();
+  }
+  assert.equal(limit.peak, 3);
+});
+
+test("PoolGrowthLimit gives a finished slot to the next task a timer task later, not at once", async () => {
+  const limit = new PoolGrowthLimit(1);
+  const started: number[] = [];
+  const gates = Array.from({ length: 3 }, (_, id) => gate(started, id));
+  const results = gates.map((g) => limit.run(g.task));
+  gates[0].finish();
+  await tick();
+  await tick();
+  assert.deepEqual(started, [0, 1]);
+  // Task 1 runs on the pool as it was: its slot is freed a timer task after it finishes.
+  gates[1].finish();
+  assert.equal(await results[1], 1);
+  await microtasks();
+  assert.deepEqual(started, [0, 1]);
+  await tick();
+  assert.deepEqual(started, [0, 1, 2]);
+  gates[2].finish();
+  await Promise.all(results);
 });
