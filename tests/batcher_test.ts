@@ -72,26 +72,39 @@ describe("createBatcher()", () => {
     await batcher.close();
   });
 
-  test("add() waits while maxQueueSize items are held; the queue never exceeds it", async () => {
-    const server = fakeBatchServer({ delayMs: 5 });
-    const batcher = client(server.fetch).createBatcher({
-      kind: "events",
-      maxBatchSize: 4,
-      maxQueueSize: 10,
-      concurrency: 1,
-      flushIntervalMs: 60_000,
-    });
-    let peak = 0;
-    for (let i = 0; i < 60; i++) {
-      await batcher.add(item(i));
-      const stats = batcher.stats();
-      peak = Math.max(peak, stats.queued + stats.inFlight);
-    }
-    await batcher.close();
-    assert.ok(peak <= 10, `held ${peak}`);
-    assert.ok(batcher.stats().peakHeld <= 10);
-    assert.equal(batcher.stats().accepted, 60);
-  });
+  for (const awaited of [true, false]) {
+    test(
+      `add() waits while maxQueueSize items are held; the queue never exceeds it (add() calls ${
+        awaited ? "awaited one by one" : "not awaited"
+      })`,
+      async () => {
+        const server = fakeBatchServer({ delayMs: 5 });
+        const batcher = client(server.fetch).createBatcher({
+          kind: "events",
+          maxBatchSize: 4,
+          maxQueueSize: 10,
+          concurrency: 1,
+          flushIntervalMs: 60_000,
+        });
+        let peak = 0;
+        const added = () => {
+          const stats = batcher.stats();
+          peak = Math.max(peak, stats.queued + stats.inFlight);
+        };
+        const adds: Promise<void>[] = [];
+        for (let i = 0; i < 60; i++) {
+          if (awaited) await batcher.add(item(i)).then(added);
+          else adds.push(batcher.add(item(i)).then(added));
+        }
+        await Promise.all(adds);
+        await batcher.close();
+        assert.ok(peak <= 10, `held ${peak}`);
+        assert.ok(batcher.stats().peakHeld <= 10, `peakHeld ${batcher.stats().peakHeld}`);
+        assert.equal(batcher.stats().accepted, 60);
+        assert.equal(server.stored.size, 60);
+      },
+    );
+  }
 
   test("every item ends accepted, rejected or dead-lettered, and stats add up", async () => {
     const deadLetters: unknown[] = [];

@@ -282,7 +282,11 @@ export class VectorVueBatcher {
   #spool: Spool | undefined;
   #opening: Promise<void> | undefined;
   #openError: Error | undefined;
-  /** `add()` calls writing to the spool: they hold a place in the bounds. */
+  /**
+   * `add()` calls given a place in the bounds but not queued yet (writing to the spool, or about
+   * to be queued): reserved in the same step as the check, so callers that do not await each
+   * `add()` cannot all pass one free place.
+   */
   #appending = 0;
   #appendingBytes = 0;
   readonly #adding = new Set<Promise<unknown>>();
@@ -440,6 +444,8 @@ export class VectorVueBatcher {
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
     await this.#waitForRoom(size);
+    this.#appending--;
+    this.#appendingBytes -= size;
     this.#enqueue({ position: this.#nextSeq++, item, text, size });
   }
 
@@ -450,8 +456,6 @@ export class VectorVueBatcher {
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
     await this.#waitForRoom(size);
-    this.#appending++;
-    this.#appendingBytes += size;
     let spoolSeq: number;
     try {
       spoolSeq = await this.#spool!.append(text);
@@ -466,11 +470,14 @@ export class VectorVueBatcher {
     this.#enqueue({ position: this.#nextSeq++, spoolSeq, item, text, size });
   }
 
+  /** Waits until an item of `size` bytes fits, then reserves its place (the caller releases it). */
   async #waitForRoom(size: number): Promise<void> {
     while (!this.#hasRoomFor(size)) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
       if (this.#closed) throw new VectorVueBatcherClosedError();
     }
+    this.#appending++;
+    this.#appendingBytes += size;
   }
 
   #enqueue(entry: Entry): void {
