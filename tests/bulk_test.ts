@@ -43,16 +43,28 @@ describe("sendEvents() / sendFindings()", () => {
 
   test("items the client cannot serialise are rejected alone; the rest are sent", async () => {
     const server = fakeBatchServer();
-    const batch = anyItems([{ id: "a" }, { id: "b", big: 1n }, { id: "c" }]);
-    const result = await client(server.fetch).sendEvents(batch);
-    assert.equal(result.accepted, 2);
+    const throwing = {
+      id: "d",
+      get message(): string {
+        throw new Error("boom");
+      },
+    };
+    const batch = anyItems([{ id: "a" }, { id: "b", big: 1n }, { id: "c" }, throwing, { id: "e" }]);
+    const result = await client(server.fetch, { maxBatchSize: 1 }).sendEvents(batch);
+    assert.equal(result.accepted, 3);
     assert.deepEqual(result.items[1], {
       index: 1,
       status: "rejected",
       errorCode: "serialization_failed",
       errorMessage: "events[1].big is a BigInt, which JSON cannot carry",
     });
-    assert.deepEqual([...server.stored.keys()].sort(), ["a", "c"]);
+    assert.deepEqual(result.items[3], {
+      index: 3,
+      status: "rejected",
+      errorCode: "serialization_failed",
+      errorMessage: "events[3] could not be read: boom",
+    });
+    assert.deepEqual([...server.stored.keys()].sort(), ["a", "c", "e"]);
   });
 
   test("idempotencyKey names each batch by its first index and length, halves included, and every attempt carries it", async () => {

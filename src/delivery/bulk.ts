@@ -231,11 +231,16 @@ export async function sendBulk(
         const text = serializeItem(items[position], `${what}[${position}]`);
         next = { position, text, size: utf8Length(text) + 1 };
       } catch (error) {
-        if (!(error instanceof VectorVueSerializationError)) throw error;
+        // Whatever the item throws (a getter, a Proxy) is its own problem: thrown on, it would
+        // reject the call while the other workers went on sending with no one to report to.
         record(position, {
           status: "rejected",
           errorCode: "serialization_failed",
-          errorMessage: error.message,
+          errorMessage: error instanceof VectorVueSerializationError
+            ? error.message
+            : `${what}[${position}] could not be read: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
         });
       }
     }
