@@ -157,12 +157,22 @@ describe("batching against the emulator with faults", () => {
     const took = performance.now() - abortedAt;
     assert.ok(abortedAt > 0, "the run paused");
     assert.ok(took < 1_000, `returned ${took} ms after the abort`);
-    assert.equal(result.accepted, 2_000, "the 20 batches the window allowed");
-    assert.equal(result.failed, 6_000);
+    // The window allows 20 batches; with two in flight, the 20th may still be unanswered when the
+    // 21st's 429 starts the pause, and the abort then leaves it unconfirmed.
+    const { accepted } = result;
+    assert.ok(
+      accepted % 100 === 0 && accepted >= 1_900 && accepted <= 2_000,
+      `${accepted} accepted: the batches the window allowed`,
+    );
+    assert.equal(result.failed, 8_000 - accepted);
     assert.ok(
       result.items.filter((i) => i.status === "failed").every((i) => i.errorCode === "aborted"),
     );
-    assert.equal(storedOnce(emulator).size, 2_000);
+    const stored = storedOnce(emulator);
+    assert.ok(stored.size <= 2_000, `${stored.size} stored, beyond the window`);
+    for (const item of result.items) {
+      if (item.status === "accepted") assert.ok(stored.has(`bt-${item.index}`), `bt-${item.index}`);
+    }
   });
 
   test("the server's lower batch maximum splits batches instead of losing them", async () => {
