@@ -21,6 +21,7 @@
 import { type ExportEntry, exportsProblems } from "./_exports_check.ts";
 // The Bun the test suite runs under too, from the npm package `bun`, pinned like Deno.
 import { BUN_VERSION } from "./_runtimes.ts";
+import { stampVersion, VERSION_MODULE, versionProblem } from "./_version.ts";
 import ts from "npm:typescript@5.9.3";
 import { publint } from "npm:publint@0.3.25";
 import { formatMessage } from "npm:publint@0.3.25/utils";
@@ -419,7 +420,7 @@ function packageSources(deno: DenoJson): string[] {
 }
 
 /** Compiles the package sources; returns the number of modules. */
-async function compilePackage(sources: readonly string[]): Promise<number> {
+async function compilePackage(sources: readonly string[], version: string): Promise<number> {
   const { options, errors } = ts.convertCompilerOptionsFromJson({
     target: "ES2022",
     module: "ES2022",
@@ -454,10 +455,15 @@ async function compilePackage(sources: readonly string[]): Promise<number> {
     });
 
   const globalsFile = join(NPM, "node-web-globals.d.ts");
+  // The version given to the build is the one the User-Agent names (see scripts/_version.ts).
+  const versionFile = join(ROOT, VERSION_MODULE);
+  const versionSource = stampVersion(await Deno.readTextFile(versionFile), version);
   const getSourceFile = host.getSourceFile;
   host.getSourceFile = (fileName, ...rest) =>
     fileName === globalsFile
       ? ts.createSourceFile(fileName, NODE_WEB_GLOBALS, ts.ScriptTarget.ES2022)
+      : fileName === versionFile
+      ? ts.createSourceFile(fileName, versionSource, ts.ScriptTarget.ES2022)
       : getSourceFile(fileName, ...rest);
 
   const rootNames = [...sources, globalsFile];
@@ -526,6 +532,28 @@ async function checkEntryPointsLoad(pkg: Record<string, unknown>): Promise<void>
     for (const file of ${JSON.stringify(required)}) require(file);
     Promise.all(${JSON.stringify(imported)}.map((url) => import(url)))
       .catch((error) => { console.error(error); process.exitCode = 1; });`;
+  await run("node", ["-e", script], NPM);
+}
+
+/** `docs/*.md` and `bench/README.md`, relative to the repository. */
+function guidePages(): string[] {
+  const docs = [...Deno.readDirSync(join(ROOT, "docs"))]
+    .filter((entry) => entry.isFile && entry.name.endsWith(".md"))
+    .map((entry) => `docs/${entry.name}`);
+  return [...docs.sort(), "bench/README.md"];
+}
+
+/** The built client, loaded both ways, names the version `package.json` has. */
+async function checkBuiltVersion(version: string): Promise<void> {
+  const script = `
+    const { VERSION } = require(${JSON.stringify(join(SCRIPT, "mod.js"))});
+    import(${JSON.stringify(pathToFileURL(join(ESM, "mod.js")).href)}).then((esm) => {
+      if (VERSION !== ${JSON.stringify(version)} || esm.VERSION !== VERSION) {
+        console.error("built VERSION " + VERSION + " / " + esm.VERSION + ", package.json " +
+          ${JSON.stringify(version)});
+        process.exitCode = 1;
+      }
+    });`;
   await run("node", ["-e", script], NPM);
 }
 
@@ -847,9 +875,8 @@ async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const deno = await readDenoJson();
   const version = options.version ?? deno.version;
-  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version)) {
-    throw new BuildError(`'${version}' is not a semver version`);
-  }
+  const problem = versionProblem(version);
+  if (problem !== undefined) throw new BuildError(problem);
   const pkg = packageJson(deno, version);
 
   // node_modules survives rebuilds: reinstalling it is the slowest part otherwise.
@@ -863,6 +890,12 @@ async function main(): Promise<void> {
   for (const file of ["README.md", "LICENSE"]) {
     if (!(await exists(join(ROOT, file)))) throw new BuildError(`${file} is missing`);
     await Deno.copyFile(join(ROOT, file), join(NPM, file));
+  }
+  // The guides, beside the README, for the tests that run their examples from npm/test/; the
+  // package's `files` leaves them out of the tarball.
+  for (const guide of guidePages()) {
+    await Deno.mkdir(dirname(join(NPM, guide)), { recursive: true });
+    await Deno.copyFile(join(ROOT, guide), join(NPM, guide));
   }
   // One install for everything: a later `npm install` would prune what this one added.
   // It brings the package's own dependency range (undici) too, from package.json.
@@ -887,7 +920,7 @@ async function main(): Promise<void> {
       " in npm/node_modules",
   );
 
-  const modules = await compilePackage(sources);
+  const modules = await compilePackage(sources, version);
   for (const bin of Object.values(BIN)) {
     const path = join(NPM, bin);
     await Deno.writeTextFile(path, `#!/usr/bin/env node\n${await Deno.readTextFile(path)}`);
@@ -897,6 +930,7 @@ async function main(): Promise<void> {
   await writeLegacySubpathStubs(pkg);
   await checkExports(deno);
   await checkEntryPointsLoad(pkg);
+  await checkBuiltVersion(version);
   step("exports", `${Object.keys(deno.exports).join(", ")} agree with deno.json and load`);
 
   const packDir = await Deno.makeTempDir({ prefix: "vectorvue-npm-pack-" });
