@@ -45,27 +45,54 @@ const EXPECTED = {
   batch_status: "partial",
 } as const;
 
-function qaEvent(runId: string): VectorVueEvent {
+/**
+ * The mark every item a QA run sends carries, so what a live run left in a tenant can be found
+ * (and deleted) later: `asset_ref`, `metadata.qa_tag`, and ids that start with it. The payload
+ * rules allow each (ids: `[A-Za-z0-9._:-]`, at most 128 characters).
+ */
+export const QA_TAG = "vectorvue-client-qa";
+
+/** The ids a run gives what it stores: `vectorvue-client-qa:<run id>:<what>`. */
+export function qaItemId(runId: string, what: "event" | "finding" | "batch-event"): string {
+  return `${QA_TAG}:${runId}:${what}`;
+}
+
+function qaEvent(runId: string, what: "event" | "batch-event"): VectorVueEvent {
   return {
+    event_id: qaItemId(runId, what),
     source_system: "spectrastrike",
     event_type: "QA_SMOKE",
     occurred_at: new Date().toISOString(),
     severity: "info",
-    asset_ref: "qa-smoke",
+    asset_ref: QA_TAG,
     message: `VectorVue client QA smoke run ${runId}`,
-    metadata: { qa_run: runId },
+    metadata: { qa_tag: QA_TAG, qa_run: runId },
   };
 }
 
 function qaFinding(runId: string): VectorVueFinding {
   return {
+    finding_id: qaItemId(runId, "finding"),
     title: `QA smoke finding ${runId}`,
     description: "Synthetic finding sent by the VectorVue client QA smoke run.",
     severity: "info",
     first_seen: new Date().toISOString(),
-    asset_ref: "qa-smoke",
-    metadata: { qa_run: runId },
+    asset_ref: QA_TAG,
+    metadata: { qa_tag: QA_TAG, qa_run: runId },
   };
+}
+
+/**
+ * What a live run says before its first write: what it will store in the tenant, and how to
+ * find it afterwards.
+ */
+export function liveWriteNotice(baseUrl: string, runId: string): string[] {
+  return [
+    `QA writes to the live tenant at ${baseUrl}: it stores 1 test event, 1 test finding and a`,
+    "  2-item event batch (1 more test event, and 1 invalid item the server records as rejected).",
+    `  All are tagged: asset_ref "${QA_TAG}", metadata.qa_tag "${QA_TAG}", metadata.qa_run`,
+    `  "${runId}", ids starting "${QA_TAG}:${runId}:".`,
+  ];
 }
 
 function formatStep(result: StepResult): string {
@@ -88,9 +115,9 @@ function formatStep(result: StepResult): string {
 export async function runQa(
   config: VectorVueConfig,
   print: (line: string) => unknown,
+  runId: string = crypto.randomUUID(),
 ): Promise<QaReport> {
   const client = new VectorVueClient(config);
-  const runId = crypto.randomUUID();
   const steps: StepResult[] = [];
   const seen: Record<keyof typeof EXPECTED, string> = {
     login_ok: "false",
@@ -146,7 +173,7 @@ export async function runQa(
 
     let eventRequestId: string | null = null;
     await step("event", "POST /api/v1/integrations/spectrastrike/events", async () => {
-      const envelope = await client.sendEvent(qaEvent(runId));
+      const envelope = await client.sendEvent(qaEvent(runId, "event"));
       eventRequestId = envelope.requestId;
       seen.event_status = envelope.status;
       return {
@@ -183,10 +210,11 @@ export async function runQa(
     );
 
     await step("batch", "POST /api/v1/integrations/spectrastrike/events/batch", async () => {
-      // The second item lacks every required field: the server must refuse it alone.
+      // The second item lacks every required field: the server must refuse it alone. It is
+      // tagged too, so the rejection the server records can be traced to this run.
       const envelope = await client.sendEventsBatch([
-        qaEvent(runId),
-        { event_type: "QA_SMOKE" } as never,
+        qaEvent(runId, "batch-event"),
+        { event_type: "QA_SMOKE", metadata: { qa_tag: QA_TAG, qa_run: runId } } as never,
       ]);
       seen.batch_status = envelope.status;
       return {
@@ -258,7 +286,9 @@ export async function qaMain(system: CliSystem): Promise<number> {
       throw error;
     }
     await print(`QA target: live server at ${config.baseUrl}`);
-    return (await runQa(config, print)).ok ? EXIT.ok : EXIT.failed;
+    const runId = crypto.randomUUID();
+    for (const line of liveWriteNotice(String(config.baseUrl), runId)) await print(line);
+    return (await runQa(config, print, runId)).ok ? EXIT.ok : EXIT.failed;
   }
   const target = await embedded();
   try {
@@ -283,7 +313,9 @@ export const qaCommand: Command = {
     "  QA_SMOKE login_ok=true event_status=accepted finding_status=accepted status_poll=accepted batch_status=partial",
     "",
     "By default against an emulator it starts itself over HTTPS (a fresh test CA, verification",
-    "on). With VECTORVUE_QA_LIVE=1, against the server the VECTORVUE_* variables describe.",
+    "on). With VECTORVUE_QA_LIVE=1, against the server the VECTORVUE_* variables describe:",
+    "it then stores a test event, a test finding and a 2-item batch in that tenant (saying so",
+    `before it writes), each tagged asset_ref "${QA_TAG}" and metadata.qa_tag/qa_run.`,
     "Exit status: 0 every step matched; 1 a step failed; 2 live configuration missing.",
   ].join("\n"),
   flags: [],

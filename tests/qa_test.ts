@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { missingLiveVariables, runQa } from "../cli/qa.ts";
+import { liveWriteNotice, missingLiveVariables, QA_TAG, runQa } from "../cli/qa.ts";
 import { createVectorVueEmulator, type EmulatorOptions } from "../src/testing/mod.ts";
 
 const fixtureUrl = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
@@ -50,6 +50,49 @@ describe("qa smoke run", { skip: typeof Deno === "undefined" }, () => {
     } finally {
       await server.close();
     }
+  });
+
+  test("runQa() tags everything it stores with the QA tag and its run id", async () => {
+    const { emulator, server } = await serve();
+    const runId = "6f1c2a4e-0000-4000-8000-00000000qa01";
+    try {
+      const report = await runQa(
+        { baseUrl: server.url, ...emulator.defaults, caCerts: [fixture("ca.pem")] },
+        () => {},
+        runId,
+      );
+      assert.equal(report.ok, true);
+      const stored = [
+        ...emulator.events().map((e) => ({ id: e.event_id, ...e })),
+        ...emulator.findings().map((f) => ({ id: f.finding_id, ...f })),
+      ];
+      assert.equal(stored.length, 3);
+      for (const item of stored) {
+        assert.equal(item.asset_ref, QA_TAG);
+        assert.deepEqual(item.metadata, { qa_tag: QA_TAG, qa_run: runId });
+        assert.ok(item.id.startsWith(`${QA_TAG}:${runId}:`), item.id);
+      }
+      assert.deepEqual(stored.map((item) => item.id).sort(), [
+        `${QA_TAG}:${runId}:batch-event`,
+        `${QA_TAG}:${runId}:event`,
+        `${QA_TAG}:${runId}:finding`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("liveWriteNotice() names what a live run stores and how to find it", () => {
+    const text = liveWriteNotice("https://vv.internal", "run-1").join("\n");
+    assert.match(
+      text,
+      /^QA writes to the live tenant at https:\/\/vv\.internal: it stores 1 test event, 1 test finding and a\n/,
+    );
+    assert.match(text, /1 invalid item the server records as rejected/);
+    assert.match(
+      text,
+      /asset_ref "vectorvue-client-qa", metadata\.qa_tag "vectorvue-client-qa", metadata\.qa_run\n  "run-1", ids starting "vectorvue-client-qa:run-1:"/,
+    );
   });
 
   test("runQa() reports a failed step and is not ok", async () => {
@@ -103,6 +146,7 @@ describe("qa smoke run", { skip: typeof Deno === "undefined" }, () => {
     const result = await run({ VECTORVUE_QA_LIVE: "1" });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /VECTORVUE_QA_LIVE=1 needs: VECTORVUE_BASE_URL/);
+    assert.doesNotMatch(result.stdout + result.stderr, /QA writes to the live tenant/);
   });
 
   test("live mode runs every step against the configured server, with a private CA and signing", async () => {
@@ -121,6 +165,19 @@ describe("qa smoke run", { skip: typeof Deno === "undefined" }, () => {
       assert.ok(result.stdout.trimEnd().endsWith(SUMMARY));
       assert.match(result.stdout, /QA target: live server at https:\/\/127\.0\.0\.1:\d+/);
       assert.ok(!result.stdout.includes(emulator.defaults.password));
+      // It says what it will store before the first write, naming the tag of this run's items.
+      const lines = result.stdout.split("\n");
+      const notice = lines.findIndex((line) => line.startsWith("QA writes to the live tenant at"));
+      const firstWrite = lines.findIndex((line) => line.startsWith("step=event "));
+      assert.ok(notice >= 0 && notice < firstWrite, result.stdout);
+      const runId = /metadata\.qa_run\n\s+"([^"]+)"/.exec(result.stdout)?.[1];
+      assert.ok(runId, result.stdout);
+      const events = emulator.events();
+      assert.equal(events.length, 2);
+      for (const event of events) {
+        assert.deepEqual(event.metadata, { qa_tag: QA_TAG, qa_run: runId });
+      }
+      assert.equal(emulator.findings()[0].metadata.qa_run, runId);
     } finally {
       await server.close();
     }
