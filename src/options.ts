@@ -155,7 +155,7 @@ const TABLE = [
     default: false,
     env: "VECTORVUE_HTTP2",
     meaning:
-      "`false` HTTP/1.1 (faster, see [Performance](#performance)); `true` HTTP/2 (not on Bun)",
+      "`false` HTTP/1.1, the real server's protocol ([HTTP/1.1 or HTTP/2](../bench/README.md#http11-or-http2)); `true` HTTP/2 (not on Bun)",
   },
   {
     name: "maxConnections",
@@ -203,7 +203,7 @@ const TABLE = [
     defaultText: "240 per 60 s",
     env: "VECTORVUE_RATE_LIMIT",
     meaning:
-      "the pacer's starting allowance, `{ requests, windowMs }` (variable: `240/60`); `false`/`off`: no pacing ([Rate limits](#rate-limits))",
+      "the pacer's starting allowance, `{ requests, windowMs }` (variable: `240/60`); `false`/`off`: no pacing ([Rate limits](rate-limits.md))",
   },
   {
     name: "rateLimitWaitMs",
@@ -266,13 +266,13 @@ const TABLE = [
     rule: "proxy",
     defaultText: "`HTTPS_PROXY`…",
     meaning:
-      "HTTPS proxy URL, credentials allowed (never printed); `false` ignores `HTTPS_PROXY`/`NO_PROXY` ([Proxies](#proxies))",
+      "HTTPS proxy URL, credentials allowed (never printed); `false` ignores `HTTPS_PROXY`/`NO_PROXY` ([Proxies](proxies-and-hooks.md#proxies))",
   },
   {
     name: "hooks",
     rule: "hooks",
     meaning:
-      "`{ beforeRequest, afterResponse, beforeRetry }`: functions called for every attempt ([Hooks](#hooks))",
+      "`{ beforeRequest, afterResponse, beforeRetry }`: functions called for every attempt ([Hooks](proxies-and-hooks.md#hooks))",
   },
   {
     name: "appName",

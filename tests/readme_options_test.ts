@@ -1,5 +1,6 @@
-// The README's configuration table is the option table (src/options.ts), row for row: a new
-// option, default or variable that the README does not show fails here.
+// The configuration tables are the option table (src/options.ts), row for row: docs/configuration.md
+// in full, the README without the meanings. A new option, default or variable, or a changed
+// meaning, that the pages do not show fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -7,6 +8,7 @@ import { VECTORVUE_OPTIONS } from "../mod.ts";
 import type { OptionSpec } from "../src/options.ts";
 
 const HEADER = ["option", "default", "environment variable", "meaning"];
+const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
 
 /** The README row of an option, cell by cell. */
 function cells(row: OptionSpec): string[] {
@@ -21,7 +23,7 @@ function cells(row: OptionSpec): string[] {
 /** The rows of the first Markdown table after `heading`, split into trimmed cells. */
 function tableAfter(markdown: string, heading: string): string[][] {
   const start = markdown.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has no "${heading}" section`);
+  assert.ok(start >= 0, `no "${heading}" section`);
   const lines = markdown.slice(start).split("\n");
   const first = lines.findIndex((line) => line.startsWith("|"));
   const rows: string[][] = [];
@@ -33,16 +35,27 @@ function tableAfter(markdown: string, heading: string): string[][] {
   return rows;
 }
 
-test("the README's configuration table lists every option with its default, variable and meaning", () => {
+/** What a page's table should read, as Markdown, for the failure message. */
+const shown = (rows: string[][]) =>
+  rows.map((row) => `| ${row.join(" | ")} |`).join("\n") + "\n(then run deno fmt on the page)";
+
+test("docs/configuration.md lists every option with its default, variable and meaning", () => {
   // Beside the tests in the repository, and beside the built package's tests in npm/.
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const expected = [HEADER, ...VECTORVUE_OPTIONS.map(cells)];
-  const actual = tableAfter(readme, "## Configuration");
+  const actual = tableAfter(read("docs/configuration.md"), "## Options");
   assert.deepEqual(
     actual,
     expected,
-    "README.md's configuration table is out of date; it should read:\n" +
-      expected.map((row) => `| ${row.join(" | ")} |`).join("\n") +
-      "\n(then run deno fmt README.md)",
+    `docs/configuration.md's options table is out of date; it should read:\n${shown(expected)}`,
+  );
+});
+
+test("the README's configuration table lists every option with its default and variable", () => {
+  const expected = [HEADER, ...VECTORVUE_OPTIONS.map(cells)].map((row) => row.slice(0, 3));
+  const actual = tableAfter(read("README.md"), "## Configuration");
+  assert.deepEqual(
+    actual,
+    expected,
+    `README.md's configuration table is out of date; it should read:\n${shown(expected)}`,
   );
 });
