@@ -91,7 +91,7 @@ describe("qa smoke run", { skip: typeof Deno === "undefined" }, () => {
     assert.match(text, /1 invalid item the server records as rejected/);
     assert.match(
       text,
-      /asset_ref "vectorvue-client-qa", metadata\.qa_tag "vectorvue-client-qa", metadata\.qa_run\n  "run-1", ids starting "vectorvue-client-qa:run-1:"/,
+      /asset_ref "vectorvue-client-qa", metadata\.qa_tag "vectorvue-client-qa", metadata\.qa_run\n {2}"run-1", ids starting "vectorvue-client-qa:run-1:"/,
     );
   });
 
