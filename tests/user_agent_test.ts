@@ -16,7 +16,7 @@ function manifestVersion(): string {
   throw new Error("no deno.json or package.json above the tests");
 }
 
-test("VERSION is the version in deno.json", () => {
+test("VERSION is the version in deno.json (package.json in the npm build)", () => {
   assert.equal(VERSION, manifestVersion());
 });
 
@@ -40,7 +40,7 @@ test("appName must be one product token", () => {
   }
 });
 
-test("the emulator records the User-Agent the client sent over HTTPS, naming deno.json's version", async () => {
+test("the emulator records the User-Agent the client sent over HTTPS, naming the manifest's version", async () => {
   const fixture = (name: string) =>
     readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
   const emulator = createVectorVueEmulator();
