@@ -27,6 +27,7 @@ import { detectFormat, type InputFormat, type InputRecord, readRecords } from ".
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
 import { describeError } from "./errors.ts";
+import { InterruptCounter } from "./interrupts.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -344,7 +345,9 @@ class SendRun {
   #format: InputFormat | undefined;
   #reported = 0;
   #bytesPerItem: number | undefined;
-  #interrupts = 0;
+  readonly #interrupts = new InterruptCounter();
+  /** Whether a checkpoint file exists for this run (written by it, or the one it resumes). */
+  #checkpointed: boolean;
   readonly #stopReading = new AbortController();
   readonly #abortDelivery = new AbortController();
   #inFlight = { accepted: 0, rejected: 0, failed: 0 };
@@ -362,6 +365,7 @@ class SendRun {
       ? { ...saved.counts }
       : { accepted: 0, rejected: 0, failed: 0, malformed: 0 };
     this.#priorElapsedMs = saved?.elapsedMs ?? 0;
+    this.#checkpointed = saved !== undefined;
     this.#requests = saved?.requests ?? 0;
     this.#rateLimited = saved?.rateLimited ?? 0;
     this.#rateLimitWaitMs = saved?.rateLimitWaitMs ?? 0;
@@ -425,12 +429,12 @@ class SendRun {
   }
 
   #onSignal = (): void => {
-    this.#interrupts++;
-    if (this.#interrupts >= 2) {
+    // A parent that forwards signals (`deno task`) delivers one Ctrl+C twice: count presses.
+    const count = this.#interrupts.deliver();
+    if (count === undefined) return;
+    if (count >= 2) {
       this.#progress.finish();
-      this.#system.stderr(
-        `interrupted again: exiting now; the checkpoint stays as last written (${this.#options.paths.checkpoint})\n`,
-      );
+      this.#system.stderr(`interrupted again: exiting now; ${this.#afterHardExit()}\n`);
       this.#system.exit(EXIT.interrupted);
     }
     this.#progress.message(
@@ -441,6 +445,19 @@ class SendRun {
     // The grace period must not keep a finished run alive.
     this.#system.unrefTimer(timer);
   };
+
+  /** What to do after an exit that skips the summary: resume, or start again. */
+  #afterHardExit(): string {
+    const { paths, current } = this.#options;
+    if (!current) return "standard input cannot be resumed: send what is left of it again";
+    if (this.#checkpointed) {
+      return `the checkpoint stays as last written (${paths.checkpoint}): ` +
+        "run the same command with --resume to continue";
+    }
+    // Nothing settled yet: a checkpoint would only say "start at line 1".
+    return "nothing was checkpointed yet: run the same command again, without --resume" +
+      (this.#deadLetters.bytes > 0 ? `, once ${paths.deadLetter} is moved away` : "");
+  }
 
   async run(): Promise<number> {
     const { input } = this.#options;
@@ -658,6 +675,7 @@ class SendRun {
       complete,
       updatedAt: new Date().toISOString(),
     });
+    this.#checkpointed = true;
   }
 
   #summary(status: SendSummary["status"], error?: string): SendSummary {
