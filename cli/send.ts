@@ -125,11 +125,16 @@ export interface SendSummary {
   status: "completed" | "interrupted" | "stopped";
   kind: "events" | "findings";
   input: string;
+  /** Items settled (malformed lines included). */
   items: number;
+  /** Items sent to the server: accepted, rejected or failed (malformed lines are never sent). */
+  sent: number;
   accepted: number;
   rejected: number;
   failed: number;
   malformed: number;
+  /** Items read but not settled when the grace period after Ctrl+C ran out: --resume sends them. */
+  unsettled: number;
   elapsedMs: number;
   requests: number;
   rateLimited: number;
@@ -351,6 +356,8 @@ class SendRun {
   readonly #stopReading = new AbortController();
   readonly #abortDelivery = new AbortController();
   #inFlight = { accepted: 0, rejected: 0, failed: 0 };
+  /** Items of a chunk cut short by the grace period's end: not settled, sent again by --resume. */
+  #unsettled = 0;
 
   constructor(
     system: CliSystem,
@@ -599,7 +606,14 @@ class SendRun {
     this.#requests += result.requests;
     this.#rateLimited += result.rateLimited;
     this.#rateLimitWaitMs += result.rateLimitWaitMs;
-    if (this.#abortDelivery.signal.aborted) return "interrupted";
+    if (this.#abortDelivery.signal.aborted) {
+      // The chunk stays unsettled (a resumed run sends all of it again; the server stores each
+      // item once). What the server confirmed is still counted, as the progress line showed it;
+      // the rest is not "failed" (nothing is dead-lettered), only not settled.
+      this.#inFlight = { accepted: result.accepted, rejected: 0, failed: 0 };
+      this.#unsettled = chunk.items.length + chunk.malformed.length - result.accepted;
+      return "interrupted";
+    }
     const rejectedRequestIds = new Set<string>();
     for (const item of result.items) {
       if (item.status === "rejected" && item.requestId) rejectedRequestIds.add(item.requestId);
@@ -681,12 +695,17 @@ class SendRun {
   #summary(status: SendSummary["status"], error?: string): SendSummary {
     const c = this.#counts;
     const deadRecords = this.#deadLetters.bytes > 0;
+    // Confirmed items of a chunk cut short count as the progress line counted them.
+    const accepted = c.accepted + this.#inFlight.accepted;
     return {
       status,
       kind: this.#options.kind,
       input: this.#options.input,
-      items: this.#settled,
+      items: this.#settled + this.#inFlight.accepted,
+      sent: accepted + c.rejected + c.failed,
       ...c,
+      accepted,
+      unsettled: this.#unsettled,
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
       requests: this.#requests,
       rateLimited: this.#rateLimited,
@@ -715,20 +734,23 @@ class SendRun {
 export function formatSummary(s: SendSummary): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const seconds = s.elapsedMs / 1000;
-  const rate = seconds > 0 ? Math.round(s.items / seconds) : 0;
+  const rate = seconds > 0 ? Math.round(s.sent / seconds) : 0;
   const head = s.status === "completed"
     ? "sent"
     : s.status === "interrupted"
     ? "interrupted after"
     : "stopped after";
   const lines = [
-    `${head} ${n(s.items)} ${s.kind} from ${s.input} in ${formatDuration(s.elapsedMs)} (${
+    `${head} ${n(s.sent)} ${s.kind} from ${s.input} in ${formatDuration(s.elapsedMs)} (${
       n(rate)
     }/s)`,
     `  accepted   ${n(s.accepted)}`,
     `  rejected   ${n(s.rejected)}${s.rejected ? "  (refused by the server)" : ""}`,
     `  failed     ${n(s.failed)}${s.failed ? "  (not delivered in the delivery budget)" : ""}`,
     `  malformed  ${n(s.malformed)}${s.malformed ? "  (lines that are not JSON objects)" : ""}`,
+    ...(s.unsettled > 0
+      ? [`  unsettled  ${n(s.unsettled)}  (not confirmed in the grace period: --resume sends them)`]
+      : []),
     `  requests   ${n(s.requests)}, answered 429: ${n(s.rateLimited)}, waited for the rate limit ${
       formatDuration(s.rateLimitWaitMs)
     }`,

@@ -37,6 +37,8 @@ describe("vectorvue send", () => {
       assert.match(dead[0].vectorvue_dead_letter.request_id, /^[0-9a-f-]{36}$/);
       assert.equal(dead[1].vectorvue_dead_letter.code, "invalid_json");
       assert.equal(dead[1].raw, '{"event_id": "cli-7", broken');
+      // "sent" counts what went to the server: malformed lines never do.
+      assert.match(run.stdout, /^sent 29,997 events from /);
       assert.match(run.stdout, /accepted +29,995/);
       assert.match(run.stdout, /rejected +2/);
       assert.match(run.stdout, /malformed +3/);
@@ -49,6 +51,14 @@ describe("vectorvue send", () => {
       // Not a terminal: plain progress lines, and each malformed line reported with its number.
       assert.match(run.stderr, /^progress: [\d,]+\/~?[\d,]+ items, [\d,]+\/s, accepted /m);
       assert.doesNotMatch(run.stderr, /\r/);
+      // The last progress line is printed once, and agrees with the summary.
+      const progress = run.stderr.split("\n").filter((line) => line.startsWith("progress: "));
+      const last = progress.at(-1)!;
+      assert.notEqual(progress.at(-2), last);
+      assert.match(
+        last,
+        /^progress: 30,000\/30,000 items, .*accepted 29,995 rejected 2 failed 0 malformed 3/,
+      );
       assert.match(run.stderr, /^line 15000: not JSON/m);
       // A completed run leaves no checkpoint behind.
       assert.equal(existsSync(join(dir, "events.ndjson.dead-letter.checkpoint.json")), false);
