@@ -26,7 +26,7 @@ import { type DeadLetter, DeadLetterWriter } from "./dead_letter.ts";
 import { detectFormat, type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
-import { describeError } from "./errors.ts";
+import { describeError, describeMessage } from "./errors.ts";
 import { InterruptCounter } from "./interrupts.ts";
 
 const FLAGS: readonly FlagSpec[] = [
@@ -104,6 +104,7 @@ export const sendCommand: Command = {
     "vectorvue send big.ndjson --kind events --json --quiet > summary.json",
   ],
   run: runSend,
+  check: async (args, system) => (await prepareSend(args, system)).problems,
 };
 
 /** How long in-flight batches may take to finish after the first Ctrl+C. */
@@ -204,7 +205,15 @@ interface Flags {
   readonly [name: string]: string | number | boolean | undefined;
 }
 
-async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
+/** What a send run needs, once its arguments are checked; or every problem found. */
+interface Prepared {
+  readonly problems: readonly string[];
+  readonly config: VectorVueConfig;
+  readonly options: Omit<RunOptions, "strict" | "json" | "quiet" | "progressIntervalMs">;
+}
+
+/** Checks everything a run needs, sending nothing; every problem together. */
+async function prepareSend(args: ParsedArgs, system: CliSystem): Promise<Prepared> {
   const flags: Flags = args.flags;
   const problems: string[] = [];
   if (args.positionals.length !== 1) {
@@ -243,11 +252,7 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
 
   let config: VectorVueConfig;
   try {
-    config = await connectionConfig(
-      flags,
-      system,
-      flags["batch-size"] === undefined ? {} : { maxBatchSize: flags["batch-size"] as number },
-    );
+    config = await connectionConfig(flags, system, { "batch-size": "maxBatchSize" });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     problems.push(...error.problems);
@@ -287,20 +292,25 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
       `the dead-letter file ${paths.deadLetter} exists: move it away or choose --dead-letter FILE`,
     );
   }
-  if (problems.length > 0) throw new UsageError(problems);
+  return {
+    problems,
+    config,
+    options: { kind: kind as Kind, input, concurrency, paths, current, checkpoint },
+  };
+}
 
+async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
+  const { problems, config, options } = await prepareSend(args, system);
+  if (problems.length > 0) throw new UsageError(problems);
+  const flags: Flags = args.flags;
   const client = new VectorVueClient({
     ...config,
-    ...(checkpoint ? { maxBatchSize: checkpoint.batchSize } : {}),
+    ...(options.checkpoint ? { maxBatchSize: options.checkpoint.batchSize } : {}),
   });
   try {
     return await new SendRun(system, client, {
-      kind: kind as Kind,
-      input,
-      concurrency,
-      paths,
-      current,
-      checkpoint,
+      ...options,
+      verbose: flags.verbose === true,
       strict: flags.strict === true,
       json: flags.json === true,
       quiet: flags.quiet === true,
@@ -322,6 +332,8 @@ interface RunOptions {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly progressIntervalMs: number;
+  /** Errors with their class and full request line. */
+  readonly verbose?: boolean;
 }
 
 /** Lines of malformed input reported on standard error before the rest go to the file only. */
@@ -481,7 +493,11 @@ class SendRun {
       try {
         await this.#client.login();
       } catch (error) {
-        throw new UsageError(`cannot log in: ${describeError(error)}`);
+        // Exit 2 (nothing was sent), without the usage hint: the command line was right.
+        this.#system.stderr(
+          `vectorvue send: cannot log in: ${describeError(error, this.#options.verbose)}\n`,
+        );
+        return EXIT.usage;
       }
       // The checkpoint must know the layout to resume inside a JSON array.
       if (input !== "-" && this.#format === undefined) {
@@ -626,7 +642,11 @@ class SendRun {
       // Nothing got through: the server is down or refusing us beyond the delivery budget.
       // Stop here with the chunk unsettled, rather than dead-letter the rest of the input.
       const first = result.items.find((item) => item.status === "failed");
-      return `nothing delivered: ${first?.errorCode}: ${first?.errorMessage}`;
+      return `nothing delivered: ${
+        this.#options.verbose
+          ? `${first?.errorCode}: ${first?.errorMessage}`
+          : describeMessage(first?.errorMessage ?? "")
+      }`;
     }
     return delivered;
   }
