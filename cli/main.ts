@@ -7,6 +7,7 @@
 import { ArgumentsError, didYouMean, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT, HELP_FLAG, helpText } from "./command.ts";
 import { describeError } from "./errors.ts";
+import { inCliWords } from "./words.ts";
 import type { CliSystem } from "./_system_common.ts";
 
 /** The package version, printed by `--version`. */
@@ -58,7 +59,9 @@ export async function runCli(
   }
   const usage = (problems: readonly string[]) => {
     system.stderr(
-      problems.map((problem) => `vectorvue ${command.name}: ${problem}\n`).join("") +
+      // In the command line's words whatever reported it (a library problem passed on as is).
+      problems.map((problem) => `vectorvue ${command.name}: ${inCliWords(problem, new Map())}\n`)
+        .join("") +
         `Run \`vectorvue ${command.name} --help\` for usage.\n`,
     );
     return EXIT.usage;
