@@ -11,13 +11,19 @@ import { fileURLToPath } from "node:url";
 import { runCli, startCli, until, withTarget, writeEvents } from "./_cli.ts";
 
 const isDeno = typeof Deno !== "undefined";
-const hasSetsid = isDeno && Deno.build.os !== "windows" &&
-  new Deno.Command("setsid", { args: ["--version"], stdout: "null", stderr: "null" })
-    .outputSync().success;
+const runs = (command: string) => {
+  try {
+    return new Deno.Command(command, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+};
+const hasSetsid = isDeno && Deno.build.os !== "windows" && runs("setsid") && runs("npx");
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("Ctrl+C through npx deno task", {
-  skip: !isDeno ? "Deno only" : !hasSetsid && "no setsid",
+  skip: !isDeno ? "Deno only" : !hasSetsid && "no setsid or npx",
 }, () => {
   test("one SIGINT to the process group finishes the batches in flight and prints the summary", async () => {
     // 20 requests per 5 s: 40,000 events in batches of 100 take over a minute.

@@ -54,7 +54,9 @@ describe("vectorvue send", () => {
       // The last progress line is printed once, and agrees with the summary.
       const progress = run.stderr.split("\n").filter((line) => line.startsWith("progress: "));
       const last = progress.at(-1)!;
-      assert.notEqual(progress.at(-2), last);
+      // Not even with another rate: the counts of the last two lines differ.
+      const facts = (line?: string) => line?.replace(/, [\d,]+\/s,/, ",").replace(/, ETA .*$/, "");
+      assert.notEqual(facts(progress.at(-2)), facts(last));
       assert.match(
         last,
         /^progress: 30,000\/30,000 items, .*accepted 29,995 rejected 2 failed 0 malformed 3/,
