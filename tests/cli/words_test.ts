@@ -110,6 +110,13 @@ describe("vectorvue in its own words", () => {
     });
   });
 
+  test("emulator: an unknown flag and a bad value in one pass", async () => {
+    const run = await runCli(["emulator", "--bogus", "--rate-limit", "fast"]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /unknown option --bogus/);
+    assert.match(run.stderr, /--rate-limit must be REQUESTS\/SECONDS such as 20\/5, got "fast"/);
+  });
+
   test("seven bad VECTORVUE_* values are reported together, each by its variable", async () => {
     await withTarget({}, async (target, dir) => {
       const input = join(dir, "events.ndjson");
