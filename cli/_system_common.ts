@@ -1,5 +1,8 @@
 // Types shared by the `_system_deno.ts` / `_system_node.ts` pair: everything the command line
 // needs from the operating system, so the commands themselves use web APIs only.
+import type { EnvironmentRead } from "../src/transport/_runtime_common.ts";
+
+export type { EnvironmentRead };
 
 /** A file opened for appending, written in order and flushed to disk on `sync()`. */
 export interface AppendFile {
@@ -17,8 +20,13 @@ export type SignalName = "SIGINT" | "SIGTERM";
 export interface CliSystem {
   /** Command-line arguments after the program. */
   readonly args: readonly string[];
-  /** The process environment. */
+  /** The process environment (empty where the runtime does not let us list it). */
   readonly env: Record<string, string | undefined>;
+  /**
+   * The named variables, each read on its own: those the runtime's permissions hide are
+   * `unreadable` (never prompted for); `all` is every variable when they may be listed.
+   */
+  readEnvironment(names: readonly string[]): EnvironmentRead;
   /** Writes text to standard output (resolves when written). */
   stdout(text: string): Promise<void>;
   /** Writes text to standard error, at once (progress and last words before an exit). */

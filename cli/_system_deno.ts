@@ -1,5 +1,6 @@
 // Deno side of the command line's operating-system seam. The npm build swaps every
 // `*_deno.ts` import for its `*_node.ts` twin, so both files export the same names.
+import { readEnvironment } from "../src/transport/_runtime_deno.ts";
 import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
 
 export type { AppendFile, CliSystem, SignalName };
@@ -28,8 +29,12 @@ export function currentSystem(): CliSystem {
   return {
     args: Deno.args,
     get env() {
-      return Deno.env.toObject();
+      // Queried, not asked for: Deno.env.toObject() would stop to prompt in a terminal.
+      return Deno.permissions.querySync({ name: "env" }).state === "granted"
+        ? Deno.env.toObject()
+        : {};
     },
+    readEnvironment,
     stdout(text) {
       written = written.then(() => writeAll(Deno.stdout, encoder.encode(text)));
       return written;

@@ -35,6 +35,11 @@ export function currentSystem(): CliSystem {
     get env() {
       return { ...process.env };
     },
+    readEnvironment(names) {
+      // Node reads and lists the whole environment.
+      const values = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+      return { values, unreadable: [], all: { ...process.env } as Record<string, string> };
+    },
     stdout: (text) =>
       new Promise<void>((done, fail) =>
         process.stdout.write(text, (error) => (error ? fail(error) : done()))

@@ -34,6 +34,17 @@ export class UsageError extends Error {
   }
 }
 
+/** Mistakes in the command line itself, with what could be parsed (to check it further). */
+export class ArgumentsError extends UsageError {
+  /** The flags and positionals that were understood. */
+  readonly parsed: ParsedArgs;
+  constructor(problems: readonly string[], parsed: ParsedArgs) {
+    super(problems);
+    this.name = "ArgumentsError";
+    this.parsed = parsed;
+  }
+}
+
 /** Flags that would put a secret into the process list, and where the secret goes instead. */
 const SECRET_FLAGS: Readonly<Record<string, string>> = {
   password: "VECTORVUE_PASSWORD or --password-file FILE",
@@ -51,7 +62,7 @@ export interface ParsedArgs {
 
 /**
  * Parses `args` against `specs`. Every mistake is collected and thrown together as one
- * {@linkcode UsageError}. `--` ends flags; `-` alone is a positional (standard input).
+ * {@linkcode ArgumentsError}, which carries what was understood. `--` ends flags; `-` alone is a positional (standard input).
  */
 export function parseArgs(args: readonly string[], specs: readonly FlagSpec[]): ParsedArgs {
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
@@ -113,7 +124,7 @@ export function parseArgs(args: readonly string[], specs: readonly FlagSpec[]): 
       flags[spec.name] = value;
     }
   }
-  if (problems.length > 0) throw new UsageError(problems);
+  if (problems.length > 0) throw new ArgumentsError(problems, { flags, positionals });
   return { flags, positionals };
 }
 

@@ -32,6 +32,12 @@ export interface Command {
   readonly examples: readonly string[];
   /** Runs the command; resolves to the exit status. */
   run(args: ParsedArgs, system: CliSystem): Promise<number>;
+  /**
+   * The command's own problems with `args` (files, environment, values), found without
+   * running anything: when the command line itself has mistakes, these are reported with them,
+   * so that one attempt shows every problem.
+   */
+  check?(args: ParsedArgs, system: CliSystem): Promise<readonly string[]>;
 }
 
 /** The flag every command has. */

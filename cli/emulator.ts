@@ -76,11 +76,13 @@ export const emulatorCommand: Command = {
     "  VECTORVUE_TENANT_ID=<printed> vectorvue whoami",
   ],
   run: (args, system) => serveEmulator(args.flags, system),
+  check: (args) => Promise.resolve(readFlags(args.flags).problems),
 };
 
 type Flags = Readonly<Record<string, string | number | boolean | undefined>>;
 
-async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
+/** The flags' problems (all of them), and the port and rate limit they give. */
+function readFlags(flags: Flags) {
   const problems: string[] = [];
   const port = (flags.port as number | undefined) ?? 8443;
   if (port > 65535) problems.push(`--port must be 0..65535, got ${port}`);
@@ -104,6 +106,11 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
       rateLimit = { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 };
     }
   }
+  return { problems, port, rateLimit };
+}
+
+async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
+  const { problems, port, rateLimit } = readFlags(flags);
   if (problems.length > 0) throw new UsageError(problems);
 
   let cert: string, key: string, caPath: string | undefined;

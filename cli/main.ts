@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { didYouMean, parseArgs, UsageError } from "./args.ts";
+import { ArgumentsError, didYouMean, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT, HELP_FLAG, helpText } from "./command.ts";
 import { describeError } from "./errors.ts";
+import { inCliWords } from "./words.ts";
 import type { CliSystem } from "./_system_common.ts";
 
 /** The package version, printed by `--version`. */
@@ -56,22 +57,46 @@ export async function runCli(
     );
     return EXIT.usage;
   }
+  const usage = (problems: readonly string[]) => {
+    system.stderr(
+      // In the command line's words whatever reported it (a library problem passed on as is).
+      problems.map((problem) => `vectorvue ${command.name}: ${inCliWords(problem, new Map())}\n`)
+        .join("") +
+        `Run \`vectorvue ${command.name} --help\` for usage.\n`,
+    );
+    return EXIT.usage;
+  };
+  let verbose = false;
   try {
     const args = parseArgs(rest, [...command.flags, HELP_FLAG]);
+    verbose = args.flags.verbose === true;
     if (args.flags.help) {
       await system.stdout(helpText(command));
       return EXIT.ok;
     }
     return await command.run(args, system);
   } catch (error) {
-    if (error instanceof UsageError) {
-      system.stderr(
-        error.problems.map((problem) => `vectorvue ${command.name}: ${problem}\n`).join("") +
-          `Run \`vectorvue ${command.name} --help\` for usage.\n`,
-      );
-      return EXIT.usage;
+    if (error instanceof ArgumentsError) {
+      // The rest of what is wrong, in the same pass: nothing runs with a broken command line.
+      return usage([...error.problems, ...await checkOf(command, error.parsed, system)]);
     }
-    system.stderr(`vectorvue ${command.name}: ${describeError(error)}\n`);
+    if (error instanceof UsageError) return usage(error.problems);
+    system.stderr(`vectorvue ${command.name}: ${describeError(error, verbose)}\n`);
     return EXIT.failed;
+  }
+}
+
+/** The command's own problems with what could be parsed; none when it has no check. */
+async function checkOf(
+  command: Command,
+  args: ParsedArgs,
+  system: CliSystem,
+): Promise<readonly string[]> {
+  if (command.check === undefined || args.flags.help) return [];
+  try {
+    return await command.check(args, system);
+  } catch (error) {
+    if (error instanceof UsageError) return error.problems;
+    throw error;
   }
 }

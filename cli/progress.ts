@@ -131,6 +131,7 @@ export class ProgressRenderer {
   readonly #out: ProgressOutput;
   #lastMs = -Infinity;
   #drawn = false;
+  #lastFacts: string | undefined;
   readonly #now: () => number;
 
   constructor(out: ProgressOutput) {
@@ -143,6 +144,13 @@ export class ProgressRenderer {
     const now = this.#now();
     const gap = this.#out.terminal ? 100 : this.#out.intervalMs;
     if (!force && now - this.#lastMs < gap) return;
+    if (!this.#out.terminal) {
+      // A log gets each state once: the closing forced line repeats nothing already printed.
+      const facts = [state.done, state.total, state.accepted, state.rejected, state.failed]
+        .concat(state.malformed).join();
+      if (force && facts === this.#lastFacts) return;
+      this.#lastFacts = facts;
+    }
     this.#lastMs = now;
     if (this.#out.terminal) {
       this.#out.write(`\r\x1b[2K${terminalLine(state, now, this.#out.columns())}`);

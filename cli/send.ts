@@ -26,7 +26,8 @@ import { type DeadLetter, DeadLetterWriter } from "./dead_letter.ts";
 import { detectFormat, type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
 import type { CliSystem } from "./_system_common.ts";
-import { describeError } from "./errors.ts";
+import { describeError, describeMessage } from "./errors.ts";
+import { InterruptCounter } from "./interrupts.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -87,7 +88,8 @@ export const sendCommand: Command = {
     "server is sent again with its original Idempotency-Key.",
     "",
     "Ctrl+C once: stop reading, let batches in flight finish (up to 30 s), write the checkpoint",
-    "and the summary. Twice: exit at once; the checkpoint stays as last written.",
+    "and the summary. Again, a second or more later: exit at once; the checkpoint stays as last",
+    "written. (Copies of one Ctrl+C that a parent such as `deno task` forwards count once.)",
     "",
     "Exit status: 0 all accepted; 1 some rejected, malformed or not delivered (see the",
     "dead-letter file); 2 usage or configuration error; 130 interrupted.",
@@ -103,6 +105,7 @@ export const sendCommand: Command = {
     "vectorvue send big.ndjson --kind events --json --quiet > summary.json",
   ],
   run: runSend,
+  check: async (args, system) => (await prepareSend(args, system)).problems,
 };
 
 /** How long in-flight batches may take to finish after the first Ctrl+C. */
@@ -124,11 +127,16 @@ export interface SendSummary {
   status: "completed" | "interrupted" | "stopped";
   kind: "events" | "findings";
   input: string;
+  /** Items settled (malformed lines included). */
   items: number;
+  /** Items sent to the server: accepted, rejected or failed (malformed lines are never sent). */
+  sent: number;
   accepted: number;
   rejected: number;
   failed: number;
   malformed: number;
+  /** Items read but not settled when the grace period after Ctrl+C ran out: --resume sends them. */
+  unsettled: number;
   elapsedMs: number;
   requests: number;
   rateLimited: number;
@@ -198,7 +206,15 @@ interface Flags {
   readonly [name: string]: string | number | boolean | undefined;
 }
 
-async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
+/** What a send run needs, once its arguments are checked; or every problem found. */
+interface Prepared {
+  readonly problems: readonly string[];
+  readonly config: VectorVueConfig;
+  readonly options: Omit<RunOptions, "strict" | "json" | "quiet" | "progressIntervalMs">;
+}
+
+/** Checks everything a run needs, sending nothing; every problem together. */
+async function prepareSend(args: ParsedArgs, system: CliSystem): Promise<Prepared> {
   const flags: Flags = args.flags;
   const problems: string[] = [];
   if (args.positionals.length !== 1) {
@@ -237,11 +253,7 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
 
   let config: VectorVueConfig;
   try {
-    config = await connectionConfig(
-      flags,
-      system,
-      flags["batch-size"] === undefined ? {} : { maxBatchSize: flags["batch-size"] as number },
-    );
+    config = await connectionConfig(flags, system, { "batch-size": "maxBatchSize" });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     problems.push(...error.problems);
@@ -281,20 +293,25 @@ async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
       `the dead-letter file ${paths.deadLetter} exists: move it away or choose --dead-letter FILE`,
     );
   }
-  if (problems.length > 0) throw new UsageError(problems);
+  return {
+    problems,
+    config,
+    options: { kind: kind as Kind, input, concurrency, paths, current, checkpoint },
+  };
+}
 
+async function runSend(args: ParsedArgs, system: CliSystem): Promise<number> {
+  const { problems, config, options } = await prepareSend(args, system);
+  if (problems.length > 0) throw new UsageError(problems);
+  const flags: Flags = args.flags;
   const client = new VectorVueClient({
     ...config,
-    ...(checkpoint ? { maxBatchSize: checkpoint.batchSize } : {}),
+    ...(options.checkpoint ? { maxBatchSize: options.checkpoint.batchSize } : {}),
   });
   try {
     return await new SendRun(system, client, {
-      kind: kind as Kind,
-      input,
-      concurrency,
-      paths,
-      current,
-      checkpoint,
+      ...options,
+      verbose: flags.verbose === true,
       strict: flags.strict === true,
       json: flags.json === true,
       quiet: flags.quiet === true,
@@ -316,6 +333,8 @@ interface RunOptions {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly progressIntervalMs: number;
+  /** Errors with their class and full request line. */
+  readonly verbose?: boolean;
 }
 
 /** Lines of malformed input reported on standard error before the rest go to the file only. */
@@ -344,10 +363,14 @@ class SendRun {
   #format: InputFormat | undefined;
   #reported = 0;
   #bytesPerItem: number | undefined;
-  #interrupts = 0;
+  readonly #interrupts = new InterruptCounter();
+  /** Whether a checkpoint file exists for this run (written by it, or the one it resumes). */
+  #checkpointed: boolean;
   readonly #stopReading = new AbortController();
   readonly #abortDelivery = new AbortController();
   #inFlight = { accepted: 0, rejected: 0, failed: 0 };
+  /** Items of a chunk cut short by the grace period's end: not settled, sent again by --resume. */
+  #unsettled = 0;
 
   constructor(
     system: CliSystem,
@@ -362,6 +385,7 @@ class SendRun {
       ? { ...saved.counts }
       : { accepted: 0, rejected: 0, failed: 0, malformed: 0 };
     this.#priorElapsedMs = saved?.elapsedMs ?? 0;
+    this.#checkpointed = saved !== undefined;
     this.#requests = saved?.requests ?? 0;
     this.#rateLimited = saved?.rateLimited ?? 0;
     this.#rateLimitWaitMs = saved?.rateLimitWaitMs ?? 0;
@@ -425,12 +449,12 @@ class SendRun {
   }
 
   #onSignal = (): void => {
-    this.#interrupts++;
-    if (this.#interrupts >= 2) {
+    // A parent that forwards signals (`deno task`) delivers one Ctrl+C twice: count presses.
+    const count = this.#interrupts.deliver();
+    if (count === undefined) return;
+    if (count >= 2) {
       this.#progress.finish();
-      this.#system.stderr(
-        `interrupted again: exiting now; the checkpoint stays as last written (${this.#options.paths.checkpoint})\n`,
-      );
+      this.#system.stderr(`interrupted again: exiting now; ${this.#afterHardExit()}\n`);
       this.#system.exit(EXIT.interrupted);
     }
     this.#progress.message(
@@ -441,6 +465,19 @@ class SendRun {
     // The grace period must not keep a finished run alive.
     this.#system.unrefTimer(timer);
   };
+
+  /** What to do after an exit that skips the summary: resume, or start again. */
+  #afterHardExit(): string {
+    const { paths, current } = this.#options;
+    if (!current) return "standard input cannot be resumed: send what is left of it again";
+    if (this.#checkpointed) {
+      return `the checkpoint stays as last written (${paths.checkpoint}): ` +
+        "run the same command with --resume to continue";
+    }
+    // Nothing settled yet: a checkpoint would only say "start at line 1".
+    return "nothing was checkpointed yet: run the same command again, without --resume" +
+      (this.#deadLetters.bytes > 0 ? `, once ${paths.deadLetter} is moved away` : "");
+  }
 
   async run(): Promise<number> {
     const { input } = this.#options;
@@ -457,7 +494,11 @@ class SendRun {
       try {
         await this.#client.login();
       } catch (error) {
-        throw new UsageError(`cannot log in: ${describeError(error)}`);
+        // Exit 2 (nothing was sent), without the usage hint: the command line was right.
+        this.#system.stderr(
+          `vectorvue send: cannot log in: ${describeError(error, this.#options.verbose)}\n`,
+        );
+        return EXIT.usage;
       }
       // The checkpoint must know the layout to resume inside a JSON array.
       if (input !== "-" && this.#format === undefined) {
@@ -582,7 +623,14 @@ class SendRun {
     this.#requests += result.requests;
     this.#rateLimited += result.rateLimited;
     this.#rateLimitWaitMs += result.rateLimitWaitMs;
-    if (this.#abortDelivery.signal.aborted) return "interrupted";
+    if (this.#abortDelivery.signal.aborted) {
+      // The chunk stays unsettled (a resumed run sends all of it again; the server stores each
+      // item once). What the server confirmed is still counted, as the progress line showed it;
+      // the rest is not "failed" (nothing is dead-lettered), only not settled.
+      this.#inFlight = { accepted: result.accepted, rejected: 0, failed: 0 };
+      this.#unsettled = chunk.items.length + chunk.malformed.length - result.accepted;
+      return "interrupted";
+    }
     const rejectedRequestIds = new Set<string>();
     for (const item of result.items) {
       if (item.status === "rejected" && item.requestId) rejectedRequestIds.add(item.requestId);
@@ -595,7 +643,11 @@ class SendRun {
       // Nothing got through: the server is down or refusing us beyond the delivery budget.
       // Stop here with the chunk unsettled, rather than dead-letter the rest of the input.
       const first = result.items.find((item) => item.status === "failed");
-      return `nothing delivered: ${first?.errorCode}: ${first?.errorMessage}`;
+      return `nothing delivered: ${
+        this.#options.verbose
+          ? `${first?.errorCode}: ${first?.errorMessage}`
+          : describeMessage(first?.errorMessage ?? "")
+      }`;
     }
     return delivered;
   }
@@ -658,17 +710,23 @@ class SendRun {
       complete,
       updatedAt: new Date().toISOString(),
     });
+    this.#checkpointed = true;
   }
 
   #summary(status: SendSummary["status"], error?: string): SendSummary {
     const c = this.#counts;
     const deadRecords = this.#deadLetters.bytes > 0;
+    // Confirmed items of a chunk cut short count as the progress line counted them.
+    const accepted = c.accepted + this.#inFlight.accepted;
     return {
       status,
       kind: this.#options.kind,
       input: this.#options.input,
-      items: this.#settled,
+      items: this.#settled + this.#inFlight.accepted,
+      sent: accepted + c.rejected + c.failed,
       ...c,
+      accepted,
+      unsettled: this.#unsettled,
       elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
       requests: this.#requests,
       rateLimited: this.#rateLimited,
@@ -697,20 +755,23 @@ class SendRun {
 export function formatSummary(s: SendSummary): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const seconds = s.elapsedMs / 1000;
-  const rate = seconds > 0 ? Math.round(s.items / seconds) : 0;
+  const rate = seconds > 0 ? Math.round(s.sent / seconds) : 0;
   const head = s.status === "completed"
     ? "sent"
     : s.status === "interrupted"
     ? "interrupted after"
     : "stopped after";
   const lines = [
-    `${head} ${n(s.items)} ${s.kind} from ${s.input} in ${formatDuration(s.elapsedMs)} (${
+    `${head} ${n(s.sent)} ${s.kind} from ${s.input} in ${formatDuration(s.elapsedMs)} (${
       n(rate)
     }/s)`,
     `  accepted   ${n(s.accepted)}`,
     `  rejected   ${n(s.rejected)}${s.rejected ? "  (refused by the server)" : ""}`,
     `  failed     ${n(s.failed)}${s.failed ? "  (not delivered in the delivery budget)" : ""}`,
     `  malformed  ${n(s.malformed)}${s.malformed ? "  (lines that are not JSON objects)" : ""}`,
+    ...(s.unsettled > 0
+      ? [`  unsettled  ${n(s.unsettled)}  (not confirmed in the grace period: --resume sends them)`]
+      : []),
     `  requests   ${n(s.requests)}, answered 429: ${n(s.rateLimited)}, waited for the rate limit ${
       formatDuration(s.rateLimitWaitMs)
     }`,

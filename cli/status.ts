@@ -4,11 +4,13 @@
  * @module
  */
 import { VectorVueClient } from "../src/client.ts";
+import type { VectorVueConfig } from "../src/config.ts";
 import { VectorVueNotFoundError } from "../src/errors.ts";
-import { type FlagSpec, UsageError } from "./args.ts";
+import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
 import { describeError } from "./errors.ts";
+import type { CliSystem } from "./_system_common.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "json", type: "boolean", help: "print the status record as JSON" },
@@ -45,6 +47,26 @@ export function formatStatus(record: StatusRecord, signatureState: string): stri
   return `${lines.join("\n")}\n`;
 }
 
+/** The configuration, or every problem with the arguments and the environment. */
+async function prepareStatus(
+  args: ParsedArgs,
+  system: CliSystem,
+): Promise<{ problems: string[]; config?: VectorVueConfig }> {
+  const problems: string[] = [];
+  const [requestId, ...rest] = args.positionals;
+  if (requestId === undefined) problems.push("status needs a REQUEST_ID");
+  else if (!UUID.test(requestId)) problems.push(`"${requestId}" is not a request id (a UUID)`);
+  if (rest.length > 0) problems.push(`status takes one REQUEST_ID, got also: ${rest.join(" ")}`);
+  let config: VectorVueConfig | undefined;
+  try {
+    config = await connectionConfig(args.flags, system);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.push(...error.problems);
+  }
+  return { problems, config };
+}
+
 /** The `status` command. */
 export const statusCommand: Command = {
   name: "status",
@@ -62,20 +84,11 @@ export const statusCommand: Command = {
     "vectorvue status 3f1c2a7e-9b7d-4c1e-8a59-1e0f5d6c7b8a",
     "vectorvue status 3f1c2a7e-9b7d-4c1e-8a59-1e0f5d6c7b8a --json | jq .counts",
   ],
+  check: async (args, system) => (await prepareStatus(args, system)).problems,
   async run(args, system) {
-    const problems: string[] = [];
-    const [requestId, ...rest] = args.positionals;
-    if (requestId === undefined) problems.push("status needs a REQUEST_ID");
-    else if (!UUID.test(requestId)) problems.push(`"${requestId}" is not a request id (a UUID)`);
-    if (rest.length > 0) problems.push(`status takes one REQUEST_ID, got also: ${rest.join(" ")}`);
-    let config;
-    try {
-      config = await connectionConfig(args.flags, system);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      problems.push(...error.problems);
-    }
+    const { problems, config } = await prepareStatus(args, system);
     if (problems.length > 0 || !config) throw new UsageError(problems);
+    const requestId = args.positionals[0];
     await using client = new VectorVueClient(config);
     try {
       const envelope = await client.getIngestStatus(requestId);
@@ -89,7 +102,7 @@ export const statusCommand: Command = {
     } catch (error) {
       const message = error instanceof VectorVueNotFoundError
         ? `request ${requestId} not found (unknown, or another tenant's)`
-        : describeError(error);
+        : describeError(error, args.flags.verbose === true);
       if (args.flags.json) await system.stdout(`${JSON.stringify({ error: message })}\n`);
       system.stderr(`vectorvue status: ${message}\n`);
       return EXIT.failed;

@@ -8,11 +8,12 @@ import { VectorVueClient } from "../src/client.ts";
 import type { VectorVueConfig } from "../src/config.ts";
 import { VectorVueNotFoundError } from "../src/errors.ts";
 import { readJwtClaims } from "../src/jwt.ts";
-import { type FlagSpec, UsageError } from "./args.ts";
+import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
 import { describeError } from "./errors.ts";
 import { formatDuration } from "./progress.ts";
+import type { CliSystem } from "./_system_common.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "json", type: "boolean", help: "print the report as JSON" },
@@ -93,6 +94,23 @@ export function formatWhoami(report: WhoamiReport): string {
   ].join("\n");
 }
 
+/** The configuration, or every problem with the arguments and the environment. */
+async function prepareWhoami(
+  args: ParsedArgs,
+  system: CliSystem,
+): Promise<{ problems: string[]; config: VectorVueConfig }> {
+  const problems: string[] = [];
+  if (args.positionals.length > 0) {
+    problems.push(`whoami takes no arguments, got: ${args.positionals.join(" ")}`);
+  }
+  try {
+    return { problems, config: await connectionConfig(args.flags, system) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return { problems: [...problems, ...error.problems], config: {} };
+  }
+}
+
 /** The `whoami` command. */
 export const whoamiCommand: Command = {
   name: "whoami",
@@ -111,11 +129,10 @@ export const whoamiCommand: Command = {
     "VECTORVUE_PASSWORD=... vectorvue whoami --base-url https://vectorvue.internal --username ops --tenant-id <uuid>",
     "vectorvue whoami --token-file ~/.config/vectorvue/token --json",
   ],
+  check: async (args, system) => (await prepareWhoami(args, system)).problems,
   async run(args, system) {
-    if (args.positionals.length > 0) {
-      throw new UsageError(`whoami takes no arguments, got: ${args.positionals.join(" ")}`);
-    }
-    const config = await connectionConfig(args.flags, system);
+    const { problems, config } = await prepareWhoami(args, system);
+    if (problems.length > 0) throw new UsageError(problems);
     await using client = new VectorVueClient(config);
     let token: string;
     try {
@@ -125,7 +142,7 @@ export const whoamiCommand: Command = {
         if (!(error instanceof VectorVueNotFoundError)) throw error;
       });
     } catch (error) {
-      const message = describeError(error);
+      const message = describeError(error, args.flags.verbose === true);
       if (args.flags.json) await system.stdout(`${JSON.stringify({ error: message })}\n`);
       system.stderr(`vectorvue whoami: ${message}\n`);
       return EXIT.failed;

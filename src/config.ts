@@ -272,6 +272,21 @@ function meetsRule(rule: OptionRule, value: unknown): boolean {
 }
 
 /**
+ * What is wrong with `value` by a scalar option's rule and bound (`must be a UUID …`), or
+ * `undefined`; also for `configFromEnv()`, so that a variable is judged in the same round as
+ * its format and named itself.
+ */
+export function scalarProblem(row: OptionSpec, value: unknown): string | undefined {
+  const words = RULE_WORDS[row.rule];
+  if (value === undefined || words === undefined) return undefined;
+  if (!meetsRule(row.rule, value)) return `must be ${words}`;
+  if (row.max !== undefined && (value as number) > row.max) {
+    return `must be at most ${row.max} (the server's hard limit)`;
+  }
+  return undefined;
+}
+
+/**
  * Every scalar option checked against its row: its value, or its default,
  * or `undefined`. A secret's value is never shown.
  */
@@ -279,22 +294,13 @@ function scalarOptions(config: VectorVueConfig, problems: string[]): Record<stri
   const values: Record<string, unknown> = {};
   for (const row of VECTORVUE_OPTIONS as readonly OptionSpec[]) {
     const given = config[row.name];
-    const words = RULE_WORDS[row.rule];
-    if (given === undefined || words === undefined) {
+    const problem = scalarProblem(row, given);
+    if (problem === undefined) {
       values[row.name] = given ?? row.default;
       continue;
     }
-    if (!meetsRule(row.rule, given)) {
-      problems.push(`${row.name} must be ${words}${row.secret ? "" : `, got ${show(given)}`}`);
-      values[row.name] = row.default;
-    } else if (row.max !== undefined && (given as number) > row.max) {
-      problems.push(
-        `${row.name} must be at most ${row.max} (the server's hard limit), got ${show(given)}`,
-      );
-      values[row.name] = row.default;
-    } else {
-      values[row.name] = given;
-    }
+    problems.push(`${row.name} ${problem}${row.secret ? "" : `, got ${show(given)}`}`);
+    values[row.name] = row.default;
   }
   return values;
 }

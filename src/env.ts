@@ -8,7 +8,12 @@
  */
 
 import { readEnvironment, readTextFile } from "./transport/_runtime_deno.ts";
-import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
+import {
+  scalarProblem,
+  UNREADABLE_VARIABLES,
+  type VectorVueConfig,
+  withRedactedPrinting,
+} from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import { didYouMean } from "./option_names.ts";
 import { ENV_VARIABLES, type OptionSpec, VECTORVUE_OPTIONS } from "./options.ts";
@@ -114,8 +119,11 @@ export function configFromEnv(env?: Record<string, string | undefined>): VectorV
     const value = read.values[row.env]?.trim();
     if (value === undefined || value === "") continue;
     const parsed = parseVariable(row as OptionSpec & { env: string }, value);
-    if ("problem" in parsed) problems.push(parsed.problem);
-    else config[row.name] = parsed.value;
+    // The option's own rule too (a UUID, a bound), so one call reports every bad variable.
+    const problem = "problem" in parsed ? parsed.problem : scalarProblem(row, parsed.value);
+    if (problem === undefined) config[row.name] = (parsed as { value: unknown }).value;
+    else if ("problem" in parsed) problems.push(problem);
+    else problems.push(`${row.env} ${problem}${row.secret ? "" : `, got "${value}"`}`);
   }
   const suffixes = names.map((name) => name.slice(PREFIX.length));
   for (const name of Object.keys(read.all ?? {})) {

@@ -163,6 +163,28 @@ describe("configFromEnv()", () => {
     ]);
   });
 
+  test("configFromEnv() judges each value by its option's rule in the same round, naming the variable", () => {
+    // Seven bad values: the tenant id and the batch size used to wait for a second round.
+    const problems = problemsOf({
+      VECTORVUE_TENANT_ID: "not-a-uuid",
+      VECTORVUE_MAX_BATCH_SIZE: "2000",
+      VECTORVUE_TIMEOUT_SECONDS: "-5",
+      VECTORVUE_MAX_CONNECTIONS: "0",
+      VECTORVUE_VERIFY_TLS: "maybe",
+      VECTORVUE_RATE_LIMIT: "fast",
+      VECTORVUE_MAX_RETRIES: "x",
+    });
+    assert.deepEqual(problems, [
+      `VECTORVUE_TENANT_ID must be a UUID (VectorVue's tenant ids are UUIDs), got "not-a-uuid"`,
+      'VECTORVUE_TIMEOUT_SECONDS must be a positive number, got "-5"',
+      'VECTORVUE_VERIFY_TLS must be true or false, got "maybe"',
+      'VECTORVUE_MAX_CONNECTIONS must be a positive integer, got "0"',
+      'VECTORVUE_MAX_RETRIES must be a whole number, got "x"',
+      `VECTORVUE_MAX_BATCH_SIZE must be at most 1000 (the server's hard limit), got "2000"`,
+      'VECTORVUE_RATE_LIMIT must be <requests>/<window seconds> (such as 240/60) or off, got "fast"',
+    ]);
+  });
+
   test("configFromEnv() reports a missing CA file with its path", () => {
     withTempDir((dir) => {
       const missing = join(dir, "does-not-exist.pem");

@@ -12,6 +12,7 @@ import { VectorVueConfigError, VectorVueError } from "../errors.ts";
 import { checkCallOptions } from "../option_names.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
+import { watchAtExit } from "./exit_warning.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
 import {
   BatchDelivery,
@@ -293,6 +294,8 @@ export class VectorVueBatcher {
   readonly #deliveries = new Set<Promise<void>>();
   /** Set when `close()` gave up with a spool: what is left stays on disk for the next process. */
   #keepSpooled = false;
+  /** Stops the warning at process exit; called when `close()` is done. */
+  readonly #unwatchExit: () => void;
 
   /** Use `client.createBatcher()`; this is its implementation. */
   constructor(options: BatcherOptions, context: DeliveryContext) {
@@ -329,6 +332,7 @@ export class VectorVueBatcher {
       clientPause: context.clientPause,
       beforeFirstSend: (key, entries) => this.#recordBatch(key, entries as readonly Entry[]),
     });
+    this.#unwatchExit = watchAtExit(this, VectorVueBatcher.#warnAtExit);
     if (options.spool !== undefined) {
       const problems = spoolOptionProblems(options.spool);
       if (problems.length > 0) throw new VectorVueConfigError(problems);
@@ -572,7 +576,28 @@ export class VectorVueBatcher {
         await Promise.allSettled([...this.#deliveries]);
         await this.#spool.close();
       }
+      this.#unwatchExit();
     }
+  }
+
+  /**
+   * At process exit, for a batcher not closed: says how many items go with the process (a
+   * static method, so that watching the batcher does not hold it).
+   */
+  static #warnAtExit(batcher: VectorVueBatcher): void {
+    const queued = batcher.#queuedCount + batcher.#appending;
+    const inFlight = batcher.#inFlightItems;
+    const held = queued + inFlight;
+    if (held === 0) return;
+    const items = `${held} ${batcher.#what}${held === 1 ? "" : "s"}`;
+    batcher.#logger.warn(
+      batcher.#spool === undefined
+        ? `vectorvue batcher: the process exits with ${items} not delivered, which are lost: ` +
+          "await batcher.close() before exiting"
+        : `vectorvue batcher: the process exits with ${items} not delivered; they stay in the ` +
+          "spool for the next batcher on its directory: await batcher.close() before exiting",
+      { queued, inFlight },
+    );
   }
 
   /** Same as {@linkcode VectorVueBatcher.close}, for `await using`. */

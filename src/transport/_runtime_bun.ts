@@ -16,6 +16,8 @@ import { PROXY_VARIABLES } from "./proxy.ts";
 interface BunProcess {
   readonly env: Record<string, string | undefined>;
   readonly versions: { readonly bun: string };
+  on(event: "exit", listener: () => void): unknown;
+  off(event: "exit", listener: () => void): unknown;
   getBuiltinModule(name: "node:fs"): { readFileSync(path: string, encoding: "utf8"): string };
   getBuiltinModule(name: "node:tls"): {
     readonly rootCertificates: readonly string[];
@@ -135,4 +137,11 @@ export function readEnvironment(names: readonly string[]): EnvironmentRead {
 /** The runtime and its version, for the `User-Agent`: `bun 1.4.4`. */
 export function runtimeLabel(): string {
   return `bun ${bunProcess().versions.bun}`;
+}
+
+/** Calls `listener` once when the process exits (Bun's `exit` event); returns its remover. */
+export function onProcessExit(listener: () => void): () => void {
+  const process = bunProcess();
+  process.on("exit", listener);
+  return () => void process.off("exit", listener);
 }

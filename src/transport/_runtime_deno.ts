@@ -148,3 +148,13 @@ export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
   if (typeof id === "number") Deno.unrefTimer(id);
   else (id as { unref?: () => void }).unref?.();
 }
+
+/**
+ * Calls `listener` once when the process exits (Deno's `unload` event: the event loop ran dry,
+ * or `Deno.exit()`); returns the function that removes it. Never keeps the process alive.
+ */
+export function onProcessExit(listener: () => void): () => void {
+  if (bun.isBun) return bun.onProcessExit(listener);
+  globalThis.addEventListener("unload", listener);
+  return () => globalThis.removeEventListener("unload", listener);
+}

@@ -165,3 +165,12 @@ export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
   // Typed as `number` under Deno's types but a `Timeout` object at run time in Node and Bun.
   (id as unknown as { unref?: () => void }).unref?.();
 }
+
+/**
+ * Calls `listener` once when the process exits (`exit`: the event loop ran dry, or
+ * `process.exit()`); returns the function that removes it. Never keeps the process alive.
+ */
+export function onProcessExit(listener: () => void): () => void {
+  process.on("exit", listener);
+  return () => void process.off("exit", listener);
+}

@@ -98,6 +98,27 @@ describe("progress line", () => {
     assert.equal(plain.length, 4);
     assert.ok(plain.every((text) => text.startsWith("progress: ") && text.endsWith("\n")));
   });
+
+  test("off a terminal the closing forced line is not a repeat of the last line printed", () => {
+    let now = 0;
+    const plain: string[] = [];
+    const log = new ProgressRenderer({
+      write: (text) => plain.push(text),
+      terminal: false,
+      columns: () => 120,
+      intervalMs: 5_000,
+      now: () => now,
+    });
+    log.update(STATE);
+    now = 5_000;
+    log.update({ ...STATE, done: STATE.done + 10, accepted: STATE.accepted + 10 });
+    now = 5_050; // the run ends: the summary's forced line, with the same counts
+    log.update({ ...STATE, done: STATE.done + 10, accepted: STATE.accepted + 10, rate: 1 }, true);
+    assert.equal(plain.length, 2);
+    // A forced line with news is printed, however soon.
+    log.update({ ...STATE, done: STATE.done + 11, accepted: STATE.accepted + 11 }, true);
+    assert.equal(plain.length, 3);
+  });
 });
 
 const hasScript = existsSync("/usr/bin/script");

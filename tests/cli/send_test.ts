@@ -37,6 +37,8 @@ describe("vectorvue send", () => {
       assert.match(dead[0].vectorvue_dead_letter.request_id, /^[0-9a-f-]{36}$/);
       assert.equal(dead[1].vectorvue_dead_letter.code, "invalid_json");
       assert.equal(dead[1].raw, '{"event_id": "cli-7", broken');
+      // "sent" counts what went to the server: malformed lines never do.
+      assert.match(run.stdout, /^sent 29,997 events from /);
       assert.match(run.stdout, /accepted +29,995/);
       assert.match(run.stdout, /rejected +2/);
       assert.match(run.stdout, /malformed +3/);
@@ -49,6 +51,16 @@ describe("vectorvue send", () => {
       // Not a terminal: plain progress lines, and each malformed line reported with its number.
       assert.match(run.stderr, /^progress: [\d,]+\/~?[\d,]+ items, [\d,]+\/s, accepted /m);
       assert.doesNotMatch(run.stderr, /\r/);
+      // The last progress line is printed once, and agrees with the summary.
+      const progress = run.stderr.split("\n").filter((line) => line.startsWith("progress: "));
+      const last = progress.at(-1)!;
+      // Not even with another rate: the counts of the last two lines differ.
+      const facts = (line?: string) => line?.replace(/, [\d,]+\/s,/, ",").replace(/, ETA .*$/, "");
+      assert.notEqual(facts(progress.at(-2)), facts(last));
+      assert.match(
+        last,
+        /^progress: 30,000\/30,000 items, .*accepted 29,995 rejected 2 failed 0 malformed 3/,
+      );
       assert.match(run.stderr, /^line 15000: not JSON/m);
       // A completed run leaves no checkpoint behind.
       assert.equal(existsSync(join(dir, "events.ndjson.dead-letter.checkpoint.json")), false);
@@ -212,7 +224,11 @@ describe("vectorvue send", () => {
       const run = await runCli(["send", input, "--kind", "events"], { env: target.env });
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stdout, /^stopped after 0 events/);
-      assert.match(run.stdout, /stopped: nothing delivered: forbidden: .*Tenant is inactive/);
+      // As curl would say it, without the client's class or request line.
+      assert.match(
+        run.stdout,
+        /stopped: nothing delivered: HTTP 403: Tenant is inactive \(request id [0-9a-f-]{36}\)\n/,
+      );
       assert.match(run.stdout, /--resume to continue/);
       assert.equal(existsSync(`${input}.dead-letter.ndjson`), false);
       assert.equal(existsSync(join(dir, "events.ndjson.dead-letter.checkpoint.json")), true);
