@@ -1,12 +1,13 @@
 // Deno side of the spool's file-system seam. The npm build swaps every `*_deno.ts` import for its
 // `*_node.ts` twin, so both files must export the same names and types.
 import process from "node:process";
-import type { AppendFile, SpoolFs } from "./_fs_common.ts";
+import { hostname } from "node:os";
+import type { AppendFile, HostIdentity, SpoolFs } from "./_fs_common.ts";
 
-export type { AppendFile, SpoolFs };
+export type { AppendFile, HostIdentity, SpoolFs };
 
 async function createAppend(path: string): Promise<AppendFile> {
-  const file = await Deno.open(path, { createNew: true, write: true, append: true });
+  const file = await Deno.open(path, { createNew: true, write: true, append: true, mode: 0o600 });
   return {
     async write(bytes) {
       let written = 0;
@@ -17,9 +18,11 @@ async function createAppend(path: string): Promise<AppendFile> {
   };
 }
 
+const readOr = (read: () => Promise<string>) => read().then((text) => text.trim(), () => "");
+
 /** The real file system. */
 export const spoolFs: SpoolFs = {
-  mkdir: (path) => Deno.mkdir(path, { recursive: true }),
+  mkdir: (path) => Deno.mkdir(path, { recursive: true, mode: 0o700 }),
   async readDir(path) {
     const names: string[] = [];
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
@@ -28,12 +31,18 @@ export const spoolFs: SpoolFs = {
   readFile: (path) => Deno.readFile(path),
   createAppend,
   link: (target, link) => Deno.link(target, link),
+  rename: (from, to) => Deno.rename(from, to),
   async remove(path) {
     try {
       await Deno.remove(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+  },
+  mtime: async (path) => (await Deno.stat(path)).mtime?.getTime() ?? 0,
+  touch(path) {
+    const now = new Date();
+    return Deno.utime(path, now, now);
   },
   async syncDir(path) {
     let dir: Deno.FsFile | undefined;
@@ -55,6 +64,18 @@ export const spoolFs: SpoolFs = {
     } catch (error) {
       return (error as { code?: string }).code === "EPERM";
     }
+  },
+  async identity(): Promise<HostIdentity> {
+    return {
+      host: hostname(),
+      bootId: await readOr(() => Deno.readTextFile("/proc/sys/kernel/random/boot_id")),
+      pidNs: await readOr(() => Deno.readLink("/proc/self/ns/pid")),
+    };
+  },
+  every(ms, tick) {
+    const timer = setInterval(tick, ms);
+    Deno.unrefTimer(timer);
+    return () => clearInterval(timer);
   },
   pid: Deno.pid,
 };

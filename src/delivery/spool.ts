@@ -7,9 +7,9 @@ import { spoolFs as runtimeFs } from "./_fs_deno.ts";
 import type { AppendFile, SpoolFs } from "./_fs_common.ts";
 import { silentLogger } from "../logger.ts";
 import type { Logger } from "../logger.ts";
-import { acquireLock, type SpoolLock } from "./spool_lock.ts";
-import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
-import { encodeRecord, scanSegment, type SpoolRecord } from "./spool_record.ts";
+import { acquireLock, DEFAULT_LEASE, type LeaseOptions, type SpoolLock } from "./spool_lock.ts";
+import { osCode, spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
+import { encodeRecord, type PreviousSegment, type Refs, scanSegment } from "./spool_record.ts";
 
 /**
  * Options of a batcher's durable spool (`createBatcher({ spool })`).
@@ -75,8 +75,14 @@ export const MIN_SPOOL_MAX_BYTES = 64 * 1024;
 /** Largest segment file before the spool starts a new one. */
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
-const SEGMENT = /^segment-(\d{12})\.log$/;
-const segmentName = (id: number) => `segment-${String(id).padStart(12, "0")}.log`;
+/** Segment files: `segment-<id>-<writer>.log`; without a writer, the first format's. */
+const SEGMENT = /^segment-(\d{12})(?:-([0-9a-f]{16}))?\.log$/;
+const segmentName = (id: number, writer: string) =>
+  `segment-${String(id).padStart(12, "0")}-${writer}.log`;
+/** Where damaged segment files are moved once their readable records are settled. */
+export const DAMAGED_DIR = "damaged";
+/** The writer token standing for segments of the first format (no writer in their name). */
+const FIRST_FORMAT = "first-format";
 
 /** An item in the spool. */
 export interface SpooledItem {
@@ -130,20 +136,30 @@ export interface SpoolOpenOptions {
   readonly fs?: SpoolFs;
   /** Clock, ms since the epoch. */
   readonly now?: () => number;
+  /** The lock's lease; tests shorten it. */
+  readonly lease?: LeaseOptions;
 }
 
 interface Segment {
   readonly id: number;
+  readonly name: string;
   readonly path: string;
   /** Bytes in the file (an upper bound after a failed write). */
   bytes: number;
   /** Live items whose record is in this file. */
   live: number;
+  /** Records written to it (its header included). */
+  records: number;
+  /** Found damaged at start-up: moved to `damaged/` instead of deleted once nothing in it is live. */
+  damaged: boolean;
 }
 
 interface LiveItem {
   readonly segment: Segment;
   readonly addedAt: number;
+  /** The writer whose sequence number `seq` is (this spool's own, or an earlier process's). */
+  readonly writer: string;
+  readonly seq: number;
 }
 
 interface Pending {
@@ -167,6 +183,10 @@ export class Spool {
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   readonly #lock: SpoolLock;
+  /** This spool's writer token, in its segment names and in records naming its items. */
+  readonly #writer: string;
+  /** The segment this writer closed last, named in the next one's header. */
+  #previous: PreviousSegment | undefined;
 
   #segments: Segment[] = [];
   #nextSegmentId: number;
@@ -203,6 +223,7 @@ export class Spool {
     this.#segmentBytes = options.segmentBytes ??
       Math.min(MAX_SEGMENT_BYTES, Math.max(4096, Math.floor(options.maxBytes / 8)));
     this.#lock = lock;
+    this.#writer = writerOf(lock.token);
     this.#segments = state.segments;
     this.#nextSegmentId = (state.segments.at(-1)?.id ?? 0) + 1;
     this.#nextSeq = state.nextSeq;
@@ -224,7 +245,7 @@ export class Spool {
     } catch (error) {
       throw spoolErrorFrom(error, "create the spool directory", dir);
     }
-    const lock = await acquireLock(fs, dir, logger);
+    const lock = await acquireLock(fs, dir, logger, options.lease ?? DEFAULT_LEASE);
     try {
       const state = await recover(fs, dir, logger);
       const spool = new Spool(options, fs, lock, state);
@@ -273,7 +294,8 @@ export class Spool {
    */
   async recordBatch(key: string, seqs: readonly number[]): Promise<void> {
     this.#assertOpen();
-    const bytes = encodeRecord({ kind: "batch", key, seqs: [...seqs].sort((a, b) => a - b) });
+    const items = seqs.map((seq) => this.#live.get(seq)).filter((item) => item !== undefined);
+    const bytes = encodeRecord({ kind: "batch", key, refs: this.#refs(items) });
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
       this.#pending.push({ bytes, written: resolve, reject });
@@ -287,16 +309,16 @@ export class Spool {
    * keys events by `event_id`, keeps one copy.
    */
   settle(seqs: readonly number[]): void {
-    const settled: number[] = [];
+    const settled: LiveItem[] = [];
     for (const seq of seqs) {
       const item = this.#live.get(seq);
       if (item === undefined) continue;
       this.#live.delete(seq);
       item.segment.live--;
-      settled.push(seq);
+      settled.push(item);
     }
     if (settled.length === 0 || this.#closed) return;
-    const bytes = encodeRecord({ kind: "settled", seqs: settled.sort((a, b) => a - b) });
+    const bytes = encodeRecord({ kind: "settled", refs: this.#refs(settled) });
     this.#bytes += bytes.length;
     this.#pending.push({ bytes });
     const active = this.#active?.segment;
@@ -343,8 +365,7 @@ export class Spool {
       await this.#drain();
       if (this.#live.size === 0) this.#wantRotate = true;
       await this.#rotateAndReclaim();
-      await this.#active?.file.close();
-      this.#active = undefined;
+      await this.#closeActive();
     } finally {
       await this.#lock.release();
     }
@@ -352,6 +373,18 @@ export class Spool {
 
   #assertOpen(): void {
     if (this.#closed) throw new SpoolClosedError();
+  }
+
+  /** Items as their writers' sequence numbers, for a batch or settled record. */
+  #refs(items: readonly LiveItem[]): Refs {
+    const refs = new Map<string, number[]>();
+    for (const { writer, seq } of items) {
+      const seqs = refs.get(writer);
+      if (seqs === undefined) refs.set(writer, [seq]);
+      else seqs.push(seq);
+    }
+    for (const seqs of refs.values()) seqs.sort((a, b) => a - b);
+    return refs;
   }
 
   #kick(): void {
@@ -397,10 +430,13 @@ export class Spool {
     let path = this.#dir;
     let counted = false;
     try {
+      // Fencing: a holder that lost its lock (frozen past its lease) writes nothing more.
+      if (this.#lock.lost) await this.#lock.verify();
       const active = await this.#activeFor(size);
       path = active.segment.path;
       // Moved from reserved to the file before the write: after a failure part of it may be there.
       active.segment.bytes += size;
+      active.segment.records += group.length;
       counted = true;
       await active.file.write(bytes);
       for (const record of group) record.written?.();
@@ -410,7 +446,12 @@ export class Spool {
         () => {
           for (const record of group) {
             if (record.seq !== undefined) {
-              this.#live.set(record.seq, { segment: active.segment, addedAt: record.addedAt! });
+              this.#live.set(record.seq, {
+                segment: active.segment,
+                addedAt: record.addedAt!,
+                writer: this.#writer,
+                seq: record.seq,
+              });
               active.segment.live++;
             }
             record.resolve?.();
@@ -446,33 +487,76 @@ export class Spool {
     const active = this.#active;
     if (
       active !== undefined && !this.#activeBroken &&
-      (active.segment.bytes === 0 || active.segment.bytes + size <= this.#segmentBytes)
+      (active.segment.records === 1 || active.segment.bytes + size <= this.#segmentBytes)
     ) {
       return active;
     }
     await this.#closeActive();
+    // Fencing: a segment is started only while the lock is still ours.
+    await this.#lock.verify();
     const id = this.#nextSegmentId++;
-    const path = `${this.#dir}/${segmentName(id)}`;
-    const file = await this.#fs.createAppend(path);
+    const name = segmentName(id, this.#writer);
+    const path = `${this.#dir}/${name}`;
+    // The header is fsynced under a temporary name first, so a segment file without one (an
+    // empty file, say) is always damage, never a crash between creating and writing it.
+    const temporary = `${path}.tmp`;
+    const header = encodeRecord({
+      kind: "header",
+      writer: this.#writer,
+      segment: id,
+      prev: this.#previous,
+    });
+    let file: AppendFile | undefined;
     try {
+      file = await this.#fs.createAppend(temporary);
+      await file.write(header);
+      await file.sync();
+      await this.#fs.rename(temporary, path);
       // The new file's name must survive a crash as well as its contents.
       await this.#fs.syncDir(this.#dir);
     } catch (error) {
-      await file.close().catch(() => {});
+      await file?.close().catch(() => {});
+      await this.#fs.remove(temporary).catch(() => {});
+      await this.#fs.remove(path).catch(() => {});
       throw error;
     }
-    const segment: Segment = { id, path, bytes: 0, live: 0 };
+    this.#bytes += header.length;
+    const segment: Segment = {
+      id,
+      name,
+      path,
+      bytes: header.length,
+      live: 0,
+      records: 1,
+      damaged: false,
+    };
     this.#segments.push(segment);
     this.#activeBroken = false;
     this.#active = { segment, file };
     return this.#active;
   }
 
+  /** Closes the active segment; a complete one gets a footer saying how many records it holds. */
   async #closeActive(): Promise<void> {
     const active = this.#active;
     this.#active = undefined;
-    await Promise.all(this.#syncs);
-    await active?.file.close().catch(() => {});
+    await Promise.allSettled(this.#syncs);
+    if (active === undefined) return;
+    const { segment, file } = active;
+    this.#previous = { name: segment.name, records: segment.records };
+    if (!this.#activeBroken && !this.#lock.lost) {
+      const footer = encodeRecord({ kind: "footer", records: segment.records });
+      try {
+        // Best effort (a full disk): the next segment's header counts this one's records too.
+        await file.write(footer);
+        await file.sync();
+        segment.bytes += footer.length;
+        this.#bytes += footer.length;
+      } catch {
+        this.#activeBroken = true;
+      }
+    }
+    await file.close().catch(() => {});
   }
 
   async #rotateAndReclaim(): Promise<void> {
@@ -490,7 +574,8 @@ export class Spool {
       const head = this.#segments[0];
       if (head.live > 0 || head === this.#active?.segment) break;
       try {
-        await this.#fs.remove(head.path);
+        if (head.damaged) await this.#setAside(head);
+        else await this.#fs.remove(head.path);
       } catch (error) {
         this.#logger.error("vectorvue spool could not delete a settled file", {
           error: spoolErrorFrom(error, "delete", head.path).message,
@@ -506,9 +591,24 @@ export class Spool {
     this.#wakeSpaceWaiters();
   }
 
+  /** Moves a damaged segment, its readable records settled, into `damaged/` for inspection. */
+  async #setAside(segment: Segment): Promise<void> {
+    const aside = `${this.#dir}/${DAMAGED_DIR}`;
+    await this.#fs.mkdir(aside);
+    await this.#fs.rename(segment.path, `${aside}/${segment.name}`);
+    this.#logger.info("vectorvue spool: damaged segment moved aside", {
+      file: `${aside}/${segment.name}`,
+    });
+  }
+
   #wakeSpaceWaiters(): void {
     for (const wake of this.#spaceWaiters.splice(0)) wake();
   }
+}
+
+/** The writer token of a lock's holder: 16 hex digits. */
+function writerOf(token: string): string {
+  return token.replaceAll("-", "").slice(0, 16);
 }
 
 interface RecoveredState {
@@ -518,7 +618,50 @@ interface RecoveredState {
   readonly live: Map<number, LiveItem>;
 }
 
-/** Reads every segment: live items, the batches they were in, what comes next. */
+/** A segment file found at start-up, before its records are read. */
+interface Found {
+  readonly id: number;
+  readonly name: string;
+  /** Whose sequence numbers its items use. */
+  readonly writer: string;
+}
+
+/** What one segment's scan said about its own completeness. */
+interface SegmentReport {
+  readonly segment: Segment;
+  readonly writer: string;
+  readonly firstFormat: boolean;
+  /** Records found, the footer excluded. */
+  readonly found: number;
+  /** Records it should hold (from its footer), when known. */
+  expected: number | undefined;
+  readonly hasFooter: boolean;
+  readonly prev: PreviousSegment | undefined;
+  readonly problems: string[];
+  /** A torn end with nothing after it (a crash mid-write), reported apart. */
+  readonly tail: { offset: number; bytes: number } | undefined;
+}
+
+/** Leftover temporary files: segment heads of a crash, lock files of a killed starter. */
+async function removeLeftovers(fs: SpoolFs, dir: string, names: readonly string[]) {
+  for (const name of names) {
+    if (!name.endsWith(".tmp")) continue;
+    const path = `${dir}/${name}`;
+    if (name.startsWith("segment-")) {
+      await fs.remove(path).catch(() => {});
+    } else if (name.startsWith("spool.lock.")) {
+      // Another starter's, being linked right now, must be left alone; a minute old is dead.
+      const since = await fs.mtime(path).catch(() => Date.now());
+      if (Date.now() - since > 60_000) await fs.remove(path).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Reads every segment: live items, the batches they were in. A segment that is not whole (cut,
+ * emptied, without its header, damaged inside) is reported with the number of records lost where
+ * it can be known, and set aside in `damaged/` once its readable items are settled.
+ */
 async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<RecoveredState> {
   let names: string[];
   try {
@@ -526,56 +669,133 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
   } catch (error) {
     throw spoolErrorFrom(error, "read the spool directory", dir);
   }
-  const ids = names.map((name) => SEGMENT.exec(name)?.[1]).filter((id) => id !== undefined)
-    .map(Number).sort((a, b) => a - b);
+  await removeLeftovers(fs, dir, names);
+  const found: Found[] = [];
+  for (const name of names) {
+    const match = SEGMENT.exec(name);
+    if (match !== null) found.push({ id: Number(match[1]), name, writer: match[2] ?? FIRST_FORMAT });
+  }
+  found.sort((a, b) => a.id - b.id || (a.name < b.name ? -1 : 1));
   const segments: Segment[] = [];
-  const items = new Map<number, { item: SpooledItem; segment: Segment }>();
-  const batchOf = new Map<number, string>();
-  const settled = new Set<number>();
-  let nextSeq = 0;
-  for (const id of ids) {
-    const path = `${dir}/${segmentName(id)}`;
+  const reports: SegmentReport[] = [];
+  /** Items by writer and sequence number, in the order they were read. */
+  const items = new Map<string, { item: Omit<SpooledItem, "seq">; ref: LiveItem }>();
+  const batchOf = new Map<string, string>();
+  const settled = new Set<string>();
+  const refKey = (writer: string, seq: number) => `${writer}\u0000${seq}`;
+  for (const { id, name, writer } of found) {
+    const path = `${dir}/${name}`;
     let bytes: Uint8Array;
     try {
       bytes = await fs.readFile(path);
     } catch (error) {
+      if (osCode(error) === "ENOENT") continue;
       throw spoolErrorFrom(error, "read the spool file", path);
     }
-    const segment: Segment = { id, path, bytes: bytes.length, live: 0 };
-    segments.push(segment);
     const { records, damage } = scanSegment(bytes);
+    const firstFormat = writer === FIRST_FORMAT;
+    const problems: string[] = [];
+    let tail: SegmentReport["tail"];
     for (const stretch of damage) {
-      logger.warn(
-        stretch.tail
-          ? "vectorvue spool: torn or corrupt tail skipped (a crash mid-write?)"
-          : "vectorvue spool: corrupt records skipped",
-        { file: path, offset: stretch.offset, bytes: stretch.length },
-      );
+      if (stretch.tail) tail = { offset: stretch.offset, bytes: stretch.length };
+      else problems.push(`${stretch.length} bytes at offset ${stretch.offset} unreadable`);
     }
+    const header = records[0]?.kind === "header" ? records[0] : undefined;
+    if (bytes.length === 0) problems.push("empty (0 bytes)");
+    else if (!firstFormat && header === undefined) problems.push("its header is missing");
+    const footerAt = records.findIndex((record) => record.kind === "footer");
+    const footer = footerAt < 0 ? undefined : records[footerAt];
+    const segment: Segment = {
+      id,
+      name,
+      path,
+      bytes: bytes.length,
+      live: 0,
+      records: 0,
+      damaged: false,
+    };
+    reports.push({
+      segment,
+      writer,
+      firstFormat,
+      found: footerAt < 0 ? records.length : footerAt,
+      expected: footer?.kind === "footer" ? footer.records : undefined,
+      hasFooter: footer !== undefined,
+      prev: header?.kind === "header" ? header.prev : undefined,
+      problems,
+      tail,
+    });
     for (const record of records) {
-      nextSeq = Math.max(nextSeq, maxSeq(record) + 1);
       if (record.kind === "item") {
         const { seq, text, addedAt } = record;
-        items.set(seq, { item: { seq, text, addedAt }, segment });
-      } else if (record.kind === "batch") {
-        for (const seq of record.seqs) batchOf.set(seq, record.key);
-      } else {
-        for (const seq of record.seqs) settled.add(seq);
+        const ref: LiveItem = { segment, addedAt, writer, seq };
+        items.set(refKey(writer, seq), { item: { text, addedAt }, ref });
+      } else if (record.kind === "batch" || record.kind === "settled") {
+        for (const [owner, seqs] of record.refs) {
+          for (const seq of seqs) {
+            const key = refKey(owner === "" ? writer : owner, seq);
+            if (record.kind === "batch") batchOf.set(key, record.key);
+            else settled.add(key);
+          }
+        }
+      }
+    }
+  }
+  // What each writer's next segment says of the one before: the count of a cut segment.
+  const byName = new Map(reports.map((report) => [report.segment.name, report]));
+  const lastOfWriter = new Map(reports.map((report) => [report.writer, report]));
+  for (const report of reports) {
+    const previous = report.prev === undefined ? undefined : byName.get(report.prev.name);
+    if (previous !== undefined && previous.expected === undefined) {
+      previous.expected = report.prev!.records;
+    }
+  }
+  for (const report of reports) {
+    const isLast = lastOfWriter.get(report.writer) === report;
+    const lost = report.expected === undefined ? undefined : report.expected - report.found;
+    if (lost !== undefined && lost > 0) report.problems.push(`${lost} records missing`);
+    else if (!report.firstFormat && !isLast && !report.hasFooter && report.expected === undefined) {
+      report.problems.push("its end is missing");
+    }
+    const { path } = report.segment;
+    segments.push(report.segment);
+    if (report.problems.length > 0) {
+      report.segment.damaged = true;
+      logger.warn(
+        "vectorvue spool: damaged segment; its readable records are delivered, the file is then moved to damaged/",
+        {
+          file: path,
+          problems: report.problems,
+          recordsLost: lost !== undefined && lost > 0 ? lost : "unknown",
+          ...(report.tail === undefined ? {} : { tailOffset: report.tail.offset }),
+        },
+      );
+    } else {
+      if (report.tail !== undefined) {
+        // The end of the newest file of a crashed writer: never acknowledged (add() resolves
+        // after the fsync), so nothing is lost.
+        logger.warn("vectorvue spool: torn or corrupt tail skipped (a crash mid-write?)", {
+          file: path,
+          offset: report.tail.offset,
+          bytes: report.tail.bytes,
+        });
       }
     }
   }
   const live = new Map<number, LiveItem>();
   const batches = new Map<string, SpooledItem[]>();
   const loose: SpooledItem[] = [];
-  for (const seq of [...items.keys()].sort((a, b) => a - b)) {
-    if (settled.has(seq)) continue;
-    const { item, segment } = items.get(seq)!;
-    segment.live++;
-    live.set(seq, { segment, addedAt: item.addedAt });
-    const key = batchOf.get(seq);
-    if (key === undefined) loose.push(item);
-    else if (batches.has(key)) batches.get(key)!.push(item);
-    else batches.set(key, [item]);
+  let nextSeq = 0;
+  for (const [key, { item, ref }] of items) {
+    if (settled.has(key)) continue;
+    const seq = nextSeq++;
+    ref.segment.live++;
+    live.set(seq, ref);
+    const spooled: SpooledItem = { seq, ...item };
+    const batchKey = batchOf.get(key);
+    if (batchKey === undefined) loose.push(spooled);
+    else if (batches.has(batchKey)) batches.get(batchKey)!.push(spooled);
+    else batches.set(batchKey, [spooled]);
   }
   // Batches in the order of their first item, which is the order they were formed in.
   const recovered: Recovered = {
@@ -584,11 +804,4 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
     items: loose,
   };
   return { segments, nextSeq, recovered, live };
-}
-
-function maxSeq(record: SpoolRecord): number {
-  if (record.kind === "item") return record.seq;
-  let max = -1;
-  for (const seq of record.seqs) if (seq > max) max = seq;
-  return max;
 }

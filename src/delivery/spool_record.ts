@@ -8,9 +8,20 @@
 //   offset 12  N bytes  body: u8 kind, then
 //                kind 1 item:    u32 LE seq low, u32 LE seq high, f64 LE time added (ms since
 //                                the epoch), the item's JSON text (UTF-8)
-//                kind 2 batch:   JSON {"key": idempotency key, "seqs": [[first, last], ...]}
-//                kind 3 settled: JSON [[first, last], ...]: items the server answered for or
-//                                that were dead-lettered
+//                kind 4 header:  JSON {"writer": token, "segment": id, "prev": {"name", "records"}}:
+//                                the first record of every segment; names the writer whose
+//                                sequence numbers the segment's items use, and what the
+//                                writer's previous segment held (so a cut one is counted)
+//                kind 5 batch:   JSON {"key": idempotency key, "refs": {writer: [[first, last], ...]}}
+//                kind 6 settled: JSON {writer: [[first, last], ...]}: items the server answered
+//                                for or that were dead-lettered
+//                kind 7 footer:  JSON {"records": n}: the segment is complete and holds n records
+//                                before this one (its header included)
+//                kind 2, 3:      the batch and settled records of the first format (no writer:
+//                                the sequence numbers are the segment's writer's)
+//
+// An item is named by its writer and sequence number, so the records of two writers can never
+// be mistaken for one another.
 //
 // The magic lets a scan find the next record after a damaged one; the checksum (over the
 // length too) tells a record from a torn write or flipped bits.
@@ -24,15 +35,38 @@ export const HEADER_BYTES = 12;
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const ITEM = 1;
-const BATCH = 2;
-const SETTLED = 3;
+const OLD_BATCH = 2;
+const OLD_SETTLED = 3;
+const HEADER = 4;
+const BATCH = 5;
+const SETTLED = 6;
+const FOOTER = 7;
 const ITEM_FIXED = 17;
+
+/**
+ * Sequence numbers by writer token (sorted ascending within each). The empty token stands for
+ * the writer of the segment the record is in (records of the first format).
+ */
+export type Refs = ReadonlyMap<string, readonly number[]>;
+
+/** What a header says of the writer's previous segment. */
+export interface PreviousSegment {
+  readonly name: string;
+  readonly records: number;
+}
 
 /** One record of a segment. */
 export type SpoolRecord =
   | { readonly kind: "item"; readonly seq: number; readonly addedAt: number; readonly text: string }
-  | { readonly kind: "batch"; readonly key: string; readonly seqs: readonly number[] }
-  | { readonly kind: "settled"; readonly seqs: readonly number[] };
+  | {
+    readonly kind: "header";
+    readonly writer: string;
+    readonly segment: number;
+    readonly prev?: PreviousSegment;
+  }
+  | { readonly kind: "batch"; readonly key: string; readonly refs: Refs }
+  | { readonly kind: "settled"; readonly refs: Refs }
+  | { readonly kind: "footer"; readonly records: number };
 
 /** A stretch of a segment that holds no valid record. */
 export interface Damage {
@@ -109,14 +143,43 @@ export function encodeRecord(record: SpoolRecord): Uint8Array {
     body.set(text, ITEM_FIXED);
     return frame(body);
   }
-  const json = record.kind === "batch"
-    ? JSON.stringify({ key: record.key, seqs: toRanges(record.seqs) })
-    : JSON.stringify(toRanges(record.seqs));
+  let kind: number;
+  let json: string;
+  switch (record.kind) {
+    case "header":
+      kind = HEADER;
+      json = JSON.stringify({ writer: record.writer, segment: record.segment, prev: record.prev });
+      break;
+    case "batch":
+      kind = BATCH;
+      json = JSON.stringify({ key: record.key, refs: refsJson(record.refs) });
+      break;
+    case "settled":
+      kind = SETTLED;
+      json = JSON.stringify(refsJson(record.refs));
+      break;
+    default:
+      kind = FOOTER;
+      json = JSON.stringify({ records: record.records });
+  }
   const text = encoder.encode(json);
   const body = new Uint8Array(1 + text.length);
-  body[0] = record.kind === "batch" ? BATCH : SETTLED;
+  body[0] = kind;
   body.set(text, 1);
   return frame(body);
+}
+
+function refsJson(refs: Refs): Record<string, [number, number][]> {
+  const json: Record<string, [number, number][]> = {};
+  for (const [writer, seqs] of refs) json[writer] = toRanges(seqs);
+  return json;
+}
+
+function refsFrom(json: unknown): Refs {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new TypeError("refs must be an object");
+  }
+  return new Map(Object.entries(json).map(([writer, ranges]) => [writer, fromRanges(ranges)]));
 }
 
 /** Bytes an item record takes on disk, given the UTF-8 length of its text. */
@@ -133,13 +196,38 @@ function decodeBody(body: Uint8Array): SpoolRecord {
       const addedAt = view.getFloat64(9, true);
       return { kind: "item", seq, addedAt, text: decoder.decode(body.subarray(ITEM_FIXED)) };
     }
+    case OLD_BATCH: {
+      const parsed = JSON.parse(decoder.decode(body.subarray(1)));
+      if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
+      return { kind: "batch", key: parsed.key, refs: new Map([["", fromRanges(parsed.seqs)]]) };
+    }
+    case OLD_SETTLED: {
+      const seqs = fromRanges(JSON.parse(decoder.decode(body.subarray(1))));
+      return { kind: "settled", refs: new Map([["", seqs]]) };
+    }
+    case HEADER: {
+      const parsed = JSON.parse(decoder.decode(body.subarray(1)));
+      if (typeof parsed?.writer !== "string" || !Number.isSafeInteger(parsed.segment)) {
+        throw new TypeError("bad header record");
+      }
+      const prev = parsed.prev;
+      const valid = prev === undefined ||
+        (typeof prev?.name === "string" && Number.isSafeInteger(prev.records));
+      if (!valid) throw new TypeError("bad header record");
+      return { kind: "header", writer: parsed.writer, segment: parsed.segment, prev };
+    }
     case BATCH: {
       const parsed = JSON.parse(decoder.decode(body.subarray(1)));
       if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
-      return { kind: "batch", key: parsed.key, seqs: fromRanges(parsed.seqs) };
+      return { kind: "batch", key: parsed.key, refs: refsFrom(parsed.refs) };
     }
     case SETTLED:
-      return { kind: "settled", seqs: fromRanges(JSON.parse(decoder.decode(body.subarray(1)))) };
+      return { kind: "settled", refs: refsFrom(JSON.parse(decoder.decode(body.subarray(1)))) };
+    case FOOTER: {
+      const records = JSON.parse(decoder.decode(body.subarray(1)))?.records;
+      if (!Number.isSafeInteger(records)) throw new TypeError("bad footer record");
+      return { kind: "footer", records };
+    }
     default:
       throw new TypeError(`unknown record kind ${body[0]}`);
   }

@@ -15,7 +15,7 @@ import {
   VectorVueSpoolLockedError,
 } from "../../mod.ts";
 import { createVectorVueEmulator, type VectorVueEmulator } from "../../src/testing/mod.ts";
-import { recordingLogger, segmentFiles, withTempDir } from "./_spool_helpers.ts";
+import { recordBounds, recordingLogger, segmentFiles, withTempDir } from "./_spool_helpers.ts";
 
 const BATCH_PATH = "/api/v1/integrations/spectrastrike/events/batch";
 
@@ -171,7 +171,8 @@ describe("batcher with a spool", () => {
     const [damage, corrupt, intact] of [
       [
         "a spool file cut mid-record",
-        (bytes: Uint8Array) => bytes.subarray(0, bytes.length - 20),
+        // 20 bytes into the last item (before the footer).
+        (bytes: Uint8Array) => bytes.subarray(0, recordBounds(bytes).at(-2)! - 20),
         [0, 1, 2, 3, 4, 5],
       ],
       [
@@ -203,7 +204,9 @@ describe("batcher with a spool", () => {
         const warnings = logger.lines.filter((line) => line.level === "warn");
         assert.equal(warnings.length, 1, JSON.stringify(warnings));
         assert.equal(warnings[0].fields?.file, path);
-        assert.equal(typeof warnings[0].fields?.offset, "number");
+        // A torn tail names its offset; damage inside the file, the stretches unreadable.
+        const { offset, problems } = warnings[0].fields ?? {};
+        assert.ok(typeof offset === "number" || Array.isArray(problems));
       });
     });
   }
