@@ -673,7 +673,9 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
   const found: Found[] = [];
   for (const name of names) {
     const match = SEGMENT.exec(name);
-    if (match !== null) found.push({ id: Number(match[1]), name, writer: match[2] ?? FIRST_FORMAT });
+    if (match !== null) {
+      found.push({ id: Number(match[1]), name, writer: match[2] ?? FIRST_FORMAT });
+    }
   }
   found.sort((a, b) => a.id - b.id || (a.name < b.name ? -1 : 1));
   const segments: Segment[] = [];
