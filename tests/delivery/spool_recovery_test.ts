@@ -120,7 +120,10 @@ describe("spool recovery", () => {
         ["a-4", "a-5", "a-6", "a-7", "a-8", "a-9", "b-4", "b-5", "b-6", "b-7"],
       );
       // The next process settles them all, whichever writer they came from.
-      const seqs = [...spool.recovered.batches.flatMap((batch) => batch.items), ...spool.recovered.items]
+      const seqs = [
+        ...spool.recovered.batches.flatMap((batch) => batch.items),
+        ...spool.recovered.items,
+      ]
         .map((it) => it.seq);
       spool.settle(seqs);
       await spool.close();
