@@ -13,6 +13,7 @@ import { checkCallOptions } from "../option_names.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
+import { VectorVueSpoolError } from "./spool_error.ts";
 import {
   BatchDelivery,
   DELIVERY_BUDGET_MS,
@@ -337,7 +338,22 @@ export class VectorVueBatcher {
         maxBytes: options.spool.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
         logger: this.#logger,
       }).then(
-        (spool) => this.#adopt(spool),
+        async (spool) => {
+          try {
+            this.#adopt(spool);
+          } catch (error) {
+            // Typed, and the directory released for the next try (its lock is not left held).
+            this.#spool = undefined;
+            await spool.close().catch(() => {});
+            this.#openError = new VectorVueSpoolError(
+              "io",
+              `cannot queue what the spool ${options.spool!.dir} holds: ${
+                error instanceof Error ? error.message : String(error)
+              }`,
+              { path: options.spool!.dir, cause: error },
+            );
+          }
+        },
         (error) => {
           this.#openError = error instanceof Error ? error : new VectorVueError(String(error));
         },
@@ -382,18 +398,41 @@ export class VectorVueBatcher {
   #adopt(spool: Spool): void {
     this.#spool = spool;
     const { batches, items } = spool.recovered;
-    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => ({
-      position: this.#nextSeq++,
-      spoolSeq: spooled.seq,
-      batchKey,
-      item: JSON.parse(spooled.text),
-      text: spooled.text,
-      size: utf8Length(spooled.text) + 1,
-    });
+    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => {
+      const item = JSON.parse(spooled.text);
+      return {
+        position: this.#nextSeq++,
+        spoolSeq: spooled.seq,
+        batchKey,
+        item,
+        text: spooled.text,
+        size: utf8Length(spooled.text) + 1,
+      };
+    };
+    // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
+    // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
+    const unreadable: { seq: number; text: string }[] = [];
+    const parsed = (spooled: { seq: number; text: string }, batchKey?: string) => {
+      try {
+        return [entry(spooled, batchKey)];
+      } catch {
+        unreadable.push(spooled);
+        return [];
+      }
+    };
     const recovered = [
-      ...batches.flatMap((batch) => batch.items.map((item) => entry(item, batch.key))),
-      ...items.map((item) => entry(item)),
+      ...batches.flatMap((batch) => batch.items.flatMap((item) => parsed(item, batch.key))),
+      ...items.flatMap((item) => parsed(item)),
     ];
+    if (unreadable.length > 0) {
+      spool.settle(unreadable.map((spooled) => spooled.seq));
+      void this.#deadLetter(
+        unreadable.map((spooled) => spooled.text),
+        new VectorVueSpoolError("io", "an item in the spool is not valid JSON", {
+          path: spool.dir,
+        }),
+      );
+    }
     if (recovered.length === 0) return;
     this.#logger.info("vectorvue batcher delivers what an earlier process left in the spool", {
       items: recovered.length,
@@ -765,14 +804,19 @@ export class VectorVueBatcher {
     error: Error | undefined,
   ): Promise<void> {
     if (this.#keepSpooled && this.#abort.signal.aborted) {
-      // close() gave up: the batch stays on disk (and in the queue count) for the next process.
-      this.#inFlightItems -= entries.length;
-      for (const entry of entries) {
+      // close() gave up: what the server did not answer for stays on disk (and in the queue
+      // count) for the next process; what it accepted or rejected is settled, never sent again.
+      const answered = outcomes.map((outcome) => outcome.status !== "failed");
+      const kept = entries.filter((_, position) => !answered[position]);
+      this.#inFlightItems -= kept.length;
+      for (const entry of kept) {
         this.#inFlightBytes -= entry.size;
         this.#queue.push(entry);
         this.#queuedBytes += entry.size;
       }
-      return;
+      if (kept.length === entries.length) return;
+      entries = entries.filter((_, position) => answered[position]);
+      outcomes = outcomes.filter((_, position) => answered[position]);
     }
     this.#spool?.settle(entries.map((entry) => entry.spoolSeq!));
     const rejected: RejectedItem[] = [];

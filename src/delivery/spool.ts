@@ -209,6 +209,11 @@ export class Spool {
   /** What the last process left; handed to the batcher once. */
   readonly recovered: Recovered;
 
+  /** The spool directory. */
+  get dir(): string {
+    return this.#dir;
+  }
+
   private constructor(
     options: SpoolOpenOptions,
     fs: SpoolFs,
