@@ -9,7 +9,7 @@
 export interface AppendFile {
   /** Writes all of `bytes` at the end of the file. */
   write(bytes: Uint8Array): Promise<void>;
-  /** Flushes the file's data to the disk (fsync). */
+  /** Flushes the file's data (and its size) to the disk (fdatasync). */
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -490,14 +490,18 @@ export class VectorVueBatcher {
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
   async #addSpooled(item: Record<string, unknown>): Promise<void> {
-    await this.ready();
+    // Once open, no await before the append (one item's cost counts at these rates).
+    if (this.#spool === undefined) await this.ready();
     if (this.#closed) throw new VectorVueBatcherClosedError();
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
-    await this.#waitForRoom(size);
+    if (this.#hasRoomFor(size)) {
+      this.#appending++;
+      this.#appendingBytes += size;
+    } else await this.#waitForRoom(size);
     let spoolSeq: number;
     try {
-      spoolSeq = await this.#spool!.append(text);
+      spoolSeq = await this.#spool!.append(text, size - 1);
     } catch (error) {
       if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
       throw error;

@@ -9,7 +9,15 @@ import { silentLogger } from "../logger.ts";
 import type { Logger } from "../logger.ts";
 import { acquireLock, DEFAULT_LEASE, type LeaseOptions, type SpoolLock } from "./spool_lock.ts";
 import { osCode, spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
-import { encodeRecord, type PreviousSegment, type Refs, scanSegment } from "./spool_record.ts";
+import {
+  encodeRecord,
+  itemRecordBytes,
+  type PreviousSegment,
+  type Refs,
+  scanSegment,
+  writeItemRecord,
+} from "./spool_record.ts";
+import { utf8Length } from "../serialize.ts";
 
 /**
  * Options of a batcher's durable spool (`createBatcher({ spool })`).
@@ -163,14 +171,19 @@ interface LiveItem {
 }
 
 interface Pending {
-  readonly bytes: Uint8Array;
+  /** The record's bytes; for an item, built in the group's buffer from `text` instead. */
+  readonly bytes?: Uint8Array;
+  /** Bytes of the record. */
+  readonly size: number;
+  /** The text of an item record. */
+  readonly text?: string;
   /** Sequence number of an item record. */
   readonly seq?: number;
   readonly addedAt?: number;
   /** Called once the record is written (before its fsync). */
   readonly written?: () => void;
-  /** Called once the record is fsynced. */
-  readonly resolve?: () => void;
+  /** Called once the record is fsynced (with an item's sequence number). */
+  readonly resolve?: (seq: number) => void;
   readonly reject?: (error: Error) => void;
 }
 
@@ -267,28 +280,40 @@ export class Spool {
    * fsynced). Waits while the spool holds `maxBytes` (back-pressure). Rejects with a
    * {@linkcode VectorVueSpoolError} when the disk fails; the item is then not in the spool's care.
    */
-  async append(text: string): Promise<number> {
-    const addedAt = this.#now();
-    const seq = this.#nextSeq++;
-    const bytes = encodeRecord({ kind: "item", seq, addedAt, text });
-    if (bytes.length > this.#maxBytes) {
-      throw new VectorVueSpoolError(
-        "too_large",
-        `an item of ${bytes.length} bytes on disk can never fit a spool of maxBytes ${this.#maxBytes}`,
-        { path: this.#dir },
+  append(text: string, textBytes: number = utf8Length(text)): Promise<number> {
+    const size = itemRecordBytes(textBytes);
+    if (size > this.#maxBytes) {
+      return Promise.reject(
+        new VectorVueSpoolError(
+          "too_large",
+          `an item of ${size} bytes on disk can never fit a spool of maxBytes ${this.#maxBytes}`,
+          { path: this.#dir },
+        ),
       );
     }
-    while (this.#bytes + bytes.length > this.#maxBytes) {
+    if (this.#refusing) return Promise.reject(new SpoolClosedError());
+    // The common case, without an async frame: it runs once per item.
+    if (this.#bytes + size <= this.#maxBytes) return this.#queueItem(text, size);
+    return this.#appendWhenRoom(text, size);
+  }
+
+  async #appendWhenRoom(text: string, size: number): Promise<number> {
+    while (this.#bytes + size > this.#maxBytes) {
       if (this.#refusing) throw new SpoolClosedError();
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
     }
     if (this.#refusing) throw new SpoolClosedError();
-    this.#bytes += bytes.length;
-    await new Promise<void>((resolve, reject) => {
-      this.#pending.push({ bytes, seq, addedAt, resolve, reject });
+    return await this.#queueItem(text, size);
+  }
+
+  #queueItem(text: string, size: number): Promise<number> {
+    const seq = this.#nextSeq++;
+    const addedAt = this.#now();
+    this.#bytes += size;
+    return new Promise<number>((resolve, reject) => {
+      this.#pending.push({ size, text, seq, addedAt, resolve, reject });
       this.#kick();
     });
-    return seq;
   }
 
   /**
@@ -303,7 +328,7 @@ export class Spool {
     const bytes = encodeRecord({ kind: "batch", key, refs: this.#refs(items) });
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
-      this.#pending.push({ bytes, written: resolve, reject });
+      this.#pending.push({ bytes, size: bytes.length, written: resolve, reject });
       this.#kick();
     });
   }
@@ -325,7 +350,7 @@ export class Spool {
     if (settled.length === 0 || this.#closed) return;
     const bytes = encodeRecord({ kind: "settled", refs: this.#refs(settled) });
     this.#bytes += bytes.length;
-    this.#pending.push({ bytes });
+    this.#pending.push({ bytes, size: bytes.length });
     const active = this.#active?.segment;
     if (
       this.#live.size === 0 && active !== undefined &&
@@ -425,12 +450,26 @@ export class Spool {
    * and in the order they were written.
    */
   async #write(group: Pending[]): Promise<void> {
-    const size = group.reduce((sum, record) => sum + record.bytes.length, 0);
+    let size = 0;
+    for (const record of group) size += record.size;
+    // One buffer for the group; item records are built in it directly (no buffer per item).
     const bytes = new Uint8Array(size);
+    const view = new DataView(bytes.buffer);
     let offset = 0;
     for (const record of group) {
-      bytes.set(record.bytes, offset);
-      offset += record.bytes.length;
+      if (record.bytes !== undefined) bytes.set(record.bytes, offset);
+      else {
+        writeItemRecord(
+          bytes,
+          view,
+          offset,
+          record.size,
+          record.seq!,
+          record.addedAt!,
+          record.text!,
+        );
+      }
+      offset += record.size;
     }
     let path = this.#dir;
     let counted = false;
@@ -459,7 +498,7 @@ export class Spool {
               });
               active.segment.live++;
             }
-            record.resolve?.();
+            record.resolve?.(record.seq!);
           }
         },
         (error) => this.#failed(group, spoolErrorFrom(error, "fsync the spool file", path)),

@@ -124,24 +124,49 @@ function frame(body: Uint8Array): Uint8Array {
 
 /** CRC-32 over the length field and the body of the record at `offset`. */
 function checksum(bytes: Uint8Array, offset: number, length: number): number {
-  return crc32(
-    bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length),
-    crc32(bytes.subarray(offset + 4, offset + 8)),
+  const body = offset + HEADER_BYTES;
+  return crc32(bytes, crc32(bytes, 0, offset + 4, offset + 8), body, body + length);
+}
+
+/**
+ * Writes an item record of `size` bytes ({@linkcode itemRecordBytes} of its text's UTF-8 length)
+ * into `target` at `offset`, in place: the spool builds a whole group of records in one buffer
+ * this way, without an allocation per item.
+ */
+export function writeItemRecord(
+  target: Uint8Array,
+  view: DataView,
+  offset: number,
+  size: number,
+  seq: number,
+  addedAt: number,
+  text: string,
+): void {
+  target.set(MAGIC, offset);
+  view.setUint32(offset + 4, size - HEADER_BYTES, true);
+  const body = offset + HEADER_BYTES;
+  target[body] = ITEM;
+  view.setUint32(body + 1, seq % 0x1_0000_0000, true);
+  view.setUint32(body + 5, Math.floor(seq / 0x1_0000_0000), true);
+  view.setFloat64(body + 9, addedAt, true);
+  const { written } = encoder.encodeInto(
+    text,
+    target.subarray(body + ITEM_FIXED, offset + size),
   );
+  if (body + ITEM_FIXED + written !== offset + size) {
+    throw new RangeError("the item's UTF-8 length is not the one its record was sized for");
+  }
+  view.setUint32(offset + 8, checksum(target, offset, size - HEADER_BYTES), true);
 }
 
 /** The bytes of one record. */
 export function encodeRecord(record: SpoolRecord): Uint8Array {
   if (record.kind === "item") {
-    const text = encoder.encode(record.text);
-    const body = new Uint8Array(ITEM_FIXED + text.length);
-    const view = new DataView(body.buffer);
-    body[0] = ITEM;
-    view.setUint32(1, record.seq % 0x1_0000_0000, true);
-    view.setUint32(5, Math.floor(record.seq / 0x1_0000_0000), true);
-    view.setFloat64(9, record.addedAt, true);
-    body.set(text, ITEM_FIXED);
-    return frame(body);
+    const size = itemRecordBytes(encoder.encode(record.text).length);
+    const bytes = new Uint8Array(size);
+    const view = new DataView(bytes.buffer);
+    writeItemRecord(bytes, view, 0, size, record.seq, record.addedAt, record.text);
+    return bytes;
   }
   let kind: number;
   let json: string;
