@@ -215,6 +215,8 @@ export class Spool {
   readonly #syncs = new Set<Promise<void>>();
   #lastSync: Promise<void> = Promise.resolve();
   #committing: Promise<void> | undefined;
+  /** Wakes the commit loop waiting on an fsync when a bookkeeping record is handed over. */
+  #bookkeepingArrived: (() => void) | undefined;
   #wantRotate = false;
   #spaceWaiters: (() => void)[] = [];
   #closed = false;
@@ -329,6 +331,7 @@ export class Spool {
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
       this.#pending.push({ bytes, size: bytes.length, written: resolve, reject });
+      this.#bookkeepingArrived?.();
       this.#kick();
     });
   }
@@ -351,6 +354,7 @@ export class Spool {
     const bytes = encodeRecord({ kind: "settled", refs: this.#refs(settled) });
     this.#bytes += bytes.length;
     this.#pending.push({ bytes, size: bytes.length });
+    this.#bookkeepingArrived?.();
     const active = this.#active?.segment;
     if (
       this.#live.size === 0 && active !== undefined &&
@@ -430,11 +434,34 @@ export class Spool {
     try {
       // Ends only when nothing is pending right after the last await: a record handed over
       // while this loop was finishing is never left behind.
+      let itemsWait = false;
       while (this.#pending.length > 0 || this.#wantRotate || this.#syncs.size > 0) {
-        if (this.#pending.length > 0) await this.#write(this.#pending.splice(0));
+        if (this.#pending.length > 0) {
+          if (this.#syncs.size < 2 && !itemsWait) await this.#write(this.#pending.splice(0));
+          else {
+            // Two fsyncs in flight: items wait for the next group, but bookkeeping records (a
+            // batch key its send waits for, acknowledgements) are written now.
+            const bookkeeping = this.#pending.filter((record) => record.text === undefined);
+            if (bookkeeping.length > 0) {
+              this.#pending = this.#pending.filter((record) => record.text !== undefined);
+              await this.#write(bookkeeping);
+            }
+          }
+        }
         // Pipelined: the next group is written while this fsync runs; at most two in flight.
-        if (this.#syncs.size >= 2 || (this.#syncs.size > 0 && this.#pending.length === 0)) {
-          await Promise.race(this.#syncs);
+        // A bookkeeping record arriving meanwhile is written at once (a send waits for it).
+        // Items that arrive meanwhile wait for the fsync (they form the next group together).
+        const holdItems = itemsWait;
+        itemsWait = false;
+        if (
+          this.#syncs.size >= 2 ||
+          (this.#syncs.size > 0 && (this.#pending.length === 0 || holdItems))
+        ) {
+          itemsWait = await Promise.race([
+            Promise.race(this.#syncs).then(() => false),
+            new Promise<boolean>((resolve) => this.#bookkeepingArrived = () => resolve(true)),
+          ]);
+          this.#bookkeepingArrived = undefined;
         }
         // Reclaiming deletes only files no fsync is pending on, so it need not wait for them.
         await this.#rotateAndReclaim();
@@ -484,6 +511,9 @@ export class Spool {
       counted = true;
       await active.file.write(bytes);
       for (const record of group) record.written?.();
+      // Bookkeeping alone needs no fsync of its own: written, a process crash cannot undo it, and
+      // the next group's fsync (or the segment's close) covers it.
+      if (!group.some((record) => record.text !== undefined)) return;
       const synced = active.file.sync();
       const previous = this.#lastSync;
       const done: Promise<void> = previous.then(() => synced, () => synced).then(
