@@ -162,6 +162,21 @@ interface Segment {
   damaged: boolean;
 }
 
+/**
+ * This spool's own items of one group commit (consecutive sequence numbers, one segment), live
+ * or settled: one object per group rather than one per item keeps the garbage collector's work
+ * per item small at tens of thousands of items a second.
+ */
+interface OwnGroup {
+  readonly first: number;
+  readonly segment: Segment;
+  readonly addedAt: Float64Array;
+  /** 1 while the item at `seq - first` is live. */
+  readonly live: Uint8Array;
+  /** Live items left in the group. */
+  count: number;
+}
+
 interface LiveItem {
   readonly segment: Segment;
   readonly addedAt: number;
@@ -207,6 +222,13 @@ export class Spool {
   #activeBroken = false;
   /** Items on disk and not settled, in the order they were added (oldest first). */
   readonly #live: Map<number, LiveItem>;
+  /** Sequence numbers from here on are this spool's own items (below: recovered ones). */
+  readonly #ownBase: number;
+  /** Groups of own items, oldest first, from `#ownHead` on (earlier ones are settled). */
+  #ownGroups: OwnGroup[] = [];
+  #ownHead = 0;
+  /** Own items live. */
+  #ownLive = 0;
   #nextSeq: number;
   /** Bytes of the segment files plus bytes reserved by records waiting to be written. */
   #bytes = 0;
@@ -250,6 +272,7 @@ export class Spool {
     this.recovered = state.recovered;
     this.#bytes = state.segments.reduce((sum, segment) => sum + segment.bytes, 0);
     this.#live = state.live;
+    this.#ownBase = state.nextSeq;
   }
 
   /**
@@ -326,8 +349,7 @@ export class Spool {
    */
   async recordBatch(key: string, seqs: readonly number[]): Promise<void> {
     this.#assertOpen();
-    const items = seqs.map((seq) => this.#live.get(seq)).filter((item) => item !== undefined);
-    const bytes = encodeRecord({ kind: "batch", key, refs: this.#refs(items) });
+    const bytes = encodeRecord({ kind: "batch", key, refs: this.#refs(seqs, false) });
     this.#bytes += bytes.length;
     await new Promise<void>((resolve, reject) => {
       this.#pending.push({ bytes, size: bytes.length, written: resolve, reject });
@@ -342,27 +364,87 @@ export class Spool {
    * keys events by `event_id`, keeps one copy.
    */
   settle(seqs: readonly number[]): void {
-    const settled: LiveItem[] = [];
-    for (const seq of seqs) {
-      const item = this.#live.get(seq);
-      if (item === undefined) continue;
-      this.#live.delete(seq);
-      item.segment.live--;
-      settled.push(item);
-    }
-    if (settled.length === 0 || this.#closed) return;
-    const bytes = encodeRecord({ kind: "settled", refs: this.#refs(settled) });
+    const refs = this.#refs(seqs, true);
+    if (refs.size === 0 || this.#closed) return;
+    const bytes = encodeRecord({ kind: "settled", refs });
     this.#bytes += bytes.length;
     this.#pending.push({ bytes, size: bytes.length });
     this.#bookkeepingArrived?.();
     const active = this.#active?.segment;
     if (
-      this.#live.size === 0 && active !== undefined &&
+      this.#liveCount === 0 && active !== undefined &&
       (active.bytes >= this.#segmentBytes / 2 || this.#spaceWaiters.length > 0)
     ) {
       this.#wantRotate = true;
     }
     this.#kick();
+  }
+
+  /** Items live on disk. */
+  get #liveCount(): number {
+    return this.#live.size + this.#ownLive;
+  }
+
+  /** The group holding own item `seq`, or undefined. */
+  #ownGroup(seq: number): OwnGroup | undefined {
+    const groups = this.#ownGroups;
+    let low = this.#ownHead;
+    let high = groups.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const group = groups[middle];
+      if (seq < group.first) high = middle - 1;
+      else if (seq >= group.first + group.live.length) low = middle + 1;
+      else return group;
+    }
+    return undefined;
+  }
+
+  /**
+   * The live ones of these items as their writers' sequence numbers, for a batch or settled
+   * record; with `settle`, they stop being live.
+   */
+  #refs(seqs: readonly number[], settle: boolean): Refs {
+    const refs = new Map<string, number[]>();
+    const add = (writer: string, seq: number) => {
+      const list = refs.get(writer);
+      if (list === undefined) refs.set(writer, [seq]);
+      else list.push(seq);
+    };
+    for (const seq of seqs) {
+      if (seq >= this.#ownBase) {
+        const group = this.#ownGroup(seq);
+        if (group === undefined || group.live[seq - group.first] === 0) continue;
+        if (settle) {
+          group.live[seq - group.first] = 0;
+          group.count--;
+          group.segment.live--;
+          this.#ownLive--;
+        }
+        add(this.#writer, seq);
+      } else {
+        const item = this.#live.get(seq);
+        if (item === undefined) continue;
+        if (settle) {
+          this.#live.delete(seq);
+          item.segment.live--;
+        }
+        add(item.writer, item.seq);
+      }
+    }
+    for (const list of refs.values()) list.sort((a, b) => a - b);
+    if (settle) this.#dropSettledGroups();
+    return refs;
+  }
+
+  #dropSettledGroups(): void {
+    while (this.#ownHead < this.#ownGroups.length && this.#ownGroups[this.#ownHead].count === 0) {
+      this.#ownHead++;
+    }
+    if (this.#ownHead > 64 && this.#ownHead * 2 > this.#ownGroups.length) {
+      this.#ownGroups = this.#ownGroups.slice(this.#ownHead);
+      this.#ownHead = 0;
+    }
   }
 
   /** Refuses appends from now on, also those waiting for space; the rest still works. */
@@ -378,11 +460,16 @@ export class Spool {
 
   /** What is on disk now. */
   stats(): SpoolStats {
-    const oldest = this.#live.values().next().value;
+    // Recovered items are older than any of our own.
+    let oldest = this.#live.values().next().value?.addedAt;
+    if (oldest === undefined && this.#ownLive > 0) {
+      const group = this.#ownGroups[this.#ownHead];
+      oldest = group.addedAt[group.live.indexOf(1)];
+    }
     return {
-      items: this.#live.size,
+      items: this.#liveCount,
       bytes: this.#segments.reduce((sum, segment) => sum + segment.bytes, 0),
-      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.#now() - oldest.addedAt),
+      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.#now() - oldest),
     };
   }
 
@@ -397,7 +484,7 @@ export class Spool {
     this.refuseNew();
     try {
       await this.#drain();
-      if (this.#live.size === 0) this.#wantRotate = true;
+      if (this.#liveCount === 0) this.#wantRotate = true;
       await this.#rotateAndReclaim();
       await this.#closeActive();
     } finally {
@@ -407,18 +494,6 @@ export class Spool {
 
   #assertOpen(): void {
     if (this.#closed) throw new SpoolClosedError();
-  }
-
-  /** Items as their writers' sequence numbers, for a batch or settled record. */
-  #refs(items: readonly LiveItem[]): Refs {
-    const refs = new Map<string, number[]>();
-    for (const { writer, seq } of items) {
-      const seqs = refs.get(writer);
-      if (seqs === undefined) refs.set(writer, [seq]);
-      else seqs.push(seq);
-    }
-    for (const seqs of refs.values()) seqs.sort((a, b) => a - b);
-    return refs;
   }
 
   #kick(): void {
@@ -518,18 +593,8 @@ export class Spool {
       const previous = this.#lastSync;
       const done: Promise<void> = previous.then(() => synced, () => synced).then(
         () => {
-          for (const record of group) {
-            if (record.seq !== undefined) {
-              this.#live.set(record.seq, {
-                segment: active.segment,
-                addedAt: record.addedAt!,
-                writer: this.#writer,
-                seq: record.seq,
-              });
-              active.segment.live++;
-            }
-            record.resolve?.(record.seq!);
-          }
+          this.#addOwnGroup(group, active.segment);
+          for (const record of group) record.resolve?.(record.seq!);
         },
         (error) => this.#failed(group, spoolErrorFrom(error, "fsync the spool file", path)),
       ).finally(() => this.#syncs.delete(done));
@@ -542,6 +607,34 @@ export class Spool {
         this.#wakeSpaceWaiters();
       }
     }
+  }
+
+  /** The items of a group just fsynced become live (groups complete in sequence order). */
+  #addOwnGroup(group: Pending[], segment: Segment): void {
+    let first = -1;
+    let last = -1;
+    for (const record of group) {
+      if (record.seq === undefined) continue;
+      if (first < 0) first = record.seq;
+      last = record.seq;
+    }
+    if (first < 0) return;
+    const own: OwnGroup = {
+      first,
+      segment,
+      addedAt: new Float64Array(last - first + 1),
+      live: new Uint8Array(last - first + 1),
+      count: 0,
+    };
+    for (const record of group) {
+      if (record.seq === undefined) continue;
+      own.addedAt[record.seq - first] = record.addedAt!;
+      own.live[record.seq - first] = 1;
+      own.count++;
+    }
+    segment.live += own.count;
+    this.#ownLive += own.count;
+    this.#ownGroups.push(own);
   }
 
   #failed(group: Pending[], failure: VectorVueSpoolError): void {
@@ -636,7 +729,7 @@ export class Spool {
   async #rotateAndReclaim(): Promise<void> {
     if (this.#wantRotate) {
       this.#wantRotate = false;
-      if (this.#live.size === 0 && this.#pending.length === 0) await this.#closeActive();
+      if (this.#liveCount === 0 && this.#pending.length === 0) await this.#closeActive();
     }
     await this.#reclaim();
   }
