@@ -150,14 +150,9 @@ export function writeItemRecord(
   view.setUint32(body + 5, Math.floor(seq / 0x1_0000_0000), true);
   view.setFloat64(body + 9, addedAt, true);
   const start = body + ITEM_FIXED;
-  if (start + text.length === offset + size) {
-    // As many UTF-8 bytes as UTF-16 units: ASCII, copied without encodeInto's per-call cost.
-    for (let i = 0; i < text.length; i++) target[start + i] = text.charCodeAt(i);
-  } else {
-    const { written } = encoder.encodeInto(text, target.subarray(start, offset + size));
-    if (start + written !== offset + size) {
-      throw new RangeError("the item's UTF-8 length is not the one its record was sized for");
-    }
+  const { written } = encoder.encodeInto(text, target.subarray(start, offset + size));
+  if (start + written !== offset + size) {
+    throw new RangeError("the item's UTF-8 length is not the one its record was sized for");
   }
   view.setUint32(offset + 8, checksum(target, offset, size - HEADER_BYTES), true);
 }
