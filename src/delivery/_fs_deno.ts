@@ -21,6 +21,19 @@ async function createAppend(path: string): Promise<AppendFile> {
 
 const readOr = (read: () => Promise<string>) => read().then((text) => text.trim(), () => "");
 
+/**
+ * Whether Deno already allows `descriptor`: asking without it would prompt (or throw), and the
+ * identity is an extra, so without the permission it is left empty (the lock then goes by the
+ * lease alone, see `spool_lock.ts`).
+ */
+function allowed(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /** The real file system. */
 export const spoolFs: SpoolFs = {
   mkdir: (path) => Deno.mkdir(path, { recursive: true, mode: 0o700 }),
@@ -67,10 +80,16 @@ export const spoolFs: SpoolFs = {
     }
   },
   async identity(): Promise<HostIdentity> {
+    const bootIdPath = "/proc/sys/kernel/random/boot_id";
+    const pidNsPath = "/proc/self/ns/pid";
     return {
-      host: hostname(),
-      bootId: await readOr(() => Deno.readTextFile("/proc/sys/kernel/random/boot_id")),
-      pidNs: await readOr(() => Deno.readLink("/proc/self/ns/pid")),
+      host: allowed({ name: "sys", kind: "hostname" }) ? hostname() : "",
+      bootId: allowed({ name: "read", path: bootIdPath })
+        ? await readOr(() => Deno.readTextFile(bootIdPath))
+        : "",
+      pidNs: allowed({ name: "read", path: pidNsPath })
+        ? await readOr(() => Deno.readLink(pidNsPath))
+        : "",
     };
   },
   every(ms, tick) {

@@ -15,7 +15,7 @@ import {
   type PreviousSegment,
   type Refs,
   scanSegment,
-  writeItemRecord,
+  writeItemRecords,
 } from "./spool_record.ts";
 import { utf8Length } from "../serialize.ts";
 
@@ -558,21 +558,20 @@ export class Spool {
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);
     let offset = 0;
+    let run: Pending[] = [];
+    let runAt = 0;
     for (const record of group) {
-      if (record.bytes !== undefined) bytes.set(record.bytes, offset);
-      else {
-        writeItemRecord(
-          bytes,
-          view,
-          offset,
-          record.size,
-          record.seq!,
-          record.addedAt!,
-          record.text!,
-        );
+      if (record.bytes === undefined) {
+        if (run.length === 0) runAt = offset;
+        run.push(record);
+      } else {
+        if (run.length > 0) writeItemRecords(bytes, view, runAt, run);
+        run = [];
+        bytes.set(record.bytes, offset);
       }
       offset += record.size;
     }
+    if (run.length > 0) writeItemRecords(bytes, view, runAt, run);
     let path = this.#dir;
     let counted = false;
     try {

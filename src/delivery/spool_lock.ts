@@ -117,7 +117,8 @@ async function judge(
   if (since === "gone") return { verdict: "gone" };
   if (typeof holder === "object") {
     if (heldHere.has(holder.token)) return { verdict: "alive", holder };
-    const here = holder.host === me.host && holder.bootId === me.bootId &&
+    // Without a known host (a runtime not allowed to ask), the pid cannot be placed: lease only.
+    const here = me.host !== "" && holder.host === me.host && holder.bootId === me.bootId &&
       holder.pidNs === me.pidNs;
     if (here) {
       // Its pid is meaningful here. A pid that is ours or alive may be a reused one: then the

@@ -157,6 +157,57 @@ export function writeItemRecord(
   view.setUint32(offset + 8, checksum(target, offset, size - HEADER_BYTES), true);
 }
 
+/** An item to write with {@linkcode writeItemRecords}. */
+export interface ItemToWrite {
+  /** Bytes of its record ({@linkcode itemRecordBytes} of the text's UTF-8 length). */
+  readonly size: number;
+  readonly seq?: number;
+  readonly addedAt?: number;
+  readonly text?: string;
+}
+
+/**
+ * Writes consecutive item records into `target` from `offset`, as {@linkcode writeItemRecord}
+ * does one, with one text encoding for all of them: the texts are encoded together at the end
+ * of the run, then each is moved down into place after its header (encoding costs most per call).
+ */
+export function writeItemRecords(
+  target: Uint8Array,
+  view: DataView,
+  offset: number,
+  items: readonly ItemToWrite[],
+): void {
+  let end = offset;
+  let texts = "";
+  for (const item of items) {
+    end += item.size;
+    texts += item.text!;
+  }
+  const textBytes = end - offset - items.length * (HEADER_BYTES + ITEM_FIXED);
+  // encode() and one copy: Node's encodeInto() is several times slower on a long string.
+  const encoded = encoder.encode(texts);
+  if (encoded.length !== textBytes) {
+    throw new RangeError("the items' UTF-8 length is not the one their records were sized for");
+  }
+  target.set(encoded, end - textBytes);
+  let from = end - textBytes;
+  let at = offset;
+  for (const item of items) {
+    const length = item.size - HEADER_BYTES - ITEM_FIXED;
+    const body = at + HEADER_BYTES;
+    target.copyWithin(body + ITEM_FIXED, from, from + length);
+    from += length;
+    target.set(MAGIC, at);
+    view.setUint32(at + 4, item.size - HEADER_BYTES, true);
+    target[body] = ITEM;
+    view.setUint32(body + 1, item.seq! % 0x1_0000_0000, true);
+    view.setUint32(body + 5, Math.floor(item.seq! / 0x1_0000_0000), true);
+    view.setFloat64(body + 9, item.addedAt!, true);
+    view.setUint32(at + 8, checksum(target, at, item.size - HEADER_BYTES), true);
+    at += item.size;
+  }
+}
+
 /** The bytes of one record. */
 export function encodeRecord(record: SpoolRecord): Uint8Array {
   if (record.kind === "item") {
