@@ -10,6 +10,7 @@ import {
   scanSegment,
   type SpoolRecord,
   toRanges,
+  writeItemRecords,
 } from "../../src/delivery/spool_record.ts";
 
 const records: SpoolRecord[] = [
@@ -55,6 +56,29 @@ describe("spool records", () => {
     assert.deepEqual(scanSegment(bytes), { records, damage: [] });
     const item = records[0] as { text: string };
     assert.equal(encodeRecord(records[0]).length, itemRecordBytes(item.text.length));
+  });
+
+  test("a run of items written in place (one encoding for all) reads back as encodeRecord writes each, non-ASCII text included", () => {
+    const texts = ['{"a":1}', '{"m":"é ✓"}', '{"e":"😀 ü"}', "", '{"z":"\\u0000"}'];
+    const items = texts.map((text, i) => ({
+      seq: 2 ** 33 + i,
+      addedAt: 1_764_000_000_000 + i / 4,
+      text,
+      size: itemRecordBytes(new TextEncoder().encode(text).length),
+    }));
+    const bytes = new Uint8Array(items.reduce((sum, item) => sum + item.size, 0) + 3);
+    writeItemRecords(bytes, new DataView(bytes.buffer), 3, items);
+    const expected = concat(
+      items.map(({ seq, addedAt, text }) => encodeRecord({ kind: "item", seq, addedAt, text })),
+    );
+    assert.deepEqual(bytes.subarray(3), expected);
+    const { records: read } = scanSegment(bytes.subarray(3));
+    assert.deepEqual(read.map((record) => (record as { text: string }).text), texts);
+    // A record sized for the wrong length is refused, not written short.
+    assert.throws(
+      () => writeItemRecords(bytes, new DataView(bytes.buffer), 0, [{ ...items[1], size: 40 }]),
+      RangeError,
+    );
   });
 
   test("a file cut mid-record keeps every whole record and reports the torn tail's offset", () => {
