@@ -110,7 +110,7 @@ async function judge(
   path: string,
   me: HostIdentity,
   lease: LeaseOptions,
-): Promise<{ verdict: "alive" | "stale" | "gone"; holder?: Holder }> {
+): Promise<{ verdict: "alive" | "stale" | "gone"; holder?: Holder; elsewhere?: boolean }> {
   const holder = await readHolder(fs, path);
   if (holder === "gone") return { verdict: "gone" };
   const since = await renewedAt(fs, path);
@@ -139,7 +139,8 @@ async function judge(
     if (now === "gone") return { verdict: "gone" };
     if (now !== since) {
       const current = await readHolder(fs, path);
-      return { verdict: "alive", holder: typeof current === "object" ? current : undefined };
+      const holder = typeof current === "object" ? current : undefined;
+      return { verdict: "alive", holder, elsewhere: true };
     }
   }
   return { verdict: "stale", holder: typeof holder === "object" ? holder : undefined };
@@ -206,11 +207,12 @@ export async function acquireLock(
     const top = present.at(-1);
     let tookOver: Holder | undefined;
     if (top !== undefined) {
-      const { verdict, holder } = await judge(fs, `${dir}/${lockName(top)}`, me, lease);
+      const { verdict, holder, elsewhere } = await judge(fs, `${dir}/${lockName(top)}`, me, lease);
       if (verdict === "gone") continue;
       if (verdict === "alive") {
         throw new VectorVueSpoolLockedError(dir, holder?.pid ?? 0, {
           sameProcess: holder !== undefined && heldHere.has(holder.token),
+          host: elsewhere ? holder?.host || "unknown" : undefined,
         });
       }
       tookOver = holder;

@@ -126,6 +126,7 @@ describe("spool lock lease", () => {
           await assert.rejects(Spool.open({ dir, maxBytes: MiB, lease }), (error: unknown) => {
             assert.ok(error instanceof VectorVueSpoolLockedError);
             assert.equal(error.pid, pid);
+            assert.match(error.message, /of other-host \(another host or PID namespace\)/);
             return true;
           });
         } finally {
