@@ -4,7 +4,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
-import process from "node:process";
 import { Spool } from "../../src/delivery/spool.ts";
 import { VectorVueSpoolError, VectorVueSpoolLockedError } from "../../src/delivery/spool_error.ts";
 import { type LineChild, startLockChild } from "./_child_process.ts";
@@ -191,5 +190,3 @@ describe("spool lock lease", () => {
     });
   });
 });
-
-void process;
