@@ -13,7 +13,7 @@ import { checkCallOptions } from "../option_names.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
-import { VectorVueSpoolError } from "./spool_error.ts";
+import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import {
   BatchDelivery,
   DELIVERY_BUDGET_MS,
@@ -282,6 +282,8 @@ export class VectorVueBatcher {
   /** The durable spool, once open; `#opening` settles when it is (or failed to). */
   #spool: Spool | undefined;
   #opening: Promise<void> | undefined;
+  /** Queuing what an earlier process left, portion by portion; settles when all is queued. */
+  #adopting: Promise<void> | undefined;
   #openError: Error | undefined;
   /**
    * `add()` calls given a place in the bounds but not queued yet (writing to the spool, or about
@@ -394,36 +396,86 @@ export class VectorVueBatcher {
     if (this.#openError !== undefined) throw this.#openError;
   }
 
-  /** Queues what the last process left: its batches first, with their keys, then loose items. */
+  /**
+   * Queues what the last process left (its batches first, with their keys, then loose items), in
+   * portions as the queue has room: the backlog's texts are read from disk only then, so a large
+   * backlog is never in memory at once.
+   */
   #adopt(spool: Spool): void {
     this.#spool = spool;
-    const { batches, items } = spool.recovered;
-    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => {
-      const item = JSON.parse(spooled.text);
-      return {
-        position: this.#nextSeq++,
-        spoolSeq: spooled.seq,
-        batchKey,
-        item,
-        text: spooled.text,
-        size: utf8Length(spooled.text) + 1,
-      };
-    };
+    const { backlog } = spool;
+    if (backlog.length === 0) return;
+    this.#logger.info("vectorvue batcher delivers what an earlier process left in the spool", {
+      items: backlog.length,
+      batches: new Set(backlog.map((item) => item.batchKey).filter((key) => key !== undefined))
+        .size,
+    });
+    this.#adopting = this.#adoptBacklog(spool).catch((error) => {
+      // The items stay on disk for the next start.
+      this.#logger.error("vectorvue batcher could not read the spool's backlog", {
+        error: spoolErrorFrom(error, "read the backlog of", spool.dir).message,
+      });
+    });
+  }
+
+  async #adoptBacklog(spool: Spool): Promise<void> {
+    const { backlog } = spool;
+    let next = 0;
+    while (next < backlog.length && !this.#keepSpooled) {
+      if (!this.#hasRoomFor(backlog[next].bytes + 1)) {
+        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+        continue;
+      }
+      // As many as fit now (at least one), their place reserved while their texts are read.
+      let end = next;
+      let bytes = 0;
+      while (end < backlog.length) {
+        const size = backlog[end].bytes + 1;
+        if (end > next && !this.#hasRoomFor(bytes + size)) break;
+        bytes += size;
+        end++;
+        this.#appending++;
+      }
+      this.#appendingBytes += bytes;
+      let read: Awaited<ReturnType<Spool["readBacklog"]>>;
+      try {
+        read = await spool.readBacklog(next, end);
+      } finally {
+        this.#appending -= end - next;
+        this.#appendingBytes -= bytes;
+      }
+      next = end;
+      this.#queueRecovered(spool, read);
+    }
+  }
+
+  /** Queues items read from the backlog; one whose text is not JSON is dead-lettered. */
+  #queueRecovered(
+    spool: Spool,
+    read: readonly { seq: number; text: string; batchKey?: string }[],
+  ): void {
     // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
     // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
     const unreadable: { seq: number; text: string }[] = [];
-    const parsed = (spooled: { seq: number; text: string }, batchKey?: string) => {
+    for (const { seq, text, batchKey } of read) {
+      let item: unknown;
       try {
-        return [entry(spooled, batchKey)];
+        item = JSON.parse(text);
       } catch {
-        unreadable.push(spooled);
-        return [];
+        unreadable.push({ seq, text });
+        continue;
       }
-    };
-    const recovered = [
-      ...batches.flatMap((batch) => batch.items.flatMap((item) => parsed(item, batch.key))),
-      ...items.flatMap((item) => parsed(item)),
-    ];
+      const entry: Entry = {
+        position: this.#nextSeq++,
+        spoolSeq: seq,
+        batchKey,
+        item,
+        text,
+        size: utf8Length(text) + 1,
+      };
+      this.#queue.push(entry);
+      this.#queuedBytes += entry.size;
+    }
     if (unreadable.length > 0) {
       spool.settle(unreadable.map((spooled) => spooled.seq));
       void this.#deadLetter(
@@ -432,15 +484,6 @@ export class VectorVueBatcher {
           path: spool.dir,
         }),
       );
-    }
-    if (recovered.length === 0) return;
-    this.#logger.info("vectorvue batcher delivers what an earlier process left in the spool", {
-      items: recovered.length,
-      batches: batches.length,
-    });
-    for (const recoveredEntry of recovered) {
-      this.#queue.push(recoveredEntry);
-      this.#queuedBytes += recoveredEntry.size;
     }
     // Everything recovered is old already: it goes out at once, not after flushIntervalMs.
     this.#flushUpTo = this.#nextSeq - 1;
@@ -554,8 +597,10 @@ export class VectorVueBatcher {
    * ```
    */
   async flush(): Promise<void> {
-    // With a spool, what the last process left is queued once it is open.
+    // With a spool, what the last process left is queued once it is open (a large backlog in
+    // portions, as the queue drains).
     await this.#opening;
+    await this.#adopting;
     if (this.#keepSpooled) return;
     const target = this.#nextSeq - 1;
     if (target < 0 || this.#lowestUnsettled() > target) return;
@@ -867,6 +912,8 @@ export class VectorVueBatcher {
   #abandon(reason: unknown): Promise<void> {
     if (this.#opening !== undefined) {
       this.#keepSpooled = true;
+      // The backlog still being queued stops too (it is on disk).
+      this.#wakeSpaceWaiters();
       this.#abort.abort(reason);
       this.#logger.info(
         "vectorvue batcher closed before delivering everything; the rest stays in the spool",

@@ -12,6 +12,8 @@ import { osCode, spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import {
   encodeRecord,
   itemRecordBytes,
+  itemTextAt,
+  itemTextRange,
   type PreviousSegment,
   type Refs,
   scanSegment,
@@ -104,6 +106,23 @@ export interface SpooledItem {
 export interface SpooledBatch {
   readonly key: string;
   readonly items: readonly SpooledItem[];
+}
+
+/**
+ * An item the last process left, not read into memory yet: where its text is. Start-up keeps
+ * only these; the batcher reads the texts in portions as its queue has room
+ * ({@linkcode Spool.readBacklog}).
+ */
+export interface BacklogItem {
+  readonly seq: number;
+  readonly addedAt: number;
+  /** The batch it was in, if any. */
+  readonly batchKey?: string;
+  /** Its segment file and where its record starts. */
+  readonly path: string;
+  readonly at: number;
+  /** UTF-8 bytes of its text. */
+  readonly bytes: number;
 }
 
 /** What the last process left in the spool, to be delivered first. */
@@ -243,12 +262,61 @@ export class Spool {
   #spaceWaiters: (() => void)[] = [];
   #closed = false;
   #refusing = false;
-  /** What the last process left; handed to the batcher once. */
-  readonly recovered: Recovered;
+  /**
+   * What the last process left, in delivery order: the items of its batches (batch by batch, in
+   * the order they were formed), then the items not yet in a batch, in the order they were added.
+   */
+  readonly backlog: readonly BacklogItem[];
 
   /** The spool directory. */
   get dir(): string {
     return this.#dir;
+  }
+
+  /**
+   * The texts of backlog items `from` to `to` (exclusive), with their batch keys. Reads each
+   * segment file concerned once, one at a time, so memory holds one file and these texts.
+   */
+  async readBacklog(from: number, to: number): Promise<(SpooledItem & { batchKey?: string })[]> {
+    const slice = this.backlog.slice(from, to);
+    const texts = new Array<string>(slice.length);
+    const byPath = new Map<string, number[]>();
+    slice.forEach((item, index) => {
+      const list = byPath.get(item.path);
+      if (list === undefined) byPath.set(item.path, [index]);
+      else list.push(index);
+    });
+    for (const [path, indexes] of byPath) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#fs.readFile(path);
+      } catch (error) {
+        throw spoolErrorFrom(error, "read the spool file", path);
+      }
+      for (const index of indexes) texts[index] = itemTextAt(bytes, slice[index].at);
+    }
+    return slice.map(({ seq, addedAt, batchKey }, index) => ({
+      seq,
+      addedAt,
+      text: texts[index],
+      ...(batchKey === undefined ? {} : { batchKey }),
+    }));
+  }
+
+  /** The whole backlog read back, as batches and loose items (tests and small spools). */
+  async readRecovered(): Promise<Recovered> {
+    const items = await this.readBacklog(0, this.backlog.length);
+    const batches = new Map<string, SpooledItem[]>();
+    const loose: SpooledItem[] = [];
+    for (const { batchKey, ...item } of items) {
+      if (batchKey === undefined) loose.push(item);
+      else if (batches.has(batchKey)) batches.get(batchKey)!.push(item);
+      else batches.set(batchKey, [item]);
+    }
+    return {
+      batches: [...batches].map(([key, batchItems]) => ({ key, items: batchItems })),
+      items: loose,
+    };
   }
 
   private constructor(
@@ -269,7 +337,7 @@ export class Spool {
     this.#segments = state.segments;
     this.#nextSegmentId = (state.segments.at(-1)?.id ?? 0) + 1;
     this.#nextSeq = state.nextSeq;
-    this.recovered = state.recovered;
+    this.backlog = state.backlog;
     this.#bytes = state.segments.reduce((sum, segment) => sum + segment.bytes, 0);
     this.#live = state.live;
     this.#ownBase = state.nextSeq;
@@ -780,7 +848,7 @@ function writerOf(token: string): string {
 interface RecoveredState {
   readonly segments: Segment[];
   readonly nextSeq: number;
-  readonly recovered: Recovered;
+  readonly backlog: BacklogItem[];
   readonly live: Map<number, LiveItem>;
 }
 
@@ -847,7 +915,7 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
   const segments: Segment[] = [];
   const reports: SegmentReport[] = [];
   /** Items by writer and sequence number, in the order they were read. */
-  const items = new Map<string, { item: Omit<SpooledItem, "seq">; ref: LiveItem }>();
+  const items = new Map<string, { at: number; bytes: number; ref: LiveItem }>();
   const batchOf = new Map<string, string>();
   const settled = new Set<string>();
   const refKey = (writer: string, seq: number) => `${writer}\u0000${seq}`;
@@ -860,7 +928,8 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
       if (osCode(error) === "ENOENT") continue;
       throw spoolErrorFrom(error, "read the spool file", path);
     }
-    const { records, damage } = scanSegment(bytes);
+    // Texts are not decoded here: start-up keeps where they are, not what they say.
+    const { records, offsets, damage } = scanSegment(bytes, { texts: false });
     const firstFormat = writer === FIRST_FORMAT;
     const problems: string[] = [];
     let tail: SegmentReport["tail"];
@@ -893,11 +962,12 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
       problems,
       tail,
     });
-    for (const record of records) {
+    for (const [index, record] of records.entries()) {
       if (record.kind === "item") {
-        const { seq, text, addedAt } = record;
+        const { seq, addedAt } = record;
         const ref: LiveItem = { segment, addedAt, writer, seq };
-        items.set(refKey(writer, seq), { item: { text, addedAt }, ref });
+        const [start, end] = itemTextRange(bytes, offsets[index]);
+        items.set(refKey(writer, seq), { at: offsets[index], bytes: end - start, ref });
       } else if (record.kind === "batch" || record.kind === "settled") {
         for (const [owner, seqs] of record.refs) {
           for (const seq of seqs) {
@@ -951,25 +1021,29 @@ async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<Recove
     }
   }
   const live = new Map<number, LiveItem>();
-  const batches = new Map<string, SpooledItem[]>();
-  const loose: SpooledItem[] = [];
+  const batches = new Map<string, BacklogItem[]>();
+  const loose: BacklogItem[] = [];
   let nextSeq = 0;
-  for (const [key, { item, ref }] of items) {
+  for (const [key, { at, bytes, ref }] of items) {
     if (settled.has(key)) continue;
     const seq = nextSeq++;
     ref.segment.live++;
     live.set(seq, ref);
-    const spooled: SpooledItem = { seq, ...item };
     const batchKey = batchOf.get(key);
-    if (batchKey === undefined) loose.push(spooled);
-    else if (batches.has(batchKey)) batches.get(batchKey)!.push(spooled);
-    else batches.set(batchKey, [spooled]);
+    const item: BacklogItem = {
+      seq,
+      addedAt: ref.addedAt,
+      path: ref.segment.path,
+      at,
+      bytes,
+      ...(batchKey === undefined ? {} : { batchKey }),
+    };
+    if (batchKey === undefined) loose.push(item);
+    else if (batches.has(batchKey)) batches.get(batchKey)!.push(item);
+    else batches.set(batchKey, [item]);
   }
   // Batches in the order of their first item, which is the order they were formed in.
-  const recovered: Recovered = {
-    batches: [...batches].map(([key, batchItems]) => ({ key, items: batchItems }))
-      .sort((a, b) => a.items[0].seq - b.items[0].seq),
-    items: loose,
-  };
-  return { segments, nextSeq, recovered, live };
+  const backlog = [...batches.values()].sort((a, b) => a[0].seq - b[0].seq).flat();
+  backlog.push(...loose);
+  return { segments, nextSeq, backlog, live };
 }

@@ -81,7 +81,22 @@ export interface Damage {
 /** What a scan of one segment found. */
 export interface ScanResult {
   readonly records: SpoolRecord[];
+  /** Where each record starts in the file, for reading an item's text later. */
+  readonly offsets: number[];
   readonly damage: Damage[];
+}
+
+/** Where an item record's text is, given where the record starts. */
+export function itemTextRange(bytes: Uint8Array, offset: number): [start: number, end: number] {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .getUint32(offset + 4, true);
+  return [offset + HEADER_BYTES + ITEM_FIXED, offset + HEADER_BYTES + length];
+}
+
+/** The text of the item record at `offset` (one that a scan found valid). */
+export function itemTextAt(bytes: Uint8Array, offset: number): string {
+  const [start, end] = itemTextRange(bytes, offset);
+  return decoder.decode(bytes.subarray(start, end));
 }
 
 const encoder = new TextEncoder();
@@ -261,14 +276,15 @@ export function itemRecordBytes(textBytes: number): number {
   return HEADER_BYTES + ITEM_FIXED + textBytes;
 }
 
-function decodeBody(body: Uint8Array): SpoolRecord {
+function decodeBody(body: Uint8Array, texts: boolean): SpoolRecord {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (body[0]) {
     case ITEM: {
       if (body.length < ITEM_FIXED) throw new TypeError("short item record");
       const seq = view.getUint32(1, true) + view.getUint32(5, true) * 0x1_0000_0000;
       const addedAt = view.getFloat64(9, true);
-      return { kind: "item", seq, addedAt, text: decoder.decode(body.subarray(ITEM_FIXED)) };
+      const text = texts ? decoder.decode(body.subarray(ITEM_FIXED)) : "";
+      return { kind: "item", seq, addedAt, text };
     }
     case OLD_BATCH: {
       const parsed = JSON.parse(decoder.decode(body.subarray(1)));
@@ -311,6 +327,7 @@ function decodeBody(body: Uint8Array): SpoolRecord {
 function recordAt(
   bytes: Uint8Array,
   offset: number,
+  texts = true,
 ): { record: SpoolRecord; size: number } | undefined {
   if (offset + HEADER_BYTES > bytes.length) return undefined;
   for (let i = 0; i < MAGIC.length; i++) if (bytes[offset + i] !== MAGIC[i]) return undefined;
@@ -322,25 +339,28 @@ function recordAt(
   if (view.getUint32(offset + 8, true) !== checksum(bytes, offset, length)) return undefined;
   try {
     const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-    return { record: decodeBody(body), size: HEADER_BYTES + length };
+    return { record: decodeBody(body, texts), size: HEADER_BYTES + length };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Reads every valid record of a segment. A damaged stretch (torn write, flipped bits, zeros from
+ * Reads every valid record of a segment (item texts left empty with `texts: false`, for a scan
+ * that only needs to know what is there). A damaged stretch (torn write, flipped bits, zeros from
  * a crash) is skipped up to the next valid record and reported once, so nothing written before
  * or after it is lost.
  */
-export function scanSegment(bytes: Uint8Array): ScanResult {
+export function scanSegment(bytes: Uint8Array, options: { texts?: boolean } = {}): ScanResult {
   const records: SpoolRecord[] = [];
+  const offsets: number[] = [];
   const damage: Damage[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const found = recordAt(bytes, offset);
+    const found = recordAt(bytes, offset, options.texts ?? true);
     if (found !== undefined) {
       records.push(found.record);
+      offsets.push(offset);
       offset += found.size;
       continue;
     }
@@ -353,5 +373,5 @@ export function scanSegment(bytes: Uint8Array): ScanResult {
     damage.push({ offset, length: end - offset, tail: next < 0 });
     offset = end;
   }
-  return { records, damage };
+  return { records, offsets, damage };
 }

@@ -37,7 +37,7 @@ describe("file modes", { skip: process.platform === "win32" && "POSIX modes" }, 
         const again = await Spool.open({ dir, maxBytes: MiB });
         const names = await readdir(dir);
         assert.ok(names.some((name) => name.startsWith("spool.lock.")));
-        again.settle(again.recovered.items.map((it) => it.seq));
+        again.settle((await again.readRecovered()).items.map((it) => it.seq));
         await again.append("{}");
         await again.idle();
 

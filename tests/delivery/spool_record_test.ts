@@ -7,6 +7,7 @@ import {
   fromRanges,
   HEADER_BYTES,
   itemRecordBytes,
+  itemTextAt,
   scanSegment,
   type SpoolRecord,
   toRanges,
@@ -53,7 +54,17 @@ describe("spool records", () => {
 
   test("every kind of record reads back as written, one after another", () => {
     const bytes = concat(records.map(encodeRecord));
-    assert.deepEqual(scanSegment(bytes), { records, damage: [] });
+    const { records: read, offsets, damage } = scanSegment(bytes);
+    assert.deepEqual({ records: read, damage }, { records, damage: [] });
+    // Offsets of each record; a scan without texts finds the same records, texts left empty.
+    assert.deepEqual(offsets.slice(0, 3), [
+      0,
+      encodeRecord(records[0]).length,
+      offsets[1] + encodeRecord(records[1]).length,
+    ]);
+    const bare = scanSegment(bytes, { texts: false }).records;
+    assert.deepEqual(bare[1], { ...records[1], text: "" });
+    assert.equal(itemTextAt(bytes, offsets[1]), (records[1] as { text: string }).text);
     const item = records[0] as { text: string };
     assert.equal(encodeRecord(records[0]).length, itemRecordBytes(item.text.length));
   });

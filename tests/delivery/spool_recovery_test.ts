@@ -40,11 +40,14 @@ describe("spool recovery", () => {
       assert.equal(warnings.length, 1, JSON.stringify(logger.lines));
       assert.equal(warnings[0].fields?.file, path);
       assert.equal(warnings[0].fields?.recordsLost, 3);
-      assert.equal(spool.recovered.items.length, 200 - 3);
-      assert.equal(spool.recovered.items[itemsBefore - 4].text, item(itemsBefore - 4));
-      assert.equal(spool.recovered.items[itemsBefore - 3].text, item(itemsBefore));
+      assert.equal((await spool.readRecovered()).items.length, 200 - 3);
+      assert.equal(
+        (await spool.readRecovered()).items[itemsBefore - 4].text,
+        item(itemsBefore - 4),
+      );
+      assert.equal((await spool.readRecovered()).items[itemsBefore - 3].text, item(itemsBefore));
       // Once its readable items are settled the file goes to damaged/, not away.
-      spool.settle(spool.recovered.items.map((it) => it.seq));
+      spool.settle((await spool.readRecovered()).items.map((it) => it.seq));
       await spool.close();
       assert.deepEqual(await readdir(`${dir}/damaged`), [files[0]]);
       assert.deepEqual(await segmentFiles(dir), []);
@@ -67,8 +70,8 @@ describe("spool recovery", () => {
         `${items + 1} records missing`,
       ]);
       assert.equal(warnings[0].fields?.recordsLost, items + 1, "its items and its header");
-      assert.equal(spool.recovered.items.length, 200 - items);
-      spool.settle(spool.recovered.items.map((it) => it.seq));
+      assert.equal((await spool.readRecovered()).items.length, 200 - items);
+      spool.settle((await spool.readRecovered()).items.map((it) => it.seq));
       await spool.close();
       assert.deepEqual(await readdir(`${dir}/damaged`), [files[1]]);
     });
@@ -112,17 +115,18 @@ describe("spool recovery", () => {
       const spool = await Spool.open({ dir, maxBytes: MiB });
       const texts = (items: readonly { text: string }[]) => items.map((it) => JSON.parse(it.text));
       assert.deepEqual(
-        spool.recovered.batches.map((batch) => [batch.key, texts(batch.items)]).sort(),
+        (await spool.readRecovered()).batches.map((batch) => [batch.key, texts(batch.items)])
+          .sort(),
         [["a-batch", ["a-2", "a-3"]], ["b-batch", ["b-0", "b-1", "b-2", "b-3"]]],
       );
       assert.deepEqual(
-        texts(spool.recovered.items).sort(),
+        texts((await spool.readRecovered()).items).sort(),
         ["a-4", "a-5", "a-6", "a-7", "a-8", "a-9", "b-4", "b-5", "b-6", "b-7"],
       );
       // The next process settles them all, whichever writer they came from.
       const seqs = [
-        ...spool.recovered.batches.flatMap((batch) => batch.items),
-        ...spool.recovered.items,
+        ...(await spool.readRecovered()).batches.flatMap((batch) => batch.items),
+        ...(await spool.readRecovered()).items,
       ]
         .map((it) => it.seq);
       spool.settle(seqs);

@@ -34,8 +34,8 @@ describe("spool", () => {
       await spool.close();
 
       const again = await Spool.open({ dir, maxBytes: MiB });
-      assert.deepEqual(again.recovered.batches, []);
-      assert.deepEqual(again.recovered.items.map((it) => it.text), seqs.map(item));
+      assert.deepEqual((await again.readRecovered()).batches, []);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), seqs.map(item));
       assert.equal(again.stats().items, 200);
       assert.equal(await again.append(item(200)), 200, "sequence numbers continue");
       await again.close();
@@ -54,10 +54,15 @@ describe("spool", () => {
 
       const again = await Spool.open({ dir, maxBytes: MiB });
       assert.deepEqual(
-        again.recovered.batches.map((batch) => [batch.key, batch.items.map((it) => it.text)]),
+        (await again.readRecovered()).batches.map((
+          batch,
+        ) => [batch.key, batch.items.map((it) => it.text)]),
         [["key-b", [item(4), item(6), item(7)]]],
       );
-      assert.deepEqual(again.recovered.items.map((it) => it.text), [item(8), item(9)]);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(8),
+        item(9),
+      ]);
       await again.close();
     });
   });
@@ -155,7 +160,10 @@ describe("spool", () => {
 
       const logger = recordingLogger();
       const again = await Spool.open({ dir, maxBytes: MiB, logger });
-      assert.deepEqual(again.recovered.items.map((it) => it.text), [item(0), item(1)]);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(1),
+      ]);
       const warnings = logger.lines.filter((line) => line.level === "warn");
       assert.equal(warnings.length, 1);
       assert.match(warnings[0].message, /torn or corrupt tail/);
@@ -168,7 +176,11 @@ describe("spool", () => {
       await again.append(item(3));
       await again.close();
       const third = await Spool.open({ dir, maxBytes: MiB });
-      assert.deepEqual(third.recovered.items.map((it) => it.text), [item(0), item(1), item(3)]);
+      assert.deepEqual((await third.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(1),
+        item(3),
+      ]);
       await third.close();
     });
   });
@@ -187,7 +199,11 @@ describe("spool", () => {
 
       const logger = recordingLogger();
       const again = await Spool.open({ dir, maxBytes: MiB, logger });
-      assert.deepEqual(again.recovered.items.map((it) => it.text), [item(0), item(2), item(3)]);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(2),
+        item(3),
+      ]);
       const warnings = logger.lines.filter((line) => line.level === "warn");
       assert.equal(warnings.length, 1);
       assert.deepEqual(warnings[0].fields?.problems, [
@@ -195,7 +211,7 @@ describe("spool", () => {
         "1 records missing",
       ]);
       assert.equal(warnings[0].fields?.recordsLost, 1);
-      again.settle(again.recovered.items.map((it) => it.seq));
+      again.settle((await again.readRecovered()).items.map((it) => it.seq));
       await again.close();
       // Its readable items settled, the damaged file is kept aside for inspection.
       assert.deepEqual(await segmentFiles(dir), []);

@@ -298,6 +298,39 @@ describe("batcher with a spool", () => {
     });
   });
 
+  test("a backlog larger than the queue's bounds is read from disk in portions: never more than maxQueueSize held, every item delivered", async () => {
+    await withTempDir(async (dir) => {
+      const first = setup();
+      first.gate.hold = true;
+      const left = first.client.createBatcher({
+        kind: "events",
+        maxBatchSize: 50,
+        flushIntervalMs: 60_000,
+        spool: { dir },
+      });
+      for (let i = 0; i < 300; i++) await left.add(event(i));
+      await left.close({ signal: AbortSignal.abort() });
+      assert.equal(left.stats().spool?.items, 300);
+
+      const second = setup(first.emulator);
+      const batcher = second.client.createBatcher({
+        kind: "events",
+        maxBatchSize: 20,
+        maxQueueSize: 50,
+        spool: { dir },
+      });
+      await batcher.ready();
+      assert.ok(batcher.stats().queued <= 50, `${batcher.stats().queued} queued at start`);
+      await batcher.close();
+      assert.ok(batcher.stats().peakHeld <= 50, `peak ${batcher.stats().peakHeld}`);
+      assert.deepEqual(
+        storedIds(first.emulator),
+        Array.from({ length: 300 }, (_, i) => `sp-${i}`).sort(),
+      );
+      assert.equal(batcher.stats().spool?.items, 0);
+    });
+  });
+
   test("bad spool options are one VectorVueConfigError listing each problem", () => {
     const { client } = setup();
     assert.throws(
