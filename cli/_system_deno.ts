@@ -86,7 +86,13 @@ export function currentSystem(): CliSystem {
     readTextFile: (path) => Deno.readTextFile(path),
     async writeFileAtomic(path, text) {
       const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-      const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
+      // 0600: what the CLI writes holds events (umask can only take bits away).
+      const file = await Deno.open(temporary, {
+        write: true,
+        create: true,
+        truncate: true,
+        mode: 0o600,
+      });
       try {
         await writeAll(file, encoder.encode(text));
         await file.sync();
@@ -96,7 +102,7 @@ export function currentSystem(): CliSystem {
       await Deno.rename(temporary, path);
     },
     async openAppend(path, truncateTo) {
-      const file = await Deno.open(path, { write: true, create: true });
+      const file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
       if (truncateTo !== undefined) await file.truncate(truncateTo);
       await file.seek(0, Deno.SeekMode.End);
       return {

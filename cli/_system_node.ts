@@ -84,7 +84,8 @@ export function currentSystem(): CliSystem {
     readTextFile: (path) => readFile(path, "utf8"),
     async writeFileAtomic(path, text) {
       const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-      const file = await open(temporary, "w");
+      // 0600: what the CLI writes holds events (umask can only take bits away).
+      const file = await open(temporary, "w", 0o600);
       try {
         await file.writeFile(text, "utf8");
         await file.sync();
@@ -94,7 +95,7 @@ export function currentSystem(): CliSystem {
       await rename(temporary, path);
     },
     async openAppend(path, truncateTo) {
-      const file = await open(path, "a");
+      const file = await open(path, "a", 0o600);
       if (truncateTo !== undefined) await file.truncate(truncateTo);
       return {
         async write(bytes) {

@@ -1,25 +1,42 @@
 // Deno side of the spool's file-system seam. The npm build swaps every `*_deno.ts` import for its
 // `*_node.ts` twin, so both files must export the same names and types.
 import process from "node:process";
-import type { AppendFile, SpoolFs } from "./_fs_common.ts";
+import { hostname } from "node:os";
+import type { AppendFile, HostIdentity, SpoolFs } from "./_fs_common.ts";
 
-export type { AppendFile, SpoolFs };
+export type { AppendFile, HostIdentity, SpoolFs };
 
 async function createAppend(path: string): Promise<AppendFile> {
-  const file = await Deno.open(path, { createNew: true, write: true, append: true });
+  const file = await Deno.open(path, { createNew: true, write: true, append: true, mode: 0o600 });
   return {
     async write(bytes) {
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
     },
-    sync: () => file.sync(),
+    // fdatasync: the data and the size that reaches it, without the timestamps fsync adds.
+    sync: () => file.syncData(),
     close: () => Promise.resolve(file.close()),
   };
 }
 
+const readOr = (read: () => Promise<string>) => read().then((text) => text.trim(), () => "");
+
+/**
+ * Whether Deno already allows `descriptor`: asking without it would prompt (or throw), and the
+ * identity is an extra, so without the permission it is left empty (the lock then goes by the
+ * lease alone, see `spool_lock.ts`).
+ */
+function allowed(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /** The real file system. */
 export const spoolFs: SpoolFs = {
-  mkdir: (path) => Deno.mkdir(path, { recursive: true }),
+  mkdir: (path) => Deno.mkdir(path, { recursive: true, mode: 0o700 }),
   async readDir(path) {
     const names: string[] = [];
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
@@ -28,12 +45,18 @@ export const spoolFs: SpoolFs = {
   readFile: (path) => Deno.readFile(path),
   createAppend,
   link: (target, link) => Deno.link(target, link),
+  rename: (from, to) => Deno.rename(from, to),
   async remove(path) {
     try {
       await Deno.remove(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+  },
+  mtime: async (path) => (await Deno.stat(path)).mtime?.getTime() ?? 0,
+  touch(path) {
+    const now = new Date();
+    return Deno.utime(path, now, now);
   },
   async syncDir(path) {
     let dir: Deno.FsFile | undefined;
@@ -55,6 +78,24 @@ export const spoolFs: SpoolFs = {
     } catch (error) {
       return (error as { code?: string }).code === "EPERM";
     }
+  },
+  async identity(): Promise<HostIdentity> {
+    const bootIdPath = "/proc/sys/kernel/random/boot_id";
+    const pidNsPath = "/proc/self/ns/pid";
+    return {
+      host: allowed({ name: "sys", kind: "hostname" }) ? hostname() : "",
+      bootId: allowed({ name: "read", path: bootIdPath })
+        ? await readOr(() => Deno.readTextFile(bootIdPath))
+        : "",
+      pidNs: allowed({ name: "read", path: pidNsPath })
+        ? await readOr(() => Deno.readLink(pidNsPath))
+        : "",
+    };
+  },
+  every(ms, tick) {
+    const timer = setInterval(tick, ms);
+    Deno.unrefTimer(timer);
+    return () => clearInterval(timer);
   },
   pid: Deno.pid,
 };

@@ -1,13 +1,25 @@
 // Node side of the spool's file-system seam: `scripts/build_npm.ts` swaps every `*_deno.ts` import
 // for this file, so it must export the same names and types.
-import { link, mkdir, open, readdir, readFile, rm } from "node:fs/promises";
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  utimes,
+} from "node:fs/promises";
+import { hostname } from "node:os";
 import process from "node:process";
-import type { AppendFile, SpoolFs } from "./_fs_common.ts";
+import type { AppendFile, HostIdentity, SpoolFs } from "./_fs_common.ts";
 
-export type { AppendFile, SpoolFs };
+export type { AppendFile, HostIdentity, SpoolFs };
 
 async function createAppend(path: string): Promise<AppendFile> {
-  const file = await open(path, "ax");
+  const file = await open(path, "ax", 0o600);
   return {
     async write(bytes) {
       let written = 0;
@@ -15,19 +27,28 @@ async function createAppend(path: string): Promise<AppendFile> {
         written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
       }
     },
-    sync: () => file.sync(),
+    // fdatasync: the data and the size that reaches it, without the timestamps fsync adds.
+    sync: () => file.datasync(),
     close: () => file.close(),
   };
 }
 
+const readOr = (read: () => Promise<string>) => read().then((text) => text.trim(), () => "");
+
 /** The real file system. */
 export const spoolFs: SpoolFs = {
-  mkdir: async (path) => void await mkdir(path, { recursive: true }),
+  mkdir: async (path) => void await mkdir(path, { recursive: true, mode: 0o700 }),
   readDir: (path) => readdir(path),
   readFile: async (path) => new Uint8Array(await readFile(path)),
   createAppend,
   link: (target, linkPath) => link(target, linkPath),
+  rename: (from, to) => rename(from, to),
   remove: (path) => rm(path, { force: true }),
+  mtime: async (path) => (await stat(path)).mtimeMs,
+  touch(path) {
+    const now = new Date();
+    return utimes(path, now, now);
+  },
   async syncDir(path) {
     let dir;
     try {
@@ -47,6 +68,18 @@ export const spoolFs: SpoolFs = {
     } catch (error) {
       return (error as { code?: string }).code === "EPERM";
     }
+  },
+  async identity(): Promise<HostIdentity> {
+    return {
+      host: hostname(),
+      bootId: await readOr(() => readFile("/proc/sys/kernel/random/boot_id", "utf8")),
+      pidNs: await readOr(() => readlink("/proc/self/ns/pid")),
+    };
+  },
+  every(ms, tick) {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return () => clearInterval(timer);
   },
   pid: process.pid,
 };

@@ -14,6 +14,7 @@ import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import { watchAtExit } from "./exit_warning.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
+import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import {
   BatchDelivery,
   DELIVERY_BUDGET_MS,
@@ -282,6 +283,8 @@ export class VectorVueBatcher {
   /** The durable spool, once open; `#opening` settles when it is (or failed to). */
   #spool: Spool | undefined;
   #opening: Promise<void> | undefined;
+  /** Queuing what an earlier process left, portion by portion; settles when all is queued. */
+  #adopting: Promise<void> | undefined;
   #openError: Error | undefined;
   /**
    * `add()` calls given a place in the bounds but not queued yet (writing to the spool, or about
@@ -341,7 +344,22 @@ export class VectorVueBatcher {
         maxBytes: options.spool.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
         logger: this.#logger,
       }).then(
-        (spool) => this.#adopt(spool),
+        async (spool) => {
+          try {
+            this.#adopt(spool);
+          } catch (error) {
+            // Typed, and the directory released for the next try (its lock is not left held).
+            this.#spool = undefined;
+            await spool.close().catch(() => {});
+            this.#openError = new VectorVueSpoolError(
+              "io",
+              `cannot queue what the spool ${options.spool!.dir} holds: ${
+                error instanceof Error ? error.message : String(error)
+              }`,
+              { path: options.spool!.dir, cause: error },
+            );
+          }
+        },
         (error) => {
           this.#openError = error instanceof Error ? error : new VectorVueError(String(error));
         },
@@ -382,30 +400,94 @@ export class VectorVueBatcher {
     if (this.#openError !== undefined) throw this.#openError;
   }
 
-  /** Queues what the last process left: its batches first, with their keys, then loose items. */
+  /**
+   * Queues what the last process left (its batches first, with their keys, then loose items), in
+   * portions as the queue has room: the backlog's texts are read from disk only then, so a large
+   * backlog is never in memory at once.
+   */
   #adopt(spool: Spool): void {
     this.#spool = spool;
-    const { batches, items } = spool.recovered;
-    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => ({
-      position: this.#nextSeq++,
-      spoolSeq: spooled.seq,
-      batchKey,
-      item: JSON.parse(spooled.text),
-      text: spooled.text,
-      size: utf8Length(spooled.text) + 1,
-    });
-    const recovered = [
-      ...batches.flatMap((batch) => batch.items.map((item) => entry(item, batch.key))),
-      ...items.map((item) => entry(item)),
-    ];
-    if (recovered.length === 0) return;
+    const { backlog } = spool;
+    if (backlog.length === 0) return;
     this.#logger.info("vectorvue batcher delivers what an earlier process left in the spool", {
-      items: recovered.length,
-      batches: batches.length,
+      items: backlog.length,
+      batches: new Set(backlog.map((item) => item.batchKey).filter((key) => key !== undefined))
+        .size,
     });
-    for (const recoveredEntry of recovered) {
-      this.#queue.push(recoveredEntry);
-      this.#queuedBytes += recoveredEntry.size;
+    this.#adopting = this.#adoptBacklog(spool).catch((error) => {
+      // The items stay on disk for the next start.
+      this.#logger.error("vectorvue batcher could not read the spool's backlog", {
+        error: spoolErrorFrom(error, "read the backlog of", spool.dir).message,
+      });
+    });
+  }
+
+  async #adoptBacklog(spool: Spool): Promise<void> {
+    const { backlog } = spool;
+    let next = 0;
+    while (next < backlog.length && !this.#keepSpooled) {
+      if (!this.#hasRoomFor(backlog[next].bytes + 1)) {
+        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+        continue;
+      }
+      // As many as fit now (at least one), their place reserved while their texts are read.
+      let end = next;
+      let bytes = 0;
+      while (end < backlog.length) {
+        const size = backlog[end].bytes + 1;
+        if (end > next && !this.#hasRoomFor(bytes + size)) break;
+        bytes += size;
+        end++;
+        this.#appending++;
+      }
+      this.#appendingBytes += bytes;
+      let read: Awaited<ReturnType<Spool["readBacklog"]>>;
+      try {
+        read = await spool.readBacklog(next, end);
+      } finally {
+        this.#appending -= end - next;
+        this.#appendingBytes -= bytes;
+      }
+      next = end;
+      this.#queueRecovered(spool, read);
+    }
+  }
+
+  /** Queues items read from the backlog; one whose text is not JSON is dead-lettered. */
+  #queueRecovered(
+    spool: Spool,
+    read: readonly { seq: number; text: string; batchKey?: string }[],
+  ): void {
+    // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
+    // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
+    const unreadable: { seq: number; text: string }[] = [];
+    for (const { seq, text, batchKey } of read) {
+      let item: unknown;
+      try {
+        item = JSON.parse(text);
+      } catch {
+        unreadable.push({ seq, text });
+        continue;
+      }
+      const entry: Entry = {
+        position: this.#nextSeq++,
+        spoolSeq: seq,
+        batchKey,
+        item,
+        text,
+        size: utf8Length(text) + 1,
+      };
+      this.#queue.push(entry);
+      this.#queuedBytes += entry.size;
+    }
+    if (unreadable.length > 0) {
+      spool.settle(unreadable.map((spooled) => spooled.seq));
+      void this.#deadLetter(
+        unreadable.map((spooled) => spooled.text),
+        new VectorVueSpoolError("io", "an item in the spool is not valid JSON", {
+          path: spool.dir,
+        }),
+      );
     }
     // Everything recovered is old already: it goes out at once, not after flushIntervalMs.
     this.#flushUpTo = this.#nextSeq - 1;
@@ -455,14 +537,18 @@ export class VectorVueBatcher {
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
   async #addSpooled(item: Record<string, unknown>): Promise<void> {
-    await this.ready();
+    // Once open, no await before the append (one item's cost counts at these rates).
+    if (this.#spool === undefined) await this.ready();
     if (this.#closed) throw new VectorVueBatcherClosedError();
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
-    await this.#waitForRoom(size);
+    if (this.#hasRoomFor(size)) {
+      this.#appending++;
+      this.#appendingBytes += size;
+    } else await this.#waitForRoom(size);
     let spoolSeq: number;
     try {
-      spoolSeq = await this.#spool!.append(text);
+      spoolSeq = await this.#spool!.append(text, size - 1);
     } catch (error) {
       if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
       throw error;
@@ -515,8 +601,10 @@ export class VectorVueBatcher {
    * ```
    */
   async flush(): Promise<void> {
-    // With a spool, what the last process left is queued once it is open.
+    // With a spool, what the last process left is queued once it is open (a large backlog in
+    // portions, as the queue drains).
     await this.#opening;
+    await this.#adopting;
     if (this.#keepSpooled) return;
     const target = this.#nextSeq - 1;
     if (target < 0 || this.#lowestUnsettled() > target) return;
@@ -790,14 +878,19 @@ export class VectorVueBatcher {
     error: Error | undefined,
   ): Promise<void> {
     if (this.#keepSpooled && this.#abort.signal.aborted) {
-      // close() gave up: the batch stays on disk (and in the queue count) for the next process.
-      this.#inFlightItems -= entries.length;
-      for (const entry of entries) {
+      // close() gave up: what the server did not answer for stays on disk (and in the queue
+      // count) for the next process; what it accepted or rejected is settled, never sent again.
+      const answered = outcomes.map((outcome) => outcome.status !== "failed");
+      const kept = entries.filter((_, position) => !answered[position]);
+      this.#inFlightItems -= kept.length;
+      for (const entry of kept) {
         this.#inFlightBytes -= entry.size;
         this.#queue.push(entry);
         this.#queuedBytes += entry.size;
       }
-      return;
+      if (kept.length === entries.length) return;
+      entries = entries.filter((_, position) => answered[position]);
+      outcomes = outcomes.filter((_, position) => answered[position]);
     }
     this.#spool?.settle(entries.map((entry) => entry.spoolSeq!));
     const rejected: RejectedItem[] = [];
@@ -844,6 +937,8 @@ export class VectorVueBatcher {
   #abandon(reason: unknown): Promise<void> {
     if (this.#opening !== undefined) {
       this.#keepSpooled = true;
+      // The backlog still being queued stops too (it is on disk).
+      this.#wakeSpaceWaiters();
       this.#abort.abort(reason);
       this.#logger.info(
         "vectorvue batcher closed before delivering everything; the rest stays in the spool",

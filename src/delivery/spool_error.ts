@@ -75,13 +75,22 @@ export class VectorVueSpoolLockedError extends VectorVueSpoolError {
   /** The id of the process holding the lock. */
   readonly pid: number;
 
-  /** Creates the error for `dir`, held by process `pid`. */
-  constructor(dir: string, pid: number, options: { readonly sameProcess?: boolean } = {}) {
+  /**
+   * Creates the error for `dir`, held by process `pid` (on `host`, when the holder is in another
+   * PID namespace or on another host sharing the volume: its pid is then its own namespace's).
+   */
+  constructor(
+    dir: string,
+    pid: number,
+    options: { readonly sameProcess?: boolean; readonly host?: string } = {},
+  ) {
     super(
       "locked",
       options.sameProcess
         ? `the spool directory ${dir} is already used by another batcher of this process (${pid})`
-        : `the spool directory ${dir} is locked by process ${pid}; one process per spool directory`,
+        : `the spool directory ${dir} is locked by process ${pid}${
+          options.host ? ` of ${options.host} (another host or PID namespace)` : ""
+        }; one process per spool directory`,
       { path: dir },
     );
     this.pid = pid;

@@ -1,10 +1,21 @@
-// One process (and one batcher) per spool directory: a lock file naming its holder's pid.
+// One process (and one batcher) per spool directory, also across PID namespaces and hosts that
+// share the volume: a lease file the holder renews.
 //
-// The lock is taken by hard-linking a fully written temporary file to `spool.lock`: the link
-// fails when the lock exists, and a lock file is never seen half-written. A lock whose process
-// is gone is stale (a crash, SIGKILL) and is taken over; so is one naming our own pid that this
-// process does not hold (a restarted container often gets the same pid).
-import type { SpoolFs } from "./_fs_common.ts";
+// The lock is `spool.lock.<generation>`; the highest generation present is the lock. It is taken
+// by hard-linking a fully written temporary file to the next generation's name: the link fails
+// when that name exists, so of any number of starters exactly one gets each generation, and a
+// lock file is never seen half-written. Taking over a stale lock is the same step (link the
+// next generation, then remove the older ones), so there is no check-then-remove race; a starter
+// that linked a generation lower than one it then finds steps back.
+//
+// The holder renews the lease by setting the file's modification time every `renewMs`. A lock is
+// stale when its holder is known dead (same host, boot and PID namespace, and its pid is gone, or
+// the lease is older than `staleMs` by our clock), or, when the holder is elsewhere (another
+// container, another host: its pid means nothing here), when its modification time did not
+// change while we watched for `staleMs` (several missed renewals; clocks are never compared).
+// The holder checks on every renewal and before starting a segment file that its generation is
+// still the highest (fencing): a holder frozen longer than the lease finds out and stops.
+import type { HostIdentity, SpoolFs } from "./_fs_common.ts";
 import type { Logger } from "../logger.ts";
 import {
   osCode,
@@ -13,22 +24,47 @@ import {
   VectorVueSpoolLockedError,
 } from "./spool_error.ts";
 
-/** The lock file's name inside the spool directory. */
-export const LOCK_NAME = "spool.lock";
+const LOCK = /^spool\.lock\.(\d+)$/;
+const lockName = (generation: number) => `spool.lock.${generation}`;
 
-/** Nonces of the locks this process holds. */
+/** How often the holder renews its lease, and after how long without a renewal it is stale. */
+export interface LeaseOptions {
+  readonly renewMs: number;
+  readonly staleMs: number;
+}
+
+/** Renew every 2 s; stale after 10 s without a renewal (five missed). */
+export const DEFAULT_LEASE: LeaseOptions = { renewMs: 2_000, staleMs: 10_000 };
+
+/** Tokens of the locks this process holds. */
 const heldHere = new Set<string>();
 
 /** A held lock. */
 export interface SpoolLock {
-  /** Removes the lock file, if it is still ours. */
+  /** This holder's random token (also names the writer of its segment files). */
+  readonly token: string;
+  /** Whether a renewal found the lock taken over by another process. */
+  readonly lost: boolean;
+  /** Throws a `locked` {@linkcode VectorVueSpoolError} if another process has taken the lock. */
+  verify(): Promise<void>;
+  /** Stops renewing and removes the lock file, if it is still ours. */
   release(): Promise<void>;
 }
 
-interface Holder {
+interface Holder extends HostIdentity {
+  readonly token: string;
   readonly pid: number;
-  readonly nonce: string;
-  readonly text: string;
+}
+
+async function generations(fs: SpoolFs, dir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await fs.readDir(dir);
+  } catch (error) {
+    throw spoolErrorFrom(error, "read the spool directory", dir);
+  }
+  return names.map((name) => LOCK.exec(name)?.[1]).filter((g) => g !== undefined).map(Number)
+    .sort((a, b) => a - b);
 }
 
 async function readHolder(fs: SpoolFs, path: string): Promise<Holder | "gone" | "garbled"> {
@@ -40,79 +76,227 @@ async function readHolder(fs: SpoolFs, path: string): Promise<Holder | "gone" | 
     throw spoolErrorFrom(error, "read the lock", path);
   }
   try {
-    const { pid, nonce } = JSON.parse(text);
-    if (Number.isSafeInteger(pid) && pid > 0 && typeof nonce === "string") {
-      return { pid, nonce, text };
+    const holder = JSON.parse(text);
+    if (
+      Number.isSafeInteger(holder.pid) && typeof holder.token === "string" &&
+      ["host", "bootId", "pidNs"].every((key) => typeof holder[key] === "string")
+    ) {
+      return holder;
     }
   } catch {
-    // falls through
+    // falls through: being written (a full disk may leave it empty), or damaged
   }
   return "garbled";
 }
 
-/** Takes the lock of `dir`, or throws {@linkcode VectorVueSpoolLockedError} naming the holder. */
-export async function acquireLock(fs: SpoolFs, dir: string, logger: Logger): Promise<SpoolLock> {
-  const path = `${dir}/${LOCK_NAME}`;
-  const nonce = crypto.randomUUID();
-  const text = `${JSON.stringify({ pid: fs.pid, nonce, since: new Date().toISOString() })}\n`;
-  const temporary = `${dir}/${LOCK_NAME}.${nonce}.tmp`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** When the lock file's lease was last renewed, or "gone". */
+async function renewedAt(fs: SpoolFs, path: string): Promise<number | "gone"> {
+  try {
+    return await fs.mtime(path);
+  } catch (error) {
+    if (osCode(error) === "ENOENT") return "gone";
+    throw spoolErrorFrom(error, "read the lock", path);
+  }
+}
+
+/**
+ * Whether the lock at `path` is held: "alive" (with its holder), "stale", or "gone" (released
+ * while we looked). Watches a holder it cannot see for `staleMs`.
+ */
+async function judge(
+  fs: SpoolFs,
+  path: string,
+  me: HostIdentity,
+  lease: LeaseOptions,
+): Promise<{ verdict: "alive" | "stale" | "gone"; holder?: Holder; elsewhere?: boolean }> {
+  const holder = await readHolder(fs, path);
+  if (holder === "gone") return { verdict: "gone" };
+  const since = await renewedAt(fs, path);
+  if (since === "gone") return { verdict: "gone" };
+  if (typeof holder === "object") {
+    if (heldHere.has(holder.token)) return { verdict: "alive", holder };
+    // Without a known host (a runtime not allowed to ask), the pid cannot be placed: lease only.
+    const here = me.host !== "" && holder.host === me.host && holder.bootId === me.bootId &&
+      holder.pidNs === me.pidNs;
+    if (here) {
+      // Its pid is meaningful here. A pid that is ours or alive may be a reused one: then the
+      // lease, on our own clock, decides.
+      if (holder.pid === fs.pid || !fs.processExists(holder.pid)) {
+        return { verdict: "stale", holder };
+      }
+      return Date.now() - since > lease.staleMs
+        ? { verdict: "stale", holder }
+        : { verdict: "alive", holder };
+    }
+  }
+  // Another PID namespace or host, or a lock being written: watch whether its lease is renewed.
+  const watchedFrom = Date.now();
+  while (Date.now() - watchedFrom <= lease.staleMs) {
+    await sleep(Math.min(lease.renewMs, lease.staleMs));
+    const now = await renewedAt(fs, path);
+    if (now === "gone") return { verdict: "gone" };
+    if (now !== since) {
+      const current = await readHolder(fs, path);
+      const holder = typeof current === "object" ? current : undefined;
+      return { verdict: "alive", holder, elsewhere: true };
+    }
+  }
+  return { verdict: "stale", holder: typeof holder === "object" ? holder : undefined };
+}
+
+/** Writes our lock file as generation `generation`; false when another starter has it. */
+async function claim(
+  fs: SpoolFs,
+  dir: string,
+  generation: number,
+  token: string,
+  text: string,
+): Promise<boolean> {
+  const path = `${dir}/${lockName(generation)}`;
+  const temporary = `${dir}/spool.lock.${token}.tmp`;
+  let written = false;
   try {
     const file = await fs.createAppend(temporary);
     try {
       await file.write(new TextEncoder().encode(text));
       await file.sync();
+      written = true;
     } finally {
       await file.close();
     }
-  } catch (error) {
-    throw spoolErrorFrom(error, "create the lock in", dir);
+  } catch {
+    // A full disk: the lock is taken as an empty file below (creating one needs no data block).
   }
   try {
-    // Three rounds: a stale lock removed, or one released while we looked, then ours.
-    for (let round = 0; round < 3; round++) {
-      try {
-        await fs.link(temporary, path);
-        await fs.syncDir(dir);
-        heldHere.add(nonce);
-        return { release: () => releaseLock(fs, path, nonce) };
-      } catch (error) {
-        if (osCode(error) !== "EEXIST") throw spoolErrorFrom(error, "take the lock", path);
-      }
-      const holder = await readHolder(fs, path);
-      if (holder === "gone") continue;
-      if (holder !== "garbled") {
-        if (holder.pid === fs.pid && heldHere.has(holder.nonce)) {
-          throw new VectorVueSpoolLockedError(dir, holder.pid, { sameProcess: true });
-        }
-        if (holder.pid !== fs.pid && fs.processExists(holder.pid)) {
-          throw new VectorVueSpoolLockedError(dir, holder.pid);
-        }
-      }
-      // Stale. Read it once more so a lock another starter has just taken over is not removed.
-      const again = await readHolder(fs, path);
-      const unchanged = again === holder ||
-        (typeof again === "object" && typeof holder === "object" && again.text === holder.text);
-      if (!unchanged) continue;
-      logger.warn("vectorvue spool: taking over a stale lock", {
-        dir,
-        pid: typeof holder === "object" ? holder.pid : undefined,
-      });
-      try {
-        await fs.remove(path);
-      } catch (error) {
-        throw spoolErrorFrom(error, "remove the stale lock", path);
-      }
+    if (written) await fs.link(temporary, path);
+    else {
+      const file = await fs.createAppend(path);
+      // Best effort: others treat a lock they cannot read as held while its lease is renewed.
+      await file.write(new TextEncoder().encode(text)).then(() => file.sync()).catch(() => {});
+      await file.close().catch(() => {});
     }
-    throw new VectorVueSpoolError("locked", `cannot take the lock ${path}: it keeps changing`, {
-      path,
-    });
+  } catch (error) {
+    if (osCode(error) === "EEXIST") return false;
+    throw spoolErrorFrom(error, "take the lock", path);
   } finally {
     await fs.remove(temporary).catch(() => {});
   }
+  await fs.syncDir(dir).catch(() => {});
+  return true;
 }
 
-async function releaseLock(fs: SpoolFs, path: string, nonce: string): Promise<void> {
-  heldHere.delete(nonce);
-  const holder = await readHolder(fs, path).catch(() => "gone" as const);
-  if (typeof holder === "object" && holder.nonce === nonce) await fs.remove(path);
+/**
+ * Takes the lock of `dir`, or throws {@linkcode VectorVueSpoolLockedError} naming the holder.
+ * With a holder in another PID namespace or host, deciding takes up to `lease.staleMs`.
+ */
+export async function acquireLock(
+  fs: SpoolFs,
+  dir: string,
+  logger: Logger,
+  lease: LeaseOptions = DEFAULT_LEASE,
+): Promise<SpoolLock> {
+  const token = crypto.randomUUID();
+  const me = await fs.identity();
+  const text = `${
+    JSON.stringify({ token, pid: fs.pid, ...me, since: new Date().toISOString() })
+  }\n`;
+  for (let round = 0; round < 20; round++) {
+    const present = await generations(fs, dir);
+    const top = present.at(-1);
+    let tookOver: Holder | undefined;
+    if (top !== undefined) {
+      const { verdict, holder, elsewhere } = await judge(fs, `${dir}/${lockName(top)}`, me, lease);
+      if (verdict === "gone") continue;
+      if (verdict === "alive") {
+        throw new VectorVueSpoolLockedError(dir, holder?.pid ?? 0, {
+          sameProcess: holder !== undefined && heldHere.has(holder.token),
+          host: elsewhere ? holder?.host || "unknown" : undefined,
+        });
+      }
+      tookOver = holder;
+    }
+    const generation = (top ?? 0) + 1;
+    if (!(await claim(fs, dir, generation, token, text))) continue;
+    const path = `${dir}/${lockName(generation)}`;
+    // A starter that saw an older listing may have linked a generation lower than the lock:
+    // the highest wins, the others step back.
+    const after = await generations(fs, dir);
+    if (after.some((g) => g > generation)) {
+      await fs.remove(path).catch(() => {});
+      continue;
+    }
+    for (const older of after.filter((g) => g < generation)) {
+      await fs.remove(`${dir}/${lockName(older)}`).catch(() => {});
+    }
+    if (top !== undefined) {
+      logger.warn("vectorvue spool: took over a stale lock", {
+        dir,
+        pid: tookOver?.pid,
+        host: tookOver?.host,
+      });
+    }
+    heldHere.add(token);
+    return holdLock(fs, dir, path, generation, token, lease, logger);
+  }
+  throw new VectorVueSpoolError("locked", `cannot take the lock of ${dir}: it keeps changing`, {
+    path: dir,
+  });
+}
+
+function holdLock(
+  fs: SpoolFs,
+  dir: string,
+  path: string,
+  generation: number,
+  token: string,
+  lease: LeaseOptions,
+  logger: Logger,
+): SpoolLock {
+  let lost = false;
+  let released = false;
+  const lose = () => {
+    if (lost || released) return;
+    lost = true;
+    logger.error("vectorvue spool: lost the lock to another process; this batcher stops writing", {
+      dir,
+    });
+  };
+  const check = async () => {
+    if (lost) return;
+    try {
+      await fs.touch(path);
+    } catch (error) {
+      if (osCode(error) === "ENOENT") return lose();
+      return; // another failure (EIO...): try again at the next renewal
+    }
+    if ((await generations(fs, dir).catch(() => [])).some((g) => g > generation)) lose();
+  };
+  const stop = fs.every(lease.renewMs, () => void check().catch(() => {}));
+  return {
+    token,
+    get lost() {
+      return lost;
+    },
+    async verify() {
+      if (!lost) await check();
+      if (lost) {
+        throw new VectorVueSpoolError(
+          "locked",
+          `the lock of the spool directory ${dir} was taken over by another process (its lease was not renewed for ${lease.staleMs} ms); this batcher stops writing`,
+          { path: dir },
+        );
+      }
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      stop();
+      heldHere.delete(token);
+      // Ours unless lost (a full disk may have left it empty, so its content cannot tell).
+      const holder = await readHolder(fs, path).catch(() => "gone" as const);
+      if (!lost || (typeof holder === "object" && holder.token === token)) await fs.remove(path);
+    },
+  };
 }

@@ -8,9 +8,20 @@
 //   offset 12  N bytes  body: u8 kind, then
 //                kind 1 item:    u32 LE seq low, u32 LE seq high, f64 LE time added (ms since
 //                                the epoch), the item's JSON text (UTF-8)
-//                kind 2 batch:   JSON {"key": idempotency key, "seqs": [[first, last], ...]}
-//                kind 3 settled: JSON [[first, last], ...]: items the server answered for or
-//                                that were dead-lettered
+//                kind 4 header:  JSON {"writer": token, "segment": id, "prev": {"name", "records"}}:
+//                                the first record of every segment; names the writer whose
+//                                sequence numbers the segment's items use, and what the
+//                                writer's previous segment held (so a cut one is counted)
+//                kind 5 batch:   JSON {"key": idempotency key, "refs": {writer: [[first, last], ...]}}
+//                kind 6 settled: JSON {writer: [[first, last], ...]}: items the server answered
+//                                for or that were dead-lettered
+//                kind 7 footer:  JSON {"records": n}: the segment is complete and holds n records
+//                                before this one (its header included)
+//                kind 2, 3:      the batch and settled records of the first format (no writer:
+//                                the sequence numbers are the segment's writer's)
+//
+// An item is named by its writer and sequence number, so the records of two writers can never
+// be mistaken for one another.
 //
 // The magic lets a scan find the next record after a damaged one; the checksum (over the
 // length too) tells a record from a torn write or flipped bits.
@@ -24,15 +35,38 @@ export const HEADER_BYTES = 12;
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const ITEM = 1;
-const BATCH = 2;
-const SETTLED = 3;
+const OLD_BATCH = 2;
+const OLD_SETTLED = 3;
+const HEADER = 4;
+const BATCH = 5;
+const SETTLED = 6;
+const FOOTER = 7;
 const ITEM_FIXED = 17;
+
+/**
+ * Sequence numbers by writer token (sorted ascending within each). The empty token stands for
+ * the writer of the segment the record is in (records of the first format).
+ */
+export type Refs = ReadonlyMap<string, readonly number[]>;
+
+/** What a header says of the writer's previous segment. */
+export interface PreviousSegment {
+  readonly name: string;
+  readonly records: number;
+}
 
 /** One record of a segment. */
 export type SpoolRecord =
   | { readonly kind: "item"; readonly seq: number; readonly addedAt: number; readonly text: string }
-  | { readonly kind: "batch"; readonly key: string; readonly seqs: readonly number[] }
-  | { readonly kind: "settled"; readonly seqs: readonly number[] };
+  | {
+    readonly kind: "header";
+    readonly writer: string;
+    readonly segment: number;
+    readonly prev?: PreviousSegment;
+  }
+  | { readonly kind: "batch"; readonly key: string; readonly refs: Refs }
+  | { readonly kind: "settled"; readonly refs: Refs }
+  | { readonly kind: "footer"; readonly records: number };
 
 /** A stretch of a segment that holds no valid record. */
 export interface Damage {
@@ -47,7 +81,22 @@ export interface Damage {
 /** What a scan of one segment found. */
 export interface ScanResult {
   readonly records: SpoolRecord[];
+  /** Where each record starts in the file, for reading an item's text later. */
+  readonly offsets: number[];
   readonly damage: Damage[];
+}
+
+/** Where an item record's text is, given where the record starts. */
+export function itemTextRange(bytes: Uint8Array, offset: number): [start: number, end: number] {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .getUint32(offset + 4, true);
+  return [offset + HEADER_BYTES + ITEM_FIXED, offset + HEADER_BYTES + length];
+}
+
+/** The text of the item record at `offset` (one that a scan found valid). */
+export function itemTextAt(bytes: Uint8Array, offset: number): string {
+  const [start, end] = itemTextRange(bytes, offset);
+  return decoder.decode(bytes.subarray(start, end));
 }
 
 const encoder = new TextEncoder();
@@ -90,33 +139,136 @@ function frame(body: Uint8Array): Uint8Array {
 
 /** CRC-32 over the length field and the body of the record at `offset`. */
 function checksum(bytes: Uint8Array, offset: number, length: number): number {
-  return crc32(
-    bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length),
-    crc32(bytes.subarray(offset + 4, offset + 8)),
-  );
+  const body = offset + HEADER_BYTES;
+  return crc32(bytes, crc32(bytes, 0, offset + 4, offset + 8), body, body + length);
+}
+
+/**
+ * Writes an item record of `size` bytes ({@linkcode itemRecordBytes} of its text's UTF-8 length)
+ * into `target` at `offset`, in place: the spool builds a whole group of records in one buffer
+ * this way, without an allocation per item.
+ */
+export function writeItemRecord(
+  target: Uint8Array,
+  view: DataView,
+  offset: number,
+  size: number,
+  seq: number,
+  addedAt: number,
+  text: string,
+): void {
+  target.set(MAGIC, offset);
+  view.setUint32(offset + 4, size - HEADER_BYTES, true);
+  const body = offset + HEADER_BYTES;
+  target[body] = ITEM;
+  view.setUint32(body + 1, seq % 0x1_0000_0000, true);
+  view.setUint32(body + 5, Math.floor(seq / 0x1_0000_0000), true);
+  view.setFloat64(body + 9, addedAt, true);
+  const start = body + ITEM_FIXED;
+  const { written } = encoder.encodeInto(text, target.subarray(start, offset + size));
+  if (start + written !== offset + size) {
+    throw new RangeError("the item's UTF-8 length is not the one its record was sized for");
+  }
+  view.setUint32(offset + 8, checksum(target, offset, size - HEADER_BYTES), true);
+}
+
+/** An item to write with {@linkcode writeItemRecords}. */
+export interface ItemToWrite {
+  /** Bytes of its record ({@linkcode itemRecordBytes} of the text's UTF-8 length). */
+  readonly size: number;
+  readonly seq?: number;
+  readonly addedAt?: number;
+  readonly text?: string;
+}
+
+/**
+ * Writes consecutive item records into `target` from `offset`, as {@linkcode writeItemRecord}
+ * does one, with one text encoding for all of them: the texts are encoded together at the end
+ * of the run, then each is moved down into place after its header (encoding costs most per call).
+ */
+export function writeItemRecords(
+  target: Uint8Array,
+  view: DataView,
+  offset: number,
+  items: readonly ItemToWrite[],
+): void {
+  let end = offset;
+  let texts = "";
+  for (const item of items) {
+    end += item.size;
+    texts += item.text!;
+  }
+  const textBytes = end - offset - items.length * (HEADER_BYTES + ITEM_FIXED);
+  // encode() and one copy: Node's encodeInto() is several times slower on a long string.
+  const encoded = encoder.encode(texts);
+  if (encoded.length !== textBytes) {
+    throw new RangeError("the items' UTF-8 length is not the one their records were sized for");
+  }
+  target.set(encoded, end - textBytes);
+  let from = end - textBytes;
+  let at = offset;
+  for (const item of items) {
+    const length = item.size - HEADER_BYTES - ITEM_FIXED;
+    const body = at + HEADER_BYTES;
+    target.copyWithin(body + ITEM_FIXED, from, from + length);
+    from += length;
+    target.set(MAGIC, at);
+    view.setUint32(at + 4, item.size - HEADER_BYTES, true);
+    target[body] = ITEM;
+    view.setUint32(body + 1, item.seq! % 0x1_0000_0000, true);
+    view.setUint32(body + 5, Math.floor(item.seq! / 0x1_0000_0000), true);
+    view.setFloat64(body + 9, item.addedAt!, true);
+    view.setUint32(at + 8, checksum(target, at, item.size - HEADER_BYTES), true);
+    at += item.size;
+  }
 }
 
 /** The bytes of one record. */
 export function encodeRecord(record: SpoolRecord): Uint8Array {
   if (record.kind === "item") {
-    const text = encoder.encode(record.text);
-    const body = new Uint8Array(ITEM_FIXED + text.length);
-    const view = new DataView(body.buffer);
-    body[0] = ITEM;
-    view.setUint32(1, record.seq % 0x1_0000_0000, true);
-    view.setUint32(5, Math.floor(record.seq / 0x1_0000_0000), true);
-    view.setFloat64(9, record.addedAt, true);
-    body.set(text, ITEM_FIXED);
-    return frame(body);
+    const size = itemRecordBytes(encoder.encode(record.text).length);
+    const bytes = new Uint8Array(size);
+    const view = new DataView(bytes.buffer);
+    writeItemRecord(bytes, view, 0, size, record.seq, record.addedAt, record.text);
+    return bytes;
   }
-  const json = record.kind === "batch"
-    ? JSON.stringify({ key: record.key, seqs: toRanges(record.seqs) })
-    : JSON.stringify(toRanges(record.seqs));
+  let kind: number;
+  let json: string;
+  switch (record.kind) {
+    case "header":
+      kind = HEADER;
+      json = JSON.stringify({ writer: record.writer, segment: record.segment, prev: record.prev });
+      break;
+    case "batch":
+      kind = BATCH;
+      json = JSON.stringify({ key: record.key, refs: refsJson(record.refs) });
+      break;
+    case "settled":
+      kind = SETTLED;
+      json = JSON.stringify(refsJson(record.refs));
+      break;
+    default:
+      kind = FOOTER;
+      json = JSON.stringify({ records: record.records });
+  }
   const text = encoder.encode(json);
   const body = new Uint8Array(1 + text.length);
-  body[0] = record.kind === "batch" ? BATCH : SETTLED;
+  body[0] = kind;
   body.set(text, 1);
   return frame(body);
+}
+
+function refsJson(refs: Refs): Record<string, [number, number][]> {
+  const json: Record<string, [number, number][]> = {};
+  for (const [writer, seqs] of refs) json[writer] = toRanges(seqs);
+  return json;
+}
+
+function refsFrom(json: unknown): Refs {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new TypeError("refs must be an object");
+  }
+  return new Map(Object.entries(json).map(([writer, ranges]) => [writer, fromRanges(ranges)]));
 }
 
 /** Bytes an item record takes on disk, given the UTF-8 length of its text. */
@@ -124,22 +276,48 @@ export function itemRecordBytes(textBytes: number): number {
   return HEADER_BYTES + ITEM_FIXED + textBytes;
 }
 
-function decodeBody(body: Uint8Array): SpoolRecord {
+function decodeBody(body: Uint8Array, texts: boolean): SpoolRecord {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (body[0]) {
     case ITEM: {
       if (body.length < ITEM_FIXED) throw new TypeError("short item record");
       const seq = view.getUint32(1, true) + view.getUint32(5, true) * 0x1_0000_0000;
       const addedAt = view.getFloat64(9, true);
-      return { kind: "item", seq, addedAt, text: decoder.decode(body.subarray(ITEM_FIXED)) };
+      const text = texts ? decoder.decode(body.subarray(ITEM_FIXED)) : "";
+      return { kind: "item", seq, addedAt, text };
+    }
+    case OLD_BATCH: {
+      const parsed = JSON.parse(decoder.decode(body.subarray(1)));
+      if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
+      return { kind: "batch", key: parsed.key, refs: new Map([["", fromRanges(parsed.seqs)]]) };
+    }
+    case OLD_SETTLED: {
+      const seqs = fromRanges(JSON.parse(decoder.decode(body.subarray(1))));
+      return { kind: "settled", refs: new Map([["", seqs]]) };
+    }
+    case HEADER: {
+      const parsed = JSON.parse(decoder.decode(body.subarray(1)));
+      if (typeof parsed?.writer !== "string" || !Number.isSafeInteger(parsed.segment)) {
+        throw new TypeError("bad header record");
+      }
+      const prev = parsed.prev;
+      const valid = prev === undefined ||
+        (typeof prev?.name === "string" && Number.isSafeInteger(prev.records));
+      if (!valid) throw new TypeError("bad header record");
+      return { kind: "header", writer: parsed.writer, segment: parsed.segment, prev };
     }
     case BATCH: {
       const parsed = JSON.parse(decoder.decode(body.subarray(1)));
       if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
-      return { kind: "batch", key: parsed.key, seqs: fromRanges(parsed.seqs) };
+      return { kind: "batch", key: parsed.key, refs: refsFrom(parsed.refs) };
     }
     case SETTLED:
-      return { kind: "settled", seqs: fromRanges(JSON.parse(decoder.decode(body.subarray(1)))) };
+      return { kind: "settled", refs: refsFrom(JSON.parse(decoder.decode(body.subarray(1)))) };
+    case FOOTER: {
+      const records = JSON.parse(decoder.decode(body.subarray(1)))?.records;
+      if (!Number.isSafeInteger(records)) throw new TypeError("bad footer record");
+      return { kind: "footer", records };
+    }
     default:
       throw new TypeError(`unknown record kind ${body[0]}`);
   }
@@ -149,6 +327,7 @@ function decodeBody(body: Uint8Array): SpoolRecord {
 function recordAt(
   bytes: Uint8Array,
   offset: number,
+  texts = true,
 ): { record: SpoolRecord; size: number } | undefined {
   if (offset + HEADER_BYTES > bytes.length) return undefined;
   for (let i = 0; i < MAGIC.length; i++) if (bytes[offset + i] !== MAGIC[i]) return undefined;
@@ -160,25 +339,28 @@ function recordAt(
   if (view.getUint32(offset + 8, true) !== checksum(bytes, offset, length)) return undefined;
   try {
     const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-    return { record: decodeBody(body), size: HEADER_BYTES + length };
+    return { record: decodeBody(body, texts), size: HEADER_BYTES + length };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Reads every valid record of a segment. A damaged stretch (torn write, flipped bits, zeros from
+ * Reads every valid record of a segment (item texts left empty with `texts: false`, for a scan
+ * that only needs to know what is there). A damaged stretch (torn write, flipped bits, zeros from
  * a crash) is skipped up to the next valid record and reported once, so nothing written before
  * or after it is lost.
  */
-export function scanSegment(bytes: Uint8Array): ScanResult {
+export function scanSegment(bytes: Uint8Array, options: { texts?: boolean } = {}): ScanResult {
   const records: SpoolRecord[] = [];
+  const offsets: number[] = [];
   const damage: Damage[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const found = recordAt(bytes, offset);
+    const found = recordAt(bytes, offset, options.texts ?? true);
     if (found !== undefined) {
       records.push(found.record);
+      offsets.push(offset);
       offset += found.size;
       continue;
     }
@@ -191,5 +373,5 @@ export function scanSegment(bytes: Uint8Array): ScanResult {
     damage.push({ offset, length: end - offset, tail: next < 0 });
     offset = end;
   }
-  return { records, damage };
+  return { records, offsets, damage };
 }

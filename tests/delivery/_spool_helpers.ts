@@ -66,3 +66,13 @@ export function countingFs(): SpoolFs & { readonly counts: { syncs: number; writ
 export function patchedFs(patch: Partial<SpoolFs>): SpoolFs {
   return Object.assign(Object.create(spoolFs) as SpoolFs, patch);
 }
+
+/** Start offsets of the records of a segment file's bytes, and its length at the end. */
+export function recordBounds(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bounds = [0];
+  while (bounds.at(-1)! + 12 <= bytes.length) {
+    bounds.push(bounds.at(-1)! + 12 + view.getUint32(bounds.at(-1)! + 4, true));
+  }
+  return bounds;
+}

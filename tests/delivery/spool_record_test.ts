@@ -7,16 +7,25 @@ import {
   fromRanges,
   HEADER_BYTES,
   itemRecordBytes,
+  itemTextAt,
   scanSegment,
   type SpoolRecord,
   toRanges,
+  writeItemRecords,
 } from "../../src/delivery/spool_record.ts";
 
 const records: SpoolRecord[] = [
   { kind: "item", seq: 0, addedAt: 1_764_000_000_000, text: '{"event_id":"a"}' },
   { kind: "item", seq: 2 ** 40 + 7, addedAt: 1_764_000_000_001.5, text: '{"message":"é ✓"}' },
-  { kind: "batch", key: "0b7c1d52-3c51-4c57-9a36-8d1d2b0c2f11", seqs: [0, 1, 2, 5] },
-  { kind: "settled", seqs: [0, 1, 2, 5, 6] },
+  { kind: "header", writer: "0123456789abcdef", segment: 3, prev: { name: "s-2", records: 9 } },
+  { kind: "header", writer: "0123456789abcdef", segment: 1, prev: undefined },
+  {
+    kind: "batch",
+    key: "0b7c1d52-3c51-4c57-9a36-8d1d2b0c2f11",
+    refs: new Map([["0123456789abcdef", [0, 1, 2, 5]], ["fedcba9876543210", [3]]]),
+  },
+  { kind: "settled", refs: new Map([["0123456789abcdef", [0, 1, 2, 5, 6]]]) },
+  { kind: "footer", records: 42 },
 ];
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -45,9 +54,42 @@ describe("spool records", () => {
 
   test("every kind of record reads back as written, one after another", () => {
     const bytes = concat(records.map(encodeRecord));
-    assert.deepEqual(scanSegment(bytes), { records, damage: [] });
+    const { records: read, offsets, damage } = scanSegment(bytes);
+    assert.deepEqual({ records: read, damage }, { records, damage: [] });
+    // Offsets of each record; a scan without texts finds the same records, texts left empty.
+    assert.deepEqual(offsets.slice(0, 3), [
+      0,
+      encodeRecord(records[0]).length,
+      offsets[1] + encodeRecord(records[1]).length,
+    ]);
+    const bare = scanSegment(bytes, { texts: false }).records;
+    assert.deepEqual(bare[1], { ...records[1], text: "" });
+    assert.equal(itemTextAt(bytes, offsets[1]), (records[1] as { text: string }).text);
     const item = records[0] as { text: string };
     assert.equal(encodeRecord(records[0]).length, itemRecordBytes(item.text.length));
+  });
+
+  test("a run of items written in place (one encoding for all) reads back as encodeRecord writes each, non-ASCII text included", () => {
+    const texts = ['{"a":1}', '{"m":"é ✓"}', '{"e":"😀 ü"}', "", '{"z":"\\u0000"}'];
+    const items = texts.map((text, i) => ({
+      seq: 2 ** 33 + i,
+      addedAt: 1_764_000_000_000 + i / 4,
+      text,
+      size: itemRecordBytes(new TextEncoder().encode(text).length),
+    }));
+    const bytes = new Uint8Array(items.reduce((sum, item) => sum + item.size, 0) + 3);
+    writeItemRecords(bytes, new DataView(bytes.buffer), 3, items);
+    const expected = concat(
+      items.map(({ seq, addedAt, text }) => encodeRecord({ kind: "item", seq, addedAt, text })),
+    );
+    assert.deepEqual(bytes.subarray(3), expected);
+    const { records: read } = scanSegment(bytes.subarray(3));
+    assert.deepEqual(read.map((record) => (record as { text: string }).text), texts);
+    // A record sized for the wrong length is refused, not written short.
+    assert.throws(
+      () => writeItemRecords(bytes, new DataView(bytes.buffer), 0, [{ ...items[1], size: 40 }]),
+      RangeError,
+    );
   });
 
   test("a file cut mid-record keeps every whole record and reports the torn tail's offset", () => {
@@ -65,7 +107,7 @@ describe("spool records", () => {
     const start = parts[0].length;
     bytes[start + HEADER_BYTES + 10] ^= 0x20;
     const { records: read, damage } = scanSegment(bytes);
-    assert.deepEqual(read, [records[0], records[2], records[3]]);
+    assert.deepEqual(read, [records[0], ...records.slice(2)]);
     assert.deepEqual(damage, [{ offset: start, length: parts[1].length, tail: false }]);
   });
 
@@ -74,7 +116,7 @@ describe("spool records", () => {
     const bytes = concat(parts);
     bytes[parts[0].length + 7] ^= 0x80;
     const { records: read, damage } = scanSegment(bytes);
-    assert.deepEqual(read, [records[0], records[2], records[3]]);
+    assert.deepEqual(read, [records[0], ...records.slice(2)]);
     assert.equal(damage.length, 1);
     assert.equal(damage[0].offset, parts[0].length);
   });

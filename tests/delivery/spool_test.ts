@@ -2,7 +2,7 @@
 // damage, the lock, and typed errors from a failing disk.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { open, readFile, stat, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { Spool } from "../../src/delivery/spool.ts";
 import { VectorVueSpoolError, VectorVueSpoolLockedError } from "../../src/delivery/spool_error.ts";
@@ -10,6 +10,7 @@ import {
   countingFs,
   osError,
   patchedFs,
+  recordBounds,
   recordingLogger,
   segmentFiles,
   spoolFs,
@@ -17,6 +18,8 @@ import {
 } from "./_spool_helpers.ts";
 
 const MiB = 1024 * 1024;
+const lockFiles = async (dir: string) =>
+  (await readdir(dir)).filter((name) => name.startsWith("spool.lock")).sort();
 const item = (i: number) => JSON.stringify({ event_id: `e-${i}`, message: `event number ${i}` });
 
 describe("spool", () => {
@@ -31,8 +34,8 @@ describe("spool", () => {
       await spool.close();
 
       const again = await Spool.open({ dir, maxBytes: MiB });
-      assert.deepEqual(again.recovered.batches, []);
-      assert.deepEqual(again.recovered.items.map((it) => it.text), seqs.map(item));
+      assert.deepEqual((await again.readRecovered()).batches, []);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), seqs.map(item));
       assert.equal(again.stats().items, 200);
       assert.equal(await again.append(item(200)), 200, "sequence numbers continue");
       await again.close();
@@ -51,11 +54,15 @@ describe("spool", () => {
 
       const again = await Spool.open({ dir, maxBytes: MiB });
       assert.deepEqual(
-        again.recovered.batches.map((batch) => [batch.key, batch.items.map((it) => it.seq)]),
-        [["key-b", [4, 6, 7]]],
+        (await again.readRecovered()).batches.map((
+          batch,
+        ) => [batch.key, batch.items.map((it) => it.text)]),
+        [["key-b", [item(4), item(6), item(7)]]],
       );
-      assert.deepEqual(again.recovered.items.map((it) => it.seq), [8, 9]);
-      assert.equal(again.recovered.items[0].text, item(8));
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(8),
+        item(9),
+      ]);
       await again.close();
     });
   });
@@ -147,25 +154,33 @@ describe("spool", () => {
       const [segment] = await segmentFiles(dir);
       const path = `${dir}/${segment}`;
       const bytes = await readFile(path);
-      const recordSize = bytes.length / 3;
-      await writeFile(path, bytes.subarray(0, bytes.length - 7));
+      // Records: the header, three items, the footer. Cut inside the third item.
+      const bounds = recordBounds(bytes);
+      await writeFile(path, bytes.subarray(0, bounds[4] - 7));
 
       const logger = recordingLogger();
       const again = await Spool.open({ dir, maxBytes: MiB, logger });
-      assert.deepEqual(again.recovered.items.map((it) => it.text), [item(0), item(1)]);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(1),
+      ]);
       const warnings = logger.lines.filter((line) => line.level === "warn");
       assert.equal(warnings.length, 1);
       assert.match(warnings[0].message, /torn or corrupt tail/);
       assert.deepEqual(warnings[0].fields, {
         file: path,
-        offset: 2 * recordSize,
-        bytes: recordSize - 7,
+        offset: bounds[3],
+        bytes: bounds[4] - bounds[3] - 7,
       });
       // New items go to a new file, after which the old one is still readable.
       await again.append(item(3));
       await again.close();
       const third = await Spool.open({ dir, maxBytes: MiB });
-      assert.deepEqual(third.recovered.items.map((it) => it.text), [item(0), item(1), item(3)]);
+      assert.deepEqual((await third.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(1),
+        item(3),
+      ]);
       await third.close();
     });
   });
@@ -178,17 +193,29 @@ describe("spool", () => {
       const [segment] = await segmentFiles(dir);
       const path = `${dir}/${segment}`;
       const bytes = await readFile(path);
-      const recordSize = bytes.length / 4;
-      bytes[recordSize + 30] ^= 0x01;
+      const bounds = recordBounds(bytes);
+      bytes[bounds[2] + 30] ^= 0x01;
       await writeFile(path, bytes);
 
       const logger = recordingLogger();
       const again = await Spool.open({ dir, maxBytes: MiB, logger });
-      assert.deepEqual(again.recovered.items.map((it) => it.text), [item(0), item(2), item(3)]);
+      assert.deepEqual((await again.readRecovered()).items.map((it) => it.text), [
+        item(0),
+        item(2),
+        item(3),
+      ]);
       const warnings = logger.lines.filter((line) => line.level === "warn");
       assert.equal(warnings.length, 1);
-      assert.equal(warnings[0].fields?.offset, recordSize);
+      assert.deepEqual(warnings[0].fields?.problems, [
+        `${bounds[3] - bounds[2]} bytes at offset ${bounds[2]} unreadable`,
+        "1 records missing",
+      ]);
+      assert.equal(warnings[0].fields?.recordsLost, 1);
+      again.settle((await again.readRecovered()).items.map((it) => it.seq));
       await again.close();
+      // Its readable items settled, the damaged file is kept aside for inspection.
+      assert.deepEqual(await segmentFiles(dir), []);
+      assert.deepEqual(await readdir(`${dir}/damaged`), [segment]);
     });
   });
 
@@ -203,8 +230,10 @@ describe("spool", () => {
       });
       await spool.close();
 
-      // Another live process: pid 1 always exists.
-      await writeFile(`${dir}/spool.lock`, JSON.stringify({ pid: 1, nonce: "n" }));
+      // Another live process of this host and PID namespace: pid 1 always exists.
+      const identity = await spoolFs.identity();
+      const lock = (pid: number) => JSON.stringify({ token: "t", pid, ...identity });
+      await writeFile(`${dir}/spool.lock.1`, lock(1));
       await assert.rejects(Spool.open({ dir, maxBytes: MiB }), (error: unknown) => {
         assert.ok(error instanceof VectorVueSpoolLockedError);
         assert.equal(error.reason, "locked");
@@ -214,14 +243,15 @@ describe("spool", () => {
       });
 
       const logger = recordingLogger();
-      await writeFile(`${dir}/spool.lock`, JSON.stringify({ pid: 2 ** 31 - 2, nonce: "n" }));
+      await writeFile(`${dir}/spool.lock.1`, lock(2 ** 31 - 2));
       const taken = await Spool.open({ dir, maxBytes: MiB, logger });
       assert.deepEqual(logger.lines.map((line) => line.message), [
-        "vectorvue spool: taking over a stale lock",
+        "vectorvue spool: took over a stale lock",
       ]);
-      assert.equal(JSON.parse(await readFile(`${dir}/spool.lock`, "utf8")).pid, process.pid);
+      assert.deepEqual(await lockFiles(dir), ["spool.lock.2"]);
+      assert.equal(JSON.parse(await readFile(`${dir}/spool.lock.2`, "utf8")).pid, process.pid);
       await taken.close();
-      await assert.rejects(readFile(`${dir}/spool.lock`), { code: "ENOENT" });
+      assert.deepEqual(await lockFiles(dir), []);
     });
   });
 
