@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { createVectorVueEmulator, type ServedEmulator } from "../src/testing/mod.ts";
@@ -167,7 +168,15 @@ describe("README and guide examples", () => {
       for (const { example, file } of files) {
         const ran = await run(
           deno,
-          ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", file],
+          [
+            "run",
+            "--quiet",
+            "--allow-net=127.0.0.1",
+            "--allow-read",
+            "--allow-env",
+            `--allow-write=${tmpdir()}`, // a spool example makes a temporary directory
+            file,
+          ],
           env,
         );
         assert.equal(
