@@ -251,12 +251,16 @@ export class BatchDelivery {
     }
     await this.#options.beforeFirstSend?.(batch.key, batch.entries).catch(() => {});
     const startedAt = performance.now();
+    // Joined once for every attempt: a batch retried through an outage would otherwise make a
+    // new body (its text and its bytes) at each attempt, garbage that grows the heap while the
+    // queue is at its bound.
+    let body: SerializedBody | undefined = joinBatch(batch.entries.map((entry) => entry.text));
     for (;;) {
       if (this.stopped !== undefined) return await fail(this.stopped);
       if (signal?.aborted) return await fail(signal.reason);
       try {
         await abortableDelay(this.#pausedUntil - performance.now(), signal);
-        const envelope = await send(joinBatch(batch.entries.map((entry) => entry.text)), {
+        const envelope = await send(body!, {
           ...this.#options.limits,
           signal,
           idempotencyKey: batch.key,
@@ -271,6 +275,7 @@ export class BatchDelivery {
         if (signal?.aborted) return await fail(signal.reason);
         const kind = classifyFailure(error);
         if (kind === "halve" && batch.entries.length > 1) {
+          body = undefined; // the halves make their own
           const half = Math.ceil(batch.entries.length / 2);
           await this.deliver(this.batch(batch.entries.slice(0, half)), settle);
           await this.deliver(this.batch(batch.entries.slice(half)), settle);

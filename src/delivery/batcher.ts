@@ -64,7 +64,11 @@ export class VectorVueBatcherClosedError extends VectorVueError {
  * ```
  */
 export interface RejectedItem {
-  /** The item as added. */
+  /**
+   * The item, rebuilt from the JSON the batcher held (it keeps only that, so that memory stays
+   * within `maxQueueBytes`): equal to what the server read, not the object given to `add()`
+   * (a `Date` is its ISO string here).
+   */
   readonly item: unknown;
   /** The server's code, such as `validation_failed`. */
   readonly errorCode: string;
@@ -137,7 +141,8 @@ export interface BatcherOptions {
   /**
    * Receives items that could not be delivered (the delivery budget ran
    * out, or an error waiting cannot fix), with the error. Without it they are still counted and logged, never
-   * silently dropped.
+   * silently dropped. The items are rebuilt from the JSON the batcher held (plain objects equal
+   * to what would have been sent, not the objects given to `add()`).
    */
   readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
   /** Receives items the server refused (never retried). */
@@ -205,13 +210,24 @@ export interface BatcherStats {
   readonly spool?: SpoolStats;
 }
 
-/** An item added: `position` is its order of `add()`. */
+/**
+ * An item added: `position` is its order of `add()`. Only its JSON text is held, not the item
+ * too: one copy per item, so what `maxQueueBytes` counts is what is held. The item handed to
+ * `onRejected`/`onDeadLetter` is rebuilt from the text (see {@linkcode itemOf}).
+ */
 interface Entry extends Packed {
-  readonly item: unknown;
   /** Sequence number in the spool. */
   readonly spoolSeq?: number;
   /** Idempotency key of the batch this item was in when an earlier process sent it. */
   readonly batchKey?: string;
+}
+
+/**
+ * The item as the server would have read it, rebuilt from the JSON text held: an equal plain
+ * object, not the caller's own (a `Date` comes back as its ISO string, as it was sent).
+ */
+function itemOf(entry: Entry): unknown {
+  return JSON.parse(entry.text);
 }
 
 /** Default bound of the bytes a batcher holds, queued and in flight. */
@@ -386,7 +402,6 @@ export class VectorVueBatcher {
       position: this.#nextSeq++,
       spoolSeq: spooled.seq,
       batchKey,
-      item: JSON.parse(spooled.text),
       text: spooled.text,
       size: utf8Length(spooled.text) + 1,
     });
@@ -446,7 +461,7 @@ export class VectorVueBatcher {
     await this.#waitForRoom(size);
     this.#appending--;
     this.#appendingBytes -= size;
-    this.#enqueue({ position: this.#nextSeq++, item, text, size });
+    this.#enqueue({ position: this.#nextSeq++, text, size });
   }
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
@@ -467,7 +482,7 @@ export class VectorVueBatcher {
       this.#appendingBytes -= size;
       this.#wakeSpaceWaiters();
     }
-    this.#enqueue({ position: this.#nextSeq++, spoolSeq, item, text, size });
+    this.#enqueue({ position: this.#nextSeq++, spoolSeq, text, size });
   }
 
   /** Waits until an item of `size` bytes fits, then reserves its place (the caller releases it). */
@@ -781,11 +796,11 @@ export class VectorVueBatcher {
       if (outcome.status === "accepted") this.#accepted++;
       else if (outcome.status === "rejected") {
         rejected.push({
-          item: entries[position].item,
+          item: itemOf(entries[position]),
           errorCode: outcome.errorCode ?? "rejected",
           errorMessage: outcome.errorMessage ?? "",
         });
-      } else undelivered.push(entries[position].item);
+      } else undelivered.push(itemOf(entries[position]));
     });
     this.#rejected += rejected.length;
     this.#inFlightItems -= entries.length;
@@ -834,7 +849,7 @@ export class VectorVueBatcher {
     this.#queuedBytes = 0;
     if (entries.length === 0) return Promise.resolve();
     const done = this.#deadLetter(
-      entries.map((entry) => entry.item),
+      entries.map(itemOf),
       new VectorVueError("the batcher was closed before these items were sent", { cause: reason }),
     );
     this.#afterSettle();
