@@ -22,7 +22,7 @@ import {
   VectorVueValidationError,
 } from "../errors.ts";
 import { abortableDelay, type BackoffOptions } from "../retry.ts";
-import { joinBatch, type SerializedBody } from "../serialize.ts";
+import { joinBatch, joinEncoded, type SerializedBody } from "../serialize.ts";
 import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
 import { newTally, type PauseInfo, type RequestTally } from "./pacer.ts";
 
@@ -54,6 +54,11 @@ export interface Packed {
   readonly position: number;
   /** The item's JSON text. */
   readonly text: string;
+  /**
+   * The same as UTF-8 bytes, when the item is held that way (the batcher does: outside the
+   * JavaScript heap, one copy, and the batch body is assembled from these without a string).
+   */
+  readonly bytes?: Uint8Array;
   /** UTF-8 bytes of `text` plus its separator. */
   readonly size: number;
 }
@@ -254,7 +259,9 @@ export class BatchDelivery {
     // Joined once for every attempt: a batch retried through an outage would otherwise make a
     // new body (its text and its bytes) at each attempt, garbage that grows the heap while the
     // queue is at its bound.
-    let body: SerializedBody | undefined = joinBatch(batch.entries.map((entry) => entry.text));
+    let body: SerializedBody | undefined = batch.entries.every((entry) => entry.bytes)
+      ? joinEncoded(batch.entries.map((entry) => entry.bytes!))
+      : joinBatch(batch.entries.map((entry) => entry.text));
     for (;;) {
       if (this.stopped !== undefined) return await fail(this.stopped);
       if (signal?.aborted) return await fail(signal.reason);

@@ -230,6 +230,30 @@ function itemOf(entry: Entry): unknown {
   return JSON.parse(entry.text);
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * An entry holding `text` as UTF-8 bytes only: a string of queued JSON lives on the JavaScript
+ * heap, which a collector lets grow to several times what it holds; bytes live outside it, are
+ * counted exactly, and go into the batch body by a copy. The text is decoded only when asked for.
+ */
+function entryOf(
+  fields: Omit<Entry, "text" | "bytes" | "size">,
+  text: string,
+  size: number,
+): Entry {
+  const bytes = encoder.encode(text);
+  return {
+    ...fields,
+    bytes,
+    size,
+    get text() {
+      return decoder.decode(bytes);
+    },
+  };
+}
+
 /** Default bound of the bytes a batcher holds, queued and in flight. */
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
@@ -398,13 +422,12 @@ export class VectorVueBatcher {
   #adopt(spool: Spool): void {
     this.#spool = spool;
     const { batches, items } = spool.recovered;
-    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry => ({
-      position: this.#nextSeq++,
-      spoolSeq: spooled.seq,
-      batchKey,
-      text: spooled.text,
-      size: utf8Length(spooled.text) + 1,
-    });
+    const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry =>
+      entryOf(
+        { position: this.#nextSeq++, spoolSeq: spooled.seq, batchKey },
+        spooled.text,
+        utf8Length(spooled.text) + 1,
+      );
     const recovered = [
       ...batches.flatMap((batch) => batch.items.map((item) => entry(item, batch.key))),
       ...items.map((item) => entry(item)),
@@ -461,7 +484,7 @@ export class VectorVueBatcher {
     await this.#waitForRoom(size);
     this.#appending--;
     this.#appendingBytes -= size;
-    this.#enqueue({ position: this.#nextSeq++, text, size });
+    this.#enqueue(entryOf({ position: this.#nextSeq++ }, text, size));
   }
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
@@ -482,7 +505,7 @@ export class VectorVueBatcher {
       this.#appendingBytes -= size;
       this.#wakeSpaceWaiters();
     }
-    this.#enqueue({ position: this.#nextSeq++, spoolSeq, text, size });
+    this.#enqueue(entryOf({ position: this.#nextSeq++, spoolSeq }, text, size));
   }
 
   /** Waits until an item of `size` bytes fits, then reserves its place (the caller releases it). */
