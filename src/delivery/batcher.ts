@@ -25,6 +25,7 @@ import {
   takeBatch,
 } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
+import { ByteArena, type Slot } from "./_byte_arena.ts";
 import {
   DEFAULT_SPOOL_MAX_BYTES,
   Spool,
@@ -216,6 +217,8 @@ export interface BatcherStats {
  * `onRejected`/`onDeadLetter` is rebuilt from the text (see {@linkcode itemOf}).
  */
 interface Entry extends Packed {
+  /** Where its bytes are in the arena, released once it is answered for. */
+  readonly slot: Slot;
   /** Sequence number in the spool. */
   readonly spoolSeq?: number;
   /** Idempotency key of the batch this item was in when an earlier process sent it. */
@@ -230,26 +233,27 @@ function itemOf(entry: Entry): unknown {
   return JSON.parse(entry.text);
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * An entry holding `text` as UTF-8 bytes only: a string of queued JSON lives on the JavaScript
- * heap, which a collector lets grow to several times what it holds; bytes live outside it, are
- * counted exactly, and go into the batch body by a copy. The text is decoded only when asked for.
+ * An entry holding `text` as UTF-8 bytes in the batcher's arena only (see `_byte_arena.ts`):
+ * one copy, reused in place once answered for, and copied into the batch body. The text is
+ * decoded only when asked for.
  */
 function entryOf(
-  fields: Omit<Entry, "text" | "bytes" | "size">,
+  arena: ByteArena,
+  fields: Omit<Entry, "text" | "bytes" | "size" | "slot">,
   text: string,
   size: number,
 ): Entry {
-  const bytes = encoder.encode(text);
+  const slot = arena.store(text, size - 1);
   return {
     ...fields,
-    bytes,
+    slot,
+    bytes: slot.bytes,
     size,
     get text() {
-      return decoder.decode(bytes);
+      return decoder.decode(slot.bytes);
     },
   };
 }
@@ -298,6 +302,8 @@ export class VectorVueBatcher {
   readonly #onRejected: BatcherOptions["onRejected"];
   readonly #what: string;
 
+  /** The JSON of every item held, one copy each (see `_byte_arena.ts`). */
+  readonly #arena: ByteArena;
   #queue: Entry[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
@@ -352,6 +358,10 @@ export class VectorVueBatcher {
     this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
     this.#maxQueueBytes = positiveInteger("maxQueueBytes", options.maxQueueBytes, MAX_QUEUE_BYTES);
     this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
+    // Chunks of 1 MiB, smaller for a small bound, so that a chunk is a small part of it.
+    this.#arena = new ByteArena(
+      Math.min(1024 * 1024, Math.max(4096, Math.floor(this.#maxQueueBytes / 16))),
+    );
     this.#onDeadLetter = options.onDeadLetter;
     this.#onRejected = options.onRejected;
     this.#delivery = new BatchDelivery({
@@ -424,6 +434,7 @@ export class VectorVueBatcher {
     const { batches, items } = spool.recovered;
     const entry = (spooled: { seq: number; text: string }, batchKey?: string): Entry =>
       entryOf(
+        this.#arena,
         { position: this.#nextSeq++, spoolSeq: spooled.seq, batchKey },
         spooled.text,
         utf8Length(spooled.text) + 1,
@@ -484,7 +495,7 @@ export class VectorVueBatcher {
     await this.#waitForRoom(size);
     this.#appending--;
     this.#appendingBytes -= size;
-    this.#enqueue(entryOf({ position: this.#nextSeq++ }, text, size));
+    this.#enqueue(entryOf(this.#arena, { position: this.#nextSeq++ }, text, size));
   }
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
@@ -505,7 +516,7 @@ export class VectorVueBatcher {
       this.#appendingBytes -= size;
       this.#wakeSpaceWaiters();
     }
-    this.#enqueue(entryOf({ position: this.#nextSeq++, spoolSeq }, text, size));
+    this.#enqueue(entryOf(this.#arena, { position: this.#nextSeq++, spoolSeq }, text, size));
   }
 
   /** Waits until an item of `size` bytes fits, then reserves its place (the caller releases it). */
@@ -827,7 +838,10 @@ export class VectorVueBatcher {
     });
     this.#rejected += rejected.length;
     this.#inFlightItems -= entries.length;
-    for (const entry of entries) this.#inFlightBytes -= entry.size;
+    for (const entry of entries) {
+      this.#inFlightBytes -= entry.size;
+      this.#arena.release(entry.slot);
+    }
     const deadLettered = undelivered.length > 0
       ? this.#deadLetter(
         undelivered,
@@ -871,8 +885,10 @@ export class VectorVueBatcher {
     this.#queueHead = 0;
     this.#queuedBytes = 0;
     if (entries.length === 0) return Promise.resolve();
+    const items = entries.map(itemOf);
+    for (const entry of entries) this.#arena.release(entry.slot);
     const done = this.#deadLetter(
-      entries.map(itemOf),
+      items,
       new VectorVueError("the batcher was closed before these items were sent", { cause: reason }),
     );
     this.#afterSettle();
