@@ -117,7 +117,8 @@ export interface BatcherOptions {
   readonly maxQueueSize?: number;
   /**
    * Bytes of JSON held at most, queued and in flight; `add()` waits beyond
-   * it (a single larger item is still taken when nothing else is held).
+   * it (a single larger item is still taken when nothing else is held). Each item is held once,
+   * as its JSON, so resident memory stays within about twice this above the process's own.
    * @default {67108864}
    */
   readonly maxQueueBytes?: number;
@@ -212,9 +213,9 @@ export interface BatcherStats {
 }
 
 /**
- * An item added: `position` is its order of `add()`. Only its JSON text is held, not the item
- * too: one copy per item, so what `maxQueueBytes` counts is what is held. The item handed to
- * `onRejected`/`onDeadLetter` is rebuilt from the text (see {@linkcode itemOf}).
+ * An item added: `position` is its order of `add()`. Only its JSON is held (as UTF-8 bytes in the
+ * arena), not the item too: one copy per item, so what `maxQueueBytes` counts is what is held.
+ * The item handed to `onRejected`/`onDeadLetter` is rebuilt from it (see {@linkcode itemOf}).
  */
 interface Entry extends Packed {
   /** Where its bytes are in the arena, released once it is answered for. */
