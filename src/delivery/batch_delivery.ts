@@ -213,6 +213,8 @@ export class BatchDelivery {
   #pausedUntil = 0;
   #pauseReason: PauseInfo["reason"] = "unavailable";
   #failureStreak = 0;
+  /** While the server is failing: settles when the one batch sending gets its answer. */
+  #probe: Promise<void> | undefined;
 
   constructor(options: DeliveryOptions) {
     this.#options = options;
@@ -265,8 +267,24 @@ export class BatchDelivery {
     for (;;) {
       if (this.stopped !== undefined) return await fail(this.stopped);
       if (signal?.aborted) return await fail(signal.reason);
+      let releaseProbe = () => {};
       try {
         await abortableDelay(this.#pausedUntil - performance.now(), signal);
+        if (this.#failureStreak > 0) {
+          // The server is failing: one batch at a time finds out whether it is back, the others
+          // wait for its answer rather than each send their body again (every attempt costs a
+          // copy of the body, which an outage would pile up as garbage).
+          if (this.#probe !== undefined) {
+            await untilSettled(this.#probe, signal);
+            continue;
+          }
+          this.#probe = new Promise<void>((resolve) => {
+            releaseProbe = () => {
+              this.#probe = undefined;
+              resolve();
+            };
+          });
+        }
         const envelope = await send(body!, {
           ...this.#options.limits,
           signal,
@@ -274,13 +292,17 @@ export class BatchDelivery {
           tally: this.tally,
         });
         this.#failureStreak = 0;
+        releaseProbe();
         const requestId = envelope.requestId ?? undefined;
         if (requestId) this.requestIds.push(requestId);
         const outcomes = readBatchOutcomes(envelope, batch.entries.length);
         return await settle(batch.entries, outcomes, undefined, requestId);
       } catch (error) {
-        if (signal?.aborted) return await fail(signal.reason);
         const kind = classifyFailure(error);
+        // The run's pause is set before the batches waiting for this answer go on.
+        const pauseMs = kind === "transient" && !signal?.aborted ? this.#runPause(error) : 0;
+        releaseProbe();
+        if (signal?.aborted) return await fail(signal.reason);
         if (kind === "halve" && batch.entries.length > 1) {
           body = undefined; // the halves make their own
           const half = Math.ceil(batch.entries.length / 2);
@@ -289,7 +311,6 @@ export class BatchDelivery {
           return;
         }
         if (kind === "transient") {
-          const pauseMs = this.#runPause(error);
           if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) continue;
         }
         if (kind !== "batch" && kind !== "halve" && this.#options.stopOnSharedError) {
@@ -315,6 +336,20 @@ export class BatchDelivery {
     this.#pauseReason = "unavailable";
     return pauseMs;
   }
+}
+
+/** Resolves when `promise` settles; rejects with the signal's reason if it aborts first. */
+function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }
 
 function asError(error: unknown): Error {
