@@ -11,6 +11,7 @@ import {
   VectorVueSerializationError,
 } from "../../mod.ts";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
+import { withTempDir } from "../delivery/_spool_helpers.ts";
 import { credentialsOf, rejection, rejectionOf, sampleEvent, sampleFinding } from "./_helpers.ts";
 
 type Call = (client: VectorVueClient) => Promise<unknown>;
@@ -292,16 +293,15 @@ describe("an item that throws while it is read is a VectorVueSerializationError 
           await batcher.close();
         }
       }],
-      ["a spooled batcher's add()", async (c, item) => {
-        const dir = await Deno.makeTempDir();
-        const batcher = c.createBatcher({ kind: "events", spool: { dir } });
-        try {
-          await batcher.add(item);
-        } finally {
-          await batcher.close();
-          await Deno.remove(dir, { recursive: true });
-        }
-      }],
+      ["a spooled batcher's add()", (c, item) =>
+        withTempDir(async (dir) => {
+          const batcher = c.createBatcher({ kind: "events", spool: { dir } });
+          try {
+            await batcher.add(item);
+          } finally {
+            await batcher.close();
+          }
+        })],
     ];
   for (const [title, make, eventPath, batchPath] of throwingItems()) {
     for (const [call, send] of paths) {
