@@ -13,7 +13,13 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { PATHS, VectorVueClient, type VectorVueConfig } from "../../mod.ts";
+import {
+  type HookContext,
+  PATHS,
+  VectorVueClient,
+  type VectorVueConfig,
+  VectorVueTransportError,
+} from "../../mod.ts";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
 import { type ConnectProxy, startConnectProxy } from "../_connect_proxy.ts";
 import { capturingLogger } from "../_fake.ts";
@@ -147,7 +153,16 @@ describe("a hostile server that echoes every secret in every encoding", () => {
   });
 
   const open = (extra: VectorVueConfig = {}) => {
-    const { logger, records } = capturingLogger();
+    const { logger, records: logged } = capturingLogger();
+    // What every hook saw (the context of each attempt, with the error a retry is for) is
+    // checked with the logs.
+    const records: unknown[] = logged;
+    const seenByHook = (phase: string) => (context: HookContext) =>
+      void records.push({
+        phase,
+        context: inspect(context, { depth: Infinity }),
+        error: context.error === undefined ? undefined : shownForms(context.error),
+      });
     const client = new VectorVueClient({
       baseUrl,
       username: USERNAME,
@@ -163,6 +178,11 @@ describe("a hostile server that echoes every secret in every encoding", () => {
       maxBackoffMs: 5,
       maxRetries: 1,
       logger,
+      hooks: {
+        beforeRequest: [seenByHook("beforeRequest")],
+        afterResponse: [seenByHook("afterResponse")],
+        beforeRetry: [seenByHook("beforeRetry")],
+      },
       ...extra,
     });
     return { client, records };
@@ -250,6 +270,20 @@ describe("a hostile server that echoes every secret in every encoding", () => {
       (c) => c.sendEvents([sampleEvent(), sampleEvent()]),
     ],
   ];
+  test("a retried 503: what beforeRetry hooks see holds no secret either", async () => {
+    mode = { status: 503, contentType: "application/json" };
+    const { client, records } = open();
+    try {
+      await outcomeOf(client.sendEvent(sampleEvent()));
+      const retries = records.filter((r) => (r as { phase?: string }).phase === "beforeRetry");
+      assert.ok(retries.length > 0, "a retry was announced to the hook");
+      assert.ok(JSON.stringify(retries).includes("x-echo-authorization"), "echoed headers seen");
+      assertClean("beforeRetry", null, records);
+    } finally {
+      await client.close();
+    }
+  });
+
   for (const [title, answer, call] of cases) {
     test(`${title}: no secret in any form in what the client gives back or logs`, async () => {
       mode = answer;
@@ -275,6 +309,57 @@ describe("a hostile server that echoes every secret in every encoding", () => {
       assertClean("login", outcome, records);
     } finally {
       failLogin = false;
+      await client.close();
+    }
+  });
+
+  test("a proxy that cannot be reached: the transport error and its cause chain hold no secret", async () => {
+    const { client, records } = open({
+      // Nothing listens there once the server is closed: the proxy URL, with its credentials,
+      // is what the runtime fails on.
+      proxy: `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASSWORD)}@127.0.0.1:1`,
+      maxRetries: 0,
+    });
+    try {
+      const outcome = await outcomeOf(client.sendEvent(sampleEvent()));
+      assert.ok(outcome instanceof VectorVueTransportError, String(outcome));
+      assert.ok(outcome.cause instanceof Error, "a cause to scan");
+      assertClean("unreachable proxy", outcome, records);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("a runtime error quoting secrets (an injected fetch): the transport error's cause chain is scrubbed", async () => {
+    const { logger, records } = capturingLogger();
+    const quoting = () =>
+      Promise.reject(
+        new TypeError(`connect to https://${USERNAME}:${encodeURIComponent(PASSWORD)}@x failed`, {
+          cause: new Error(
+            `socket said Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")} and ${
+              JSON.stringify(SIGNATURE_SECRET)
+            }`,
+          ),
+        }),
+      );
+    const client = new VectorVueClient({
+      baseUrl,
+      username: USERNAME,
+      password: PASSWORD,
+      tenantId: TENANT,
+      signatureSecret: SIGNATURE_SECRET,
+      fetch: quoting,
+      maxRetries: 0,
+      logger,
+    });
+    try {
+      const outcome = await outcomeOf(client.login());
+      assert.ok(outcome instanceof VectorVueTransportError, String(outcome));
+      let depth = 0;
+      for (let cause: unknown = outcome; cause instanceof Error; cause = cause.cause) depth++;
+      assert.ok(depth >= 3, `a cause chain to scan (${depth})`);
+      assertClean("injected fetch", outcome, records);
+    } finally {
       await client.close();
     }
   });
