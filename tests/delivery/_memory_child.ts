@@ -17,6 +17,8 @@ interface ChildConfig {
   readonly eventBytes: number;
   /** Make events the server refuses (a severity it does not know). */
   readonly refused: boolean;
+  /** Keep the batcher's items in a spool in this directory. */
+  readonly spoolDir?: string;
 }
 
 const config: ChildConfig = JSON.parse(process.argv[process.argv.length - 1]);
@@ -56,6 +58,7 @@ const batcher = client.createBatcher({
   kind: "events",
   onDeadLetter: (items) => void (deadLettered += items.length),
   onRejected: (items) => void (rejected += items.length),
+  ...(config.spoolDir === undefined ? {} : { spool: { dir: config.spoolDir } }),
 });
 
 // The baseline: the process in normal operation before the outage (modules loaded, logged in,

@@ -2,7 +2,8 @@
 // own (the emulator, which keeps every event it stores, runs here in the parent): 50 KB events,
 // default options, the server unreachable for 20 s then back. The batcher holds at most
 // maxQueueBytes (64 MiB) of events; the process may grow by at most twice that over its
-// baseline, and every event is stored once (or, when the server refuses them all, refused once).
+// baseline, and every event is stored once (or, when the server refuses them all, refused once);
+// with a spool as well.
 // The child runs in the runtime running this test (deno here; the npm build's Node run skips
 // `*_slow_test.ts` files).
 import { test } from "node:test";
@@ -12,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { createVectorVueEmulator, type VectorVueEmulator } from "../../src/testing/mod.ts";
+import { withTempDir } from "./_spool_helpers.ts";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
@@ -72,7 +74,10 @@ function runChild(config: Record<string, unknown>, onReady: () => void): Promise
   );
 }
 
-async function outage(refused: boolean): Promise<{ report: Report; emulator: VectorVueEmulator }> {
+async function outage(
+  refused: boolean,
+  spoolDir?: string,
+): Promise<{ report: Report; emulator: VectorVueEmulator }> {
   // The real server's limit over the shrunk 5 s window (the same average: 240 per minute).
   const emulator = createVectorVueEmulator({ rateLimit: { requests: 20, windowMs: 5_000 } });
   const server = await emulator.serve({
@@ -93,13 +98,16 @@ async function outage(refused: boolean): Promise<{ report: Report; emulator: Vec
         produceMs: OUTAGE_MS + 10_000,
         eventBytes: 50_000,
         refused,
+        spoolDir,
       },
       // Unreachable: every batch's connection is dropped unanswered for 20 s.
       () => emulator.inject({ path: BATCH_PATH, forMs: OUTAGE_MS, drop: "before-response" }),
     );
     const grew = (report.peak - report.baseline) / MB;
     console.log(
-      `${refused ? "refused every item" : "outage"}: ${report.added} events of 50 KB, ` +
+      `${
+        refused ? "refused every item" : spoolDir ? "outage, spooled" : "outage"
+      }: ${report.added} events of 50 KB, ` +
         `RSS ${(report.baseline / MB).toFixed(0)} MB + ${grew.toFixed(0)} MB at peak ` +
         `(bound ${2 * MAX_QUEUE_BYTES / MB} MB; then V8 heap ${
           (report.heapAtPeak / MB).toFixed(0)
@@ -135,4 +143,13 @@ test("a batcher fed 50 KB events the server refuses, through a 20 s outage, stay
   assert.equal(report.rejected, report.added);
   assert.equal(report.accepted, 0);
   assert.equal(emulator.events().filter((event) => event.event_id.startsWith("mem-")).length, 0);
+});
+
+test("with a spool, a batcher fed 50 KB events through a 20 s outage and its drain stays within twice maxQueueBytes of its baseline RSS, and stores every event once", async () => {
+  await withTempDir(async (dir) => {
+    const { report, emulator } = await outage(false, dir);
+    const stored = emulator.events().filter((event) => event.event_id.startsWith("mem-"));
+    assert.equal(new Set(stored.map((event) => event.event_id)).size, stored.length);
+    assert.equal(stored.length, report.added);
+  });
 });
