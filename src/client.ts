@@ -295,11 +295,12 @@ export class VectorVueClient {
     ) {
       this.#scrubber.add(secret);
     }
+    // Each password also as `user:password` and its base64, as Basic auth would carry it.
+    this.#scrubber.addCredentials(this.#config.username, password);
     if (proxyUsername !== undefined) {
       this.#scrubber.add(proxyUsername);
       // As sent in Proxy-Authorization: base64 of the UTF-8 bytes.
-      const basic = new TextEncoder().encode(`${proxyUsername}:${proxyPassword ?? ""}`);
-      this.#scrubber.add(btoa(String.fromCharCode(...basic)));
+      this.#scrubber.addCredentials(proxyUsername, proxyPassword ?? "");
       if (typeof config.proxy === "string") {
         this.#scrubber.add(/\/\/([^@/]*)@/.exec(config.proxy)?.[1]);
       }
@@ -1076,7 +1077,8 @@ export class VectorVueClient {
     }
     const envelope = toEnvelope(value, {
       httpStatus: answer.status,
-      headers: answer.headers,
+      // A server may echo the request's headers (Authorization among them).
+      headers: this.#scrubber.headers(answer.headers),
       retryCount,
     });
     const key = this.#config.responseSigningKey;
@@ -1118,7 +1120,8 @@ export class VectorVueClient {
       requestId: facts.requestId ?? exchange.sentRequestId,
       retryCount: exchange.retryCount,
       body: this.#scrubber.value(parsed.kind === "json" ? parsed.value : parsed.text),
-      headers: exchange.answer.headers,
+      // A server may echo the request's headers (Authorization among them).
+      headers: this.#scrubber.headers(exchange.answer.headers),
     };
   }
 
@@ -1297,6 +1300,8 @@ export class VectorVueClient {
       } catch (error) {
         slot?.settle({});
         if (!(error instanceof TransportFailure)) throw error; // the caller aborted
+        // What the runtime said (its cause chain too) may quote a proxy URL with credentials.
+        this.#scrubber.error(error);
         const failed = () =>
           new VectorVueTransportError(
             this.#scrubber.text(

@@ -20,6 +20,25 @@ export function utf8Length(text: string): number {
   return NON_ASCII.test(text) ? encoder.encode(text).byteLength : text.length;
 }
 
+/**
+ * Runs `read` (anything that reads the caller's value), turning whatever it throws (a getter, a
+ * `toJSON`, a Proxy trap, a revoked Proxy) into a {@linkcode VectorVueSerializationError} at
+ * `path`, with what was thrown as its `cause`: the item's own problem, typed like any other.
+ */
+function reading<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof VectorVueSerializationError) throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new VectorVueSerializationError(
+      `${path} could not be read (reading it threw ${reason})`,
+      path,
+      { cause: error },
+    );
+  }
+}
+
 function describe(value: unknown): string | undefined {
   switch (typeof value) {
     case "bigint":
@@ -61,10 +80,12 @@ function check(value: unknown, path: string, ancestors: object[]): void {
     );
   }
   ancestors.push(value);
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const item = value[index];
+  if (reading(path, () => Array.isArray(value))) {
+    const array = value as unknown[];
+    const length = reading(path, () => array.length);
+    for (let index = 0; index < length; index++) {
       const itemPath = `${path}[${index}]`;
+      const item = reading(itemPath, () => array[index]);
       if (item === undefined) {
         throw new VectorVueSerializationError(
           `${itemPath} is undefined, which JSON would turn into null`,
@@ -73,16 +94,17 @@ function check(value: unknown, path: string, ancestors: object[]): void {
       }
       check(item, itemPath, ancestors);
     }
-  } else if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+  } else if (reading(path, () => typeof (value as { toJSON?: unknown }).toJSON === "function")) {
     // Date, URL and user classes that say how they serialise: trust that.
-    check((value as { toJSON: () => unknown }).toJSON(), path, ancestors);
-  } else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
+    check(reading(path, () => (value as { toJSON: () => unknown }).toJSON()), path, ancestors);
+  } else if (reading(path, () => isPlainObject(value))) {
+    for (const key of reading(path, () => Object.keys(value))) {
+      const item = reading(`${path}.${key}`, () => (value as Record<string, unknown>)[key]);
       // An undefined property is an absent optional field: JSON drops it, as intended.
       if (item !== undefined) check(item, `${path}.${key}`, ancestors);
     }
   } else {
-    const kind = (value as object).constructor?.name ?? "object";
+    const kind = reading(path, () => (value as object).constructor?.name) ?? "object";
     throw new VectorVueSerializationError(
       `${path} is a ${kind}, which JSON cannot carry faithfully; convert it to a plain object or array`,
       path,
@@ -146,11 +168,18 @@ function isObjectPayload(value: unknown): value is Record<string, unknown> {
 
 /** Throws unless `value` is a JSON object payload that JSON carries faithfully. */
 export function assertObjectPayload(value: unknown, path: string): void {
-  if (!isObjectPayload(value)) {
+  if (!reading(path, () => isObjectPayload(value))) {
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
     throw new VectorVueSerializationError(`${path} must be an object, got ${kind}`, path);
   }
-  if (!carriesFaithfully(value, [])) check(value, path, []);
+  // When the quick pass throws (a getter, a Proxy), the checking pass names where.
+  let faithful: boolean;
+  try {
+    faithful = carriesFaithfully(value, []);
+  } catch {
+    faithful = false;
+  }
+  if (!faithful) check(value, path, []);
 }
 
 function encodeText(text: string): SerializedBody {
@@ -163,7 +192,33 @@ function encodeText(text: string): SerializedBody {
  */
 export function serializeItem(value: unknown, path: string): string {
   assertObjectPayload(value, path);
-  return JSON.stringify(value);
+  // A getter may throw only on its second read: JSON.stringify reads the item again.
+  return reading(path, () => JSON.stringify(value));
+}
+
+/**
+ * Assembles a batch body from items held as UTF-8 bytes, copying each once into the body; the
+ * text is only decoded if something asks for it (explaining a 422).
+ */
+export function joinEncoded(parts: readonly Uint8Array[]): SerializedBody {
+  let length = 1 + Math.max(parts.length, 1);
+  for (const part of parts) length += part.byteLength;
+  const bytes = new Uint8Array(length);
+  bytes[0] = 0x5b; // [
+  let offset = 1;
+  parts.forEach((part, index) => {
+    if (index > 0) bytes[offset++] = 0x2c; // ,
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  });
+  bytes[offset] = 0x5d; // ]
+  let text: string | undefined;
+  return {
+    bytes,
+    get text() {
+      return text ??= new TextDecoder().decode(bytes);
+    },
+  };
 }
 
 /** Assembles a batch body from items serialised by {@linkcode serializeItem}. */
@@ -187,6 +242,10 @@ export function serializeObject(value: unknown, path: string): SerializedBody {
  * @param path How the batch is named in errors, such as `events`.
  */
 export function serializeBatch(items: unknown, path: string, maxItems: number): SerializedBody {
+  return reading(path, () => serializeBatchUnguarded(items, path, maxItems));
+}
+
+function serializeBatchUnguarded(items: unknown, path: string, maxItems: number): SerializedBody {
   if (!Array.isArray(items)) {
     throw new VectorVueSerializationError(`${path} must be an array`, path);
   }
@@ -204,11 +263,15 @@ export function serializeBatch(items: unknown, path: string, maxItems: number): 
   // half the time; the per-item path runs only to name the item JSON cannot carry. (An array
   // with its own toJSON would serialise as that instead, so it takes the per-item path.)
   let faithful = typeof (items as { toJSON?: unknown }).toJSON !== "function";
-  for (let index = 0; index < items.length && faithful; index++) {
-    // Indexed, not every(): a hole in a sparse array must fail here, as undefined.
-    faithful = isObjectPayload(items[index]) && carriesFaithfully(items[index], []);
+  try {
+    for (let index = 0; index < items.length && faithful; index++) {
+      // Indexed, not every(): a hole in a sparse array must fail here, as undefined.
+      faithful = isObjectPayload(items[index]) && carriesFaithfully(items[index], []);
+    }
+    if (faithful) return encodeText(JSON.stringify(items));
+  } catch {
+    // An item threw while read: the per-item path below names it.
   }
-  if (faithful) return encodeText(JSON.stringify(items));
   // Array.from, not map(): map() skips the holes of a sparse array.
   return joinBatch(Array.from(items, (item, index) => serializeItem(item, `${path}[${index}]`)));
 }

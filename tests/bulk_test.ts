@@ -62,7 +62,7 @@ describe("sendEvents() / sendFindings()", () => {
       index: 3,
       status: "rejected",
       errorCode: "serialization_failed",
-      errorMessage: "events[3] could not be read: boom",
+      errorMessage: "events[3].message could not be read (reading it threw Error: boom)",
     });
     assert.deepEqual([...server.stored.keys()].sort(), ["a", "c", "e"]);
   });

@@ -22,7 +22,7 @@ import {
   VectorVueValidationError,
 } from "../errors.ts";
 import { abortableDelay, type BackoffOptions } from "../retry.ts";
-import { joinBatch, type SerializedBody } from "../serialize.ts";
+import { joinBatch, joinEncoded, type SerializedBody } from "../serialize.ts";
 import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
 import { newTally, type PauseInfo, type RequestTally } from "./pacer.ts";
 
@@ -54,6 +54,11 @@ export interface Packed {
   readonly position: number;
   /** The item's JSON text. */
   readonly text: string;
+  /**
+   * The same as UTF-8 bytes, when the item is held that way (the batcher does: outside the
+   * JavaScript heap, one copy, and the batch body is assembled from these without a string).
+   */
+  readonly bytes?: Uint8Array;
   /** UTF-8 bytes of `text` plus its separator. */
   readonly size: number;
 }
@@ -208,6 +213,8 @@ export class BatchDelivery {
   #pausedUntil = 0;
   #pauseReason: PauseInfo["reason"] = "unavailable";
   #failureStreak = 0;
+  /** While the server is failing: settles when the one batch sending gets its answer. */
+  #probe: Promise<void> | undefined;
 
   constructor(options: DeliveryOptions) {
     this.#options = options;
@@ -251,33 +258,59 @@ export class BatchDelivery {
     }
     await this.#options.beforeFirstSend?.(batch.key, batch.entries).catch(() => {});
     const startedAt = performance.now();
+    // Joined once for every attempt: a batch retried through an outage would otherwise make a
+    // new body (its text and its bytes) at each attempt, garbage that grows the heap while the
+    // queue is at its bound.
+    let body: SerializedBody | undefined = batch.entries.every((entry) => entry.bytes)
+      ? joinEncoded(batch.entries.map((entry) => entry.bytes!))
+      : joinBatch(batch.entries.map((entry) => entry.text));
     for (;;) {
       if (this.stopped !== undefined) return await fail(this.stopped);
       if (signal?.aborted) return await fail(signal.reason);
+      let releaseProbe = () => {};
       try {
         await abortableDelay(this.#pausedUntil - performance.now(), signal);
-        const envelope = await send(joinBatch(batch.entries.map((entry) => entry.text)), {
+        if (this.#failureStreak > 0) {
+          // The server is failing: one batch at a time finds out whether it is back, the others
+          // wait for its answer rather than each send their body again (every attempt costs a
+          // copy of the body, which an outage would pile up as garbage).
+          if (this.#probe !== undefined) {
+            await untilSettled(this.#probe, signal);
+            continue;
+          }
+          this.#probe = new Promise<void>((resolve) => {
+            releaseProbe = () => {
+              this.#probe = undefined;
+              resolve();
+            };
+          });
+        }
+        const envelope = await send(body!, {
           ...this.#options.limits,
           signal,
           idempotencyKey: batch.key,
           tally: this.tally,
         });
         this.#failureStreak = 0;
+        releaseProbe();
         const requestId = envelope.requestId ?? undefined;
         if (requestId) this.requestIds.push(requestId);
         const outcomes = readBatchOutcomes(envelope, batch.entries.length);
         return await settle(batch.entries, outcomes, undefined, requestId);
       } catch (error) {
-        if (signal?.aborted) return await fail(signal.reason);
         const kind = classifyFailure(error);
+        // The run's pause is set before the batches waiting for this answer go on.
+        const pauseMs = kind === "transient" && !signal?.aborted ? this.#runPause(error) : 0;
+        releaseProbe();
+        if (signal?.aborted) return await fail(signal.reason);
         if (kind === "halve" && batch.entries.length > 1) {
+          body = undefined; // the halves make their own
           const half = Math.ceil(batch.entries.length / 2);
           await this.deliver(this.batch(batch.entries.slice(0, half)), settle);
           await this.deliver(this.batch(batch.entries.slice(half)), settle);
           return;
         }
         if (kind === "transient") {
-          const pauseMs = this.#runPause(error);
           if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) continue;
         }
         if (kind !== "batch" && kind !== "halve" && this.#options.stopOnSharedError) {
@@ -303,6 +336,20 @@ export class BatchDelivery {
     this.#pauseReason = "unavailable";
     return pauseMs;
   }
+}
+
+/** Resolves when `promise` settles; rejects with the signal's reason if it aborts first. */
+function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }
 
 function asError(error: unknown): Error {

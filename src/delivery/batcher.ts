@@ -27,6 +27,7 @@ import {
   takeBatch,
 } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
+import { ByteArena, type Slot } from "./_byte_arena.ts";
 import {
   DEFAULT_SPOOL_MAX_BYTES,
   Spool,
@@ -66,7 +67,11 @@ export class VectorVueBatcherClosedError extends VectorVueError {
  * ```
  */
 export interface RejectedItem {
-  /** The item as added. */
+  /**
+   * The item, rebuilt from the JSON the batcher held (it keeps only that, so that memory stays
+   * within `maxQueueBytes`): equal to what the server read, not the object given to `add()`
+   * (a `Date` is its ISO string here).
+   */
   readonly item: unknown;
   /** The server's code, such as `validation_failed`. */
   readonly errorCode: string;
@@ -114,7 +119,8 @@ export interface BatcherOptions {
   readonly maxQueueSize?: number;
   /**
    * Bytes of JSON held at most, queued and in flight; `add()` waits beyond
-   * it (a single larger item is still taken when nothing else is held).
+   * it (a single larger item is still taken when nothing else is held). Each item is held once,
+   * as its JSON, so resident memory stays within about twice this above the process's own.
    * @default {67108864}
    */
   readonly maxQueueBytes?: number;
@@ -139,7 +145,8 @@ export interface BatcherOptions {
   /**
    * Receives items that could not be delivered (the delivery budget ran
    * out, or an error waiting cannot fix), with the error. Without it they are still counted and logged, never
-   * silently dropped.
+   * silently dropped. The items are rebuilt from the JSON the batcher held (plain objects equal
+   * to what would have been sent, not the objects given to `add()`).
    */
   readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
   /** Receives items the server refused (never retried). */
@@ -207,13 +214,51 @@ export interface BatcherStats {
   readonly spool?: SpoolStats;
 }
 
-/** An item added: `position` is its order of `add()`. */
+/**
+ * An item added: `position` is its order of `add()`. Only its JSON is held (as UTF-8 bytes in the
+ * arena), not the item too: one copy per item, so what `maxQueueBytes` counts is what is held.
+ * The item handed to `onRejected`/`onDeadLetter` is rebuilt from it (see {@linkcode itemOf}).
+ */
 interface Entry extends Packed {
-  readonly item: unknown;
+  /** Where its bytes are in the arena, released once it is answered for. */
+  readonly slot: Slot;
   /** Sequence number in the spool. */
   readonly spoolSeq?: number;
   /** Idempotency key of the batch this item was in when an earlier process sent it. */
   readonly batchKey?: string;
+}
+
+/**
+ * The item as the server would have read it, rebuilt from the JSON text held: an equal plain
+ * object, not the caller's own (a `Date` comes back as its ISO string, as it was sent).
+ */
+function itemOf(entry: Entry): unknown {
+  return JSON.parse(entry.text);
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * An entry holding `text` as UTF-8 bytes in the batcher's arena only (see `_byte_arena.ts`):
+ * one copy, reused in place once answered for, and copied into the batch body. The text is
+ * decoded only when asked for.
+ */
+function entryOf(
+  arena: ByteArena,
+  fields: Omit<Entry, "text" | "bytes" | "size" | "slot">,
+  text: string,
+  size: number,
+): Entry {
+  const slot = arena.store(text, size - 1);
+  return {
+    ...fields,
+    slot,
+    bytes: slot.bytes,
+    size,
+    get text() {
+      return decoder.decode(slot.bytes);
+    },
+  };
 }
 
 /** Default bound of the bytes a batcher holds, queued and in flight. */
@@ -260,6 +305,8 @@ export class VectorVueBatcher {
   readonly #onRejected: BatcherOptions["onRejected"];
   readonly #what: string;
 
+  /** The JSON of every item held, one copy each (see `_byte_arena.ts`). */
+  readonly #arena: ByteArena;
   #queue: Entry[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
@@ -318,6 +365,10 @@ export class VectorVueBatcher {
     this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
     this.#maxQueueBytes = positiveInteger("maxQueueBytes", options.maxQueueBytes, MAX_QUEUE_BYTES);
     this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
+    // Chunks of 1 MiB, smaller for a small bound, so that a chunk is a small part of it.
+    this.#arena = new ByteArena(
+      Math.min(1024 * 1024, Math.max(4096, Math.floor(this.#maxQueueBytes / 16))),
+    );
     this.#onDeadLetter = options.onDeadLetter;
     this.#onRejected = options.onRejected;
     this.#delivery = new BatchDelivery({
@@ -462,21 +513,18 @@ export class VectorVueBatcher {
     // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
     const unreadable: { seq: number; text: string }[] = [];
     for (const { seq, text, batchKey } of read) {
-      let item: unknown;
       try {
-        item = JSON.parse(text);
+        JSON.parse(text); // only to know it can be sent: the entry keeps the text
       } catch {
         unreadable.push({ seq, text });
         continue;
       }
-      const entry: Entry = {
-        position: this.#nextSeq++,
-        spoolSeq: seq,
-        batchKey,
-        item,
+      const entry = entryOf(
+        this.#arena,
+        { position: this.#nextSeq++, spoolSeq: seq, batchKey },
         text,
-        size: utf8Length(text) + 1,
-      };
+        utf8Length(text) + 1,
+      );
       this.#queue.push(entry);
       this.#queuedBytes += entry.size;
     }
@@ -532,7 +580,7 @@ export class VectorVueBatcher {
     await this.#waitForRoom(size);
     this.#appending--;
     this.#appendingBytes -= size;
-    this.#enqueue({ position: this.#nextSeq++, item, text, size });
+    this.#enqueue(entryOf(this.#arena, { position: this.#nextSeq++ }, text, size));
   }
 
   /** With a spool: on disk (write + fsync, shared with the items around it) before queued. */
@@ -557,7 +605,7 @@ export class VectorVueBatcher {
       this.#appendingBytes -= size;
       this.#wakeSpaceWaiters();
     }
-    this.#enqueue({ position: this.#nextSeq++, spoolSeq, item, text, size });
+    this.#enqueue(entryOf(this.#arena, { position: this.#nextSeq++, spoolSeq }, text, size));
   }
 
   /** Waits until an item of `size` bytes fits, then reserves its place (the caller releases it). */
@@ -899,15 +947,18 @@ export class VectorVueBatcher {
       if (outcome.status === "accepted") this.#accepted++;
       else if (outcome.status === "rejected") {
         rejected.push({
-          item: entries[position].item,
+          item: itemOf(entries[position]),
           errorCode: outcome.errorCode ?? "rejected",
           errorMessage: outcome.errorMessage ?? "",
         });
-      } else undelivered.push(entries[position].item);
+      } else undelivered.push(itemOf(entries[position]));
     });
     this.#rejected += rejected.length;
     this.#inFlightItems -= entries.length;
-    for (const entry of entries) this.#inFlightBytes -= entry.size;
+    for (const entry of entries) {
+      this.#inFlightBytes -= entry.size;
+      this.#arena.release(entry.slot);
+    }
     const deadLettered = undelivered.length > 0
       ? this.#deadLetter(
         undelivered,
@@ -953,8 +1004,10 @@ export class VectorVueBatcher {
     this.#queueHead = 0;
     this.#queuedBytes = 0;
     if (entries.length === 0) return Promise.resolve();
+    const items = entries.map(itemOf);
+    for (const entry of entries) this.#arena.release(entry.slot);
     const done = this.#deadLetter(
-      entries.map((entry) => entry.item),
+      items,
       new VectorVueError("the batcher was closed before these items were sent", { cause: reason }),
     );
     this.#afterSettle();

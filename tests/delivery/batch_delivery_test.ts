@@ -155,6 +155,36 @@ describe("BatchDelivery", () => {
     assert.deepEqual(settled.map((s) => s.positions), [[0, 1, 2], [3, 4]]);
   });
 
+  test("while the server is failing, one batch at a time is sent; the others wait for its answer, then all go", async () => {
+    const down = new VectorVueTransportError("down", { kind: "connection", attempts: 1 });
+    let probing = 0;
+    let mostAtOnce = 0;
+    const failures = [down, down, down, down, down, down];
+    let firstFailed = false;
+    const send = async (body: SerializedBody) => {
+      // Sends already on their way when the first failure came back may fail on their own;
+      // every send started after it, while the server still fails, must be alone.
+      const probe = firstFailed && failures.length > 0;
+      if (probe) mostAtOnce = Math.max(mostAtOnce, ++probing);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (probe) probing--;
+      const failure = failures.shift();
+      if (failure) {
+        firstFailed = true;
+        throw failure;
+      }
+      return acceptAll(body);
+    };
+    const { deliver, settled } = run(send, { stopOnSharedError: false });
+    await Promise.all([0, 1, 2, 3].map((batch) => deliver(entries(2, batch * 2))));
+    assert.equal(failures.length, 0, "every scripted failure was met");
+    assert.equal(mostAtOnce, 1, "one send at a time while failing");
+    assert.equal(
+      settled.flatMap((s) => s.outcomes).filter((o) => o.status === "accepted").length,
+      8,
+    );
+  });
+
   test("a transient failure outlasting the budget fails the batch and stops the run", async () => {
     const down = new VectorVueTransportError("down", { kind: "connection", attempts: 4 });
     const { send, sent } = sender(down, down, down, down);

@@ -11,6 +11,7 @@ import {
   VectorVueSerializationError,
 } from "../../mod.ts";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
+import { withTempDir } from "../delivery/_spool_helpers.ts";
 import { credentialsOf, rejection, rejectionOf, sampleEvent, sampleFinding } from "./_helpers.ts";
 
 type Call = (client: VectorVueClient) => Promise<unknown>;
@@ -200,4 +201,124 @@ describe("bad input is refused before anything is sent", () => {
     assert.equal(emulator.requests.length, 0);
     await client.close();
   });
+});
+
+/** Items that throw while they are read, each with what it throws and where. */
+function throwingItems(): [string, () => Record<string, unknown>, string, string?][] {
+  const boom = new Error("getter exploded");
+  const revoked = Proxy.revocable({ ...sampleEvent() }, {});
+  revoked.revoke();
+  return [
+    [
+      "a throwing getter",
+      () =>
+        Object.defineProperty({ ...sampleEvent() }, "message", {
+          enumerable: true,
+          get: () => {
+            throw boom;
+          },
+        }),
+      "event.message",
+    ],
+    [
+      "a throwing getter deep inside",
+      () => ({
+        ...sampleEvent(),
+        metadata: {
+          get nested() {
+            throw boom;
+          },
+        },
+      }),
+      "event.metadata.nested",
+    ],
+    [
+      "a throwing toJSON",
+      () => ({
+        ...sampleEvent(),
+        metadata: {
+          toJSON() {
+            throw boom;
+          },
+        },
+      }),
+      "event.metadata",
+    ],
+    [
+      "a Proxy whose traps throw",
+      () =>
+        new Proxy({ ...sampleEvent() }, {
+          get: () => {
+            throw new TypeError("trap says no");
+          },
+          ownKeys: () => {
+            throw new TypeError("trap says no");
+          },
+        }),
+      "event",
+    ],
+    ["a revoked Proxy", () => revoked.proxy, "event"],
+    [
+      "a getter that throws only on the second read",
+      () => {
+        let reads = 0;
+        return Object.defineProperty({ ...sampleEvent() }, "message", {
+          enumerable: true,
+          get: () => {
+            if (++reads > 1) throw boom;
+            return "first read is fine";
+          },
+        });
+      },
+      "event",
+      // A batch reads it a third time to find which item threw, and names the field.
+      "events[0].message",
+    ],
+  ];
+}
+
+describe("an item that throws while it is read is a VectorVueSerializationError with cause, and no request", () => {
+  const paths: [string, (c: VectorVueClient, item: Record<string, unknown>) => Promise<unknown>][] =
+    [
+      ["sendEvent()", (c, item) => c.sendEvent(item as never)],
+      ["sendFinding()", (c, item) => c.sendFinding(item as never)],
+      ["sendClientEvent()", (c, item) => c.sendClientEvent(item as never)],
+      ["sendEventsBatch()", (c, item) => c.sendEventsBatch([item as never])],
+      ["sendFindingsBatch()", (c, item) => c.sendFindingsBatch([item as never])],
+      ["batcher.add()", async (c, item) => {
+        const batcher = c.createBatcher({ kind: "events" });
+        try {
+          await batcher.add(item);
+        } finally {
+          await batcher.close();
+        }
+      }],
+      ["a spooled batcher's add()", (c, item) =>
+        withTempDir(async (dir) => {
+          const batcher = c.createBatcher({ kind: "events", spool: { dir } });
+          try {
+            await batcher.add(item);
+          } finally {
+            await batcher.close();
+          }
+        })],
+    ];
+  for (const [title, make, eventPath, batchPath] of throwingItems()) {
+    for (const [call, send] of paths) {
+      test(`${title}: ${call}`, async () => {
+        const emulator = createVectorVueEmulator();
+        const client = clientOf(emulator);
+        const error = await rejectionOf(send(client, make()), VectorVueSerializationError);
+        assert.ok(error.cause instanceof Error, `cause: ${error.cause}`);
+        assert.match(error.message, /could not be read \(reading it threw \w*Error: /);
+        // The path names where the item threw, under the name each call gives its payload.
+        const batch = call.includes("Batch");
+        const expected = (batch ? batchPath ?? eventPath.replace(/^event/, "events[0]") : eventPath)
+          .replace(/^event/, call.includes("Finding") ? "finding" : "event");
+        if (!call.includes("add()")) assert.equal(error.path, expected);
+        assert.equal(emulator.requests.length, 0, "nothing was sent");
+        await client.close();
+      });
+    }
+  }
 });
