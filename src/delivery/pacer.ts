@@ -146,7 +146,7 @@ interface Sent {
 }
 
 /** Longest gap between failing probes, in multiples of the configured average spacing. */
-const PROBE_GAP_CAP = 16;
+const PROBE_GAP_CAP = 8;
 /** Jitter of probe gaps and of the estimate's expiry, so clients refused together drift apart. */
 const JITTER = 0.25;
 
@@ -383,8 +383,9 @@ export class Pacer {
     const own = this.#own(now);
     const others = Math.max(0, this.#capacity - own);
     const starting = !this.#blocked;
-    if (entry.probe || this.#blocked) this.#failedProbes++;
-    else this.#failedProbes = 0;
+    // Refusals space probes out while contention lasts; one quiet window forgets them.
+    if (now - this.#limitedAt > this.#windowMs) this.#failedProbes = 0;
+    else this.#failedProbes++;
     this.#blocked = true;
     this.#limitedAt = now;
     const spacing = this.#windowMs / Math.max(1, others);
@@ -426,7 +427,7 @@ export class Pacer {
       this.#rampFrom = left;
       this.#holdUntil = now;
       this.#othersAtLimit = Math.max(0, this.#othersAtLimit - 1);
-      this.#failedProbes = Math.max(0, this.#failedProbes - 2);
+      this.#failedProbes = Math.max(0, this.#failedProbes - 1);
     }
   }
 
