@@ -450,9 +450,11 @@ export class Pacer {
       if (windowMs < minWindow) break;
       const held = own.length - i;
       const capacity = Math.floor(limit.requests * windowMs / limit.windowMs);
-      if (capacity >= 1 && Math.abs(capacity - held) <= Math.max(1, held / 10)) {
+      // A probe lands up to one gap late, so the candidate window may be a little long.
+      if (capacity >= 1 && Math.abs(capacity - held) <= Math.max(1, held / 4)) {
         this.#windowMs = windowMs;
-        this.#capacity = capacity;
+        // Never more than it held: the average rate stays at most the configured one.
+        this.#capacity = Math.min(capacity, held);
         // The window was ours: nobody else to make room for.
         this.#hold = this.#rampFrom = this.#othersAtLimit = 0;
         this.#expires = now;
