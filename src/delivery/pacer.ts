@@ -146,7 +146,7 @@ interface Sent {
 }
 
 /** Longest gap between failing probes, in multiples of the configured average spacing. */
-const PROBE_GAP_CAP = 8;
+const PROBE_GAP_CAP = 20;
 /** Jitter of probe gaps and of the estimate's expiry, so clients refused together drift apart. */
 const JITTER = 0.25;
 
@@ -176,6 +176,7 @@ export class Pacer {
   #failedProbes = 0;
   /** A 429 came and nothing got through since. */
   #blocked = false;
+  #blockedSince = -Infinity;
   #limitedAt = -Infinity;
   #retryAfterUntil = -Infinity;
   #unavailableUntil = -Infinity;
@@ -306,10 +307,14 @@ export class Pacer {
     if (!this.#limit) return gate;
     const horizon = now - this.#windowMs;
     this.#sent = this.#sent.filter((entry) => entry.doneAt > horizon);
-    // One probe at a time: its answer says whether there is room for the next.
+    // After a 429, one request at a time until one gets through, and one probe at a time while
+    // contention is recent: its answer says whether there is room for the next (several in
+    // flight would all be refused together).
     if (
-      inFlightDoneAt === Infinity && this.#expires > now &&
-      this.#sent.some((entry) => entry.probe && entry.doneAt === Infinity)
+      inFlightDoneAt === Infinity &&
+      ((this.#blocked && this.#sent.some((entry) => entry.doneAt === Infinity)) ||
+        (this.#beyondProven(now) &&
+          this.#sent.some((entry) => entry.probe && entry.doneAt === Infinity)))
     ) {
       return Infinity;
     }
@@ -329,14 +334,22 @@ export class Pacer {
     return Infinity;
   }
 
+  /**
+   * Whether the next request would use room no answer has proven since the last 429 (within
+   * two windows of it): more than this client held then, plus what its probes took since.
+   */
+  #beyondProven(now: number): boolean {
+    return now - this.#limitedAt < 2 * this.#windowMs &&
+      this.#own(now) + 1 + this.#othersAtLimit > this.#capacity;
+  }
+
   /** Own requests counted in the window at `now` (in flight included). */
   #own(now: number): number {
     return this.#sent.filter((entry) => entry.doneAt > now - this.#windowMs).length;
   }
 
   #take(now: number): Slot {
-    const probe = this.#limit !== undefined && this.#expires > now &&
-      this.#own(now) + 1 + this.#othersAtLimit > this.#capacity;
+    const probe = this.#limit !== undefined && this.#beyondProven(now);
     const entry: Sent = { sentAt: now, doneAt: Infinity, probe };
     if (this.#limit) this.#sent.push(entry);
     let settled = false;
@@ -380,23 +393,33 @@ export class Pacer {
 
   /** A 429 without `Retry-After`: the window was full when it arrived. */
   #limitedRate(now: number, entry: Sent): void {
-    const own = this.#own(now);
+    // Sent before the refusal that began this block: it says nothing new.
+    if (this.#blocked && entry.sentAt < this.#blockedSince) return;
+    // Answers still to come may be refused too: count only what was granted (others are then
+    // estimated high, the cautious side).
+    const own = this.#sent.filter((other) => other.doneAt !== Infinity).length;
     const others = Math.max(0, this.#capacity - own);
     const starting = !this.#blocked;
-    // Refusals space probes out while contention lasts; one quiet window forgets them.
-    if (now - this.#limitedAt > this.#windowMs) this.#failedProbes = 0;
+    if (starting) this.#blockedSince = now;
+    const longestGap = Math.min(this.#windowMs, PROBE_GAP_CAP * this.#spacing());
+    // Refusals space probes out while contention lasts; quiet forgets them.
+    if (now - this.#limitedAt > 2 * longestGap) this.#failedProbes = 0;
     else this.#failedProbes++;
     this.#blocked = true;
     this.#limitedAt = now;
     const spacing = this.#windowMs / Math.max(1, others);
-    const gap = Math.min(
-      this.#windowMs,
-      PROBE_GAP_CAP * this.#spacing(),
-      spacing * 2 ** Math.min(this.#failedProbes, 10),
-    );
+    let gap = Math.min(longestGap, spacing * 4 ** Math.min(this.#failedProbes, 5));
+    const oldest = this.#sent.reduce((min, other) => Math.min(min, other.sentAt), Infinity);
+    if (starting && this.#windowMs === this.#limit!.windowMs && oldest < now) {
+      // Not calibrated yet: if the window was ours alone, at the configured average rate it is
+      // `own` requests long, and our oldest request leaves it then. One probe tells.
+      const alone = oldest + own * this.#spacing() - now;
+      if (alone > 0) gap = alone;
+    }
+    gap *= 1 - JITTER / 2 + JITTER * this.#random();
     this.#othersAtLimit = others;
     this.#hold = others;
-    this.#holdUntil = now + gap * (1 - JITTER / 2 + JITTER * this.#random());
+    this.#holdUntil = now + gap;
     this.#rampFrom = Math.max(0, others - 1);
     // Everything others held at the 429 has left one window later.
     this.#expires = Math.max(

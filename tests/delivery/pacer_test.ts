@@ -79,11 +79,11 @@ describe("Pacer", () => {
     (await take(tryTake)).settle({ status: 429 });
     at(250);
     (await take(tryTake)).settle({ status: 429 });
-    at(250 + 499);
-    assert.equal(await tryTake(), undefined, "the gap doubled after a failed probe");
-    at(250 + 500);
+    at(250 + 999);
+    assert.equal(await tryTake(), undefined, "the gap grew fourfold after a failed probe");
+    at(250 + 1_000);
     (await take(tryTake)).settle({ status: 429 });
-    const last = 750;
+    const last = 1_250;
     at(last + 5_000);
     assert.equal(pacer.othersEstimate, 0);
     assert.equal(pacer.allowance.requests, 20);
