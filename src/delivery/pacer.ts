@@ -147,6 +147,8 @@ interface Sent {
 
 /** Longest gap between failing probes, in multiples of the configured average spacing. */
 const PROBE_GAP_CAP = 20;
+/** Fewest requests of its own a window must have held for the pacer to learn its length. */
+const MIN_HELD_TO_LEARN = 3;
 /** Jitter of probe gaps and of the estimate's expiry, so clients refused together drift apart. */
 const JITTER = 0.25;
 
@@ -177,6 +179,8 @@ export class Pacer {
   /** A 429 came and nothing got through since. */
   #blocked = false;
   #blockedSince = -Infinity;
+  /** When the last refused request was sent. */
+  #refusedSentAt = -Infinity;
   #limitedAt = -Infinity;
   #retryAfterUntil = -Infinity;
   #unavailableUntil = -Infinity;
@@ -393,8 +397,17 @@ export class Pacer {
 
   /** A 429 without `Retry-After`: the window was full when it arrived. */
   #limitedRate(now: number, entry: Sent): void {
+    this.#refusedSentAt = Math.max(this.#refusedSentAt, entry.sentAt);
     // Sent before the refusal that began this block: it says nothing new.
     if (this.#blocked && entry.sentAt < this.#blockedSince) return;
+    const limit = this.#limit!;
+    if (!entry.probe && this.#windowMs < limit.windowMs) {
+      // Refused on room our own leaving request should have made: the learned window is too
+      // short (learned while someone else's requests were leaving). Forget it.
+      this.#windowMs = limit.windowMs;
+      this.#capacity = limit.requests;
+    }
+
     // Answers still to come may be refused too: count only what was granted (others are then
     // estimated high, the cautious side).
     const own = this.#sent.filter((other) => other.doneAt !== Infinity).length;
@@ -409,14 +422,14 @@ export class Pacer {
     this.#limitedAt = now;
     const spacing = this.#windowMs / Math.max(1, others);
     let gap = Math.min(longestGap, spacing * 4 ** Math.min(this.#failedProbes, 5));
-    const oldest = this.#sent.reduce((min, other) => Math.min(min, other.sentAt), Infinity);
-    if (starting && this.#windowMs === this.#limit!.windowMs && oldest < now) {
-      // Not calibrated yet: if the window was ours alone, at the configured average rate it is
-      // `own` requests long, and our oldest request leaves it then. One probe tells.
-      const alone = oldest + own * this.#spacing() - now;
-      if (alone > 0) gap = alone;
-    }
-    gap *= 1 - JITTER / 2 + JITTER * this.#random();
+    if (starting && this.#windowMs === this.#limit!.windowMs) {
+      // Not calibrated yet: if the window was ours alone at the configured average rate, one
+      // probe at the moment the prediction says tells.
+      const alone = this.#aloneRoomAt(now);
+      // Never early (it would be refused and teach nothing), a little late at random.
+      if (alone !== undefined) gap = (alone - now) * (1 + JITTER / 2 * this.#random());
+      else gap *= 1 - JITTER / 2 + JITTER * this.#random();
+    } else gap *= 1 - JITTER / 2 + JITTER * this.#random();
     this.#othersAtLimit = others;
     this.#hold = others;
     this.#holdUntil = now + gap;
@@ -437,9 +450,32 @@ export class Pacer {
     }
   }
 
+  /**
+   * If the window were full of this client's own granted requests, at the configured average
+   * rate, when room would come: for a capacity of `c`, the window is `c` spacings long and
+   * holds exactly our last `c` grants now; the largest such `c` (most of ours) is taken.
+   */
+  #aloneRoomAt(now: number): number | undefined {
+    const spacing = this.#spacing();
+    const grants = this.#sent
+      .filter((entry) => entry.doneAt !== Infinity)
+      .sort((a, b) => a.sentAt - b.sentAt);
+    const n = grants.length;
+    for (let c = n; c >= 1; c--) {
+      const windowMs = c * spacing;
+      // From its answer: it arrived before then, so room is there by this time.
+      const leaves = grants[n - c].doneAt + windowMs;
+      if (leaves <= now) continue;
+      if (n - c - 1 >= 0 && grants[n - c - 1].sentAt + windowMs > now) continue;
+      return leaves;
+    }
+    return undefined;
+  }
+
   /** A request got through. */
   #granted(now: number, entry: Sent): void {
-    if (this.#blocked) {
+    // Sent before the refusal that began the block, it proves nothing about room since.
+    if (this.#blocked && entry.sentAt >= this.#blockedSince) {
       this.#blocked = false;
       this.#learnWindow(now, entry);
     }
@@ -463,26 +499,39 @@ export class Pacer {
    */
   #learnWindow(now: number, entry: Sent): void {
     const limit = this.#limit!;
-    const minWindow = limit.windowMs / limit.requests;
+    const spacing = this.#spacing();
     const own = this.#sent
-      .filter((other) => other !== entry && other.sentAt < this.#limitedAt)
+      .filter((other) =>
+        other !== entry && other.doneAt !== Infinity && other.sentAt < this.#limitedAt
+      )
       .sort((a, b) => a.sentAt - b.sentAt);
     for (let i = 0; i < own.length; i++) {
-      const windowMs = Math.ceil(now - own[i].sentAt);
-      if (windowMs >= this.#windowMs) continue;
-      if (windowMs < minWindow) break;
+      // This got in: the window (if ours alone) is at most this long...
+      const upper = Math.ceil(now - own[i].sentAt);
+      if (upper >= this.#windowMs) continue;
       const held = own.length - i;
-      const capacity = Math.floor(limit.requests * windowMs / limit.windowMs);
-      // A probe lands up to one gap late, so the candidate window may be a little long.
-      if (capacity >= 1 && Math.abs(capacity - held) <= Math.max(1, held / 4)) {
-        this.#windowMs = windowMs;
-        // Never more than it held: the average rate stays at most the configured one.
-        this.#capacity = Math.min(capacity, held);
-        // The window was ours: nobody else to make room for.
-        this.#hold = this.#rampFrom = this.#othersAtLimit = 0;
-        this.#expires = now;
-        return;
-      }
+      // Too little to tell a window from a neighbour's request leaving.
+      if (held < MIN_HELD_TO_LEARN) break;
+      // ...and longer than the last refusal's distance from it.
+      const lower = this.#refusedSentAt - own[i].doneAt;
+      // At the configured average rate, `held` requests fill a window this long.
+      const atRate = held * spacing;
+      // Ours alone, room comes when the configured rate says: not before, and not much after
+      // (the probe's jitter and its round trip), else someone else's request left.
+      const late = atRate * JITTER / 2 + 2 * (now - entry.sentAt) + spacing / 4;
+      if (upper < atRate - spacing / 4 || upper > atRate + late) continue;
+      // The rate's figure, within what the server showed (never below the last refusal).
+      const windowMs = Math.ceil(Math.min(upper, Math.max(atRate, lower)));
+      this.#windowMs = windowMs;
+      // Never more than it held: the average rate stays at most the configured one.
+      this.#capacity = Math.max(
+        1,
+        Math.min(held, Math.floor(limit.requests * windowMs / limit.windowMs)),
+      );
+      // The window was ours: nobody else to make room for.
+      this.#hold = this.#rampFrom = this.#othersAtLimit = 0;
+      this.#expires = now;
+      return;
     }
   }
 
