@@ -1223,7 +1223,7 @@ export class VectorVueClient {
       try {
         token = operation.auth ? await this.#bearer(limits) : undefined;
       } catch (error) {
-        slot?.settle({});
+        slot?.settle({ notSent: true });
         throw error;
       }
       if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
@@ -1240,8 +1240,10 @@ export class VectorVueClient {
           headers["x-timestamp"] = signature["X-Timestamp"];
           headers["x-signature"] = signature["X-Signature"];
         } catch (error) {
-          // Nothing was sent: give the slot back (a probe left unsettled would hold everyone).
-          slot?.settle({});
+          // Nothing was sent: give the slot back (a slot left unsettled would hold every call),
+          // and import the key again next time rather than keep a failed import.
+          slot?.settle({ notSent: true });
+          this.#signingKey = undefined;
           throw error;
         }
       }
@@ -1257,7 +1259,7 @@ export class VectorVueClient {
         try {
           await runHooks("beforeRequest", beforeRequest, context, scrub);
         } catch (error) {
-          slot?.settle({});
+          slot?.settle({ notSent: true });
           throw error;
         }
       }

@@ -17,7 +17,7 @@ import {
   VectorVueError,
   VectorVueTransportError,
 } from "../errors.ts";
-import { type BackoffOptions, deliveryDecision } from "../retry.ts";
+import { abortableDelay, type BackoffOptions, deliveryDecision } from "../retry.ts";
 import { joinBatch, type SerializedBody } from "../serialize.ts";
 import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
 import { newTally, type PauseInfo, type RequestTally } from "./pacer.ts";
@@ -247,11 +247,18 @@ export class BatchDelivery {
           await this.deliver(this.batch(batch.entries.slice(half)), settle);
           return;
         }
-        // The next send waits in the client's pacer (rate limit, unavailable server): one wait.
-        if (
-          kind === "transient" && performance.now() - startedAt < this.#options.deliveryBudgetMs
-        ) {
-          continue;
+        if (kind === "transient") {
+          // No back-off of its own: the client's pacer already paused every call for the rate
+          // limit or the unavailable server; the batch waits out that one pause and goes again.
+          const pauseMs = Math.max(0, (this.pause?.until ?? 0) - Date.now());
+          if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) {
+            try {
+              await abortableDelay(pauseMs, signal);
+            } catch {
+              return await fail(signal?.reason);
+            }
+            continue;
+          }
         }
         if (kind !== "batch" && kind !== "halve" && this.#options.stopOnSharedError) {
           this.stopped ??= error;

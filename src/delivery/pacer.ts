@@ -116,11 +116,16 @@ export function newTally(): RequestTally {
 /**
  * How an attempt that held a slot ended: an HTTP status (with the server's
  * `Retry-After`, capped), a transport failure (`connection`, `timeout`: the
- * server may be down), or nothing known (aborted, a throw before sending).
+ * server may be down), not sent at all, or nothing known (aborted mid-flight).
  */
 export type SlotResult =
   | { readonly status: number; readonly retryAfterMs?: number }
-  | { readonly status?: undefined; readonly failure?: "connection" | "timeout" };
+  | {
+    readonly status?: undefined;
+    readonly failure?: "connection" | "timeout";
+    /** Nothing left the client (a throw while preparing it): the slot is simply given back. */
+    readonly notSent?: boolean;
+  };
 
 /** The right to send one request; `settle` it with the answer (once; later calls are ignored). */
 export interface Slot {
@@ -370,6 +375,10 @@ export class Pacer {
     const now = this.#now();
     entry.doneAt = now;
     const status = result.status;
+    if (status === undefined && result.notSent) {
+      this.#sent = this.#sent.filter((other) => other !== entry);
+      return this.#wakeAll();
+    }
     if (status === 429) {
       this.rateLimited++;
       // Refused requests do not count on the server: forget this one.
