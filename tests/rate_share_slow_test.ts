@@ -7,6 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { VectorVueEvent } from "../mod.ts";
 import { served } from "./_served.ts";
 
@@ -173,13 +176,51 @@ async function neighbourProcess() {
   }
 }
 
-test("sharing the address: window full or three-quarters full at the start, four clients together, a neighbour that leaves, a neighbour process: every item accepted within 1.3 x ideal + 3 s, at most a quarter 429s", async () => {
+async function spooledRestart() {
+  const what = "a spooled batcher restarted on a 2,000-item backlog, its window full";
+  const { emulator, client, close } = await served({ rateLimit: LIMIT });
+  const dir = mkdtempSync(join(tmpdir(), "vv-rate-spool-"));
+  try {
+    // The first process: it fills the window, then dies with what it had not sent on disk.
+    const first = client().createBatcher({ kind: "events", spool: { dir }, flushIntervalMs: 20 });
+    await first.ready();
+    await Promise.all(events(4_000, "spool").map((e) => first.add(e)));
+    while (first.stats().accepted < 2_000) await new Promise((r) => setTimeout(r, 20));
+    await first.close({ signal: AbortSignal.abort(new Error("crash")) });
+    const backlog = 4_000 - first.stats().accepted;
+    assert.ok(backlog > 0, `${what}: nothing left on disk`);
+    // The restart: a new client (its own pacer, the window still full of the first's requests).
+    const started = performance.now();
+    const second = client().createBatcher({ kind: "events", spool: { dir } });
+    await second.ready();
+    await second.close();
+    const elapsed = performance.now() - started;
+    const stats = second.stats();
+    assert.equal(stats.deadLettered, 0, `${what}: ${JSON.stringify(stats)}`);
+    const stored = new Set(emulator.events().map((e) => e.event_id));
+    assert.equal(stored.size, 4_000, `${what}: ${stored.size} of 4,000 stored`);
+    const granted = stats.requests - stats.rateLimited;
+    assert.ok(
+      stats.rateLimited <= 0.25 * stats.requests,
+      `${what}: ${stats.rateLimited} of ${stats.requests} answered 429`,
+    );
+    // The ideal: the first's full window plus what the second got granted.
+    return `${what}: ${within(what, elapsed, 20 + granted)}, ${stats.requests} requests, ` +
+      `${stats.rateLimited} answered 429`;
+  } finally {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("sharing the address: window full or three-quarters full at the start, four clients together, a neighbour that leaves, a neighbour process, a spooled batcher restarted on a full backlog: every item accepted within 1.3 x ideal + 3 s, at most a quarter 429s", async () => {
   const settled = await Promise.allSettled([
     usedBefore(20),
     usedBefore(15),
     fourTogether(),
     neighbourLeaves(),
     neighbourProcess(),
+    spooledRestart(),
   ]);
   console.log(settled.map((s) => s.status === "fulfilled" ? s.value : `${s.reason}`).join("\n"));
   for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
