@@ -87,10 +87,11 @@ async function fourTogether() {
     assert.equal(emulator.events().length, 12_000);
     const requests = results.reduce((sum, r) => sum + r.requests, 0);
     const limited = results.reduce((sum, r) => sum + r.rateLimited, 0);
-    // Known gap: with default options (the client believes 240 per 60 s) no client of four
-    // learns the 5 s window from its own share, so each probes as if uncalibrated; the issue's
-    // target is 0.25, measured about 0.33 here. Asserted at 0.4 until that is solved.
-    assert.ok(limited / requests <= 0.4, `${what}: ${limited} of ${requests} answered 429`);
+    // The issue's target is a quarter. With default options (each client believes 240 per 60 s)
+    // none of four clients learns the 5 s window from its share alone, and each knocks about once
+    // a window: measured 0.23-0.26 on a loaded 2-core machine. Asserted at 0.3 so that the test
+    // is not flaky; the report prints the figure.
+    assert.ok(limited / requests <= 0.3, `${what}: ${limited} of ${requests} answered 429`);
     return `${what}: ${within(what, elapsed, 120)}, ${requests} requests, ${limited} answered 429`;
   } finally {
     await close();
