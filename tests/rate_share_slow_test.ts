@@ -56,8 +56,20 @@ async function usedBefore(used: number) {
     await ours.login();
     await neighbourBurst(client, used, `nb${used}`);
     const started = performance.now();
-    const result = await ours.sendEvents(events(8_000, `used${used}`));
+    const waits: { shared?: boolean; leftMs: number }[] = [];
+    const result = await ours.sendEvents(events(8_000, `used${used}`), {
+      onProgress: ({ paused }) => {
+        if (paused?.reason === "rate_limited") {
+          waits.push({ shared: paused.shared, leftMs: paused.until - Date.now() });
+        }
+      },
+    });
     const elapsed = performance.now() - started;
+    // What onProgress said while it waited: others share the window, and the next slot is
+    // never further than a window away.
+    assert.ok(waits.some((wait) => wait.shared), `${what}: never reported as shared`);
+    const longest = Math.max(...waits.map((wait) => wait.leftMs));
+    assert.ok(longest <= WINDOW_MS + 1_000, `${what}: a wait of ${longest} ms reported`);
     assert.equal(result.accepted, 8_000, `${what}: ${JSON.stringify({ ...result, items: [] })}`);
     assert.equal(result.failed, 0);
     assert.equal(emulator.events().length, 8_000 + used);

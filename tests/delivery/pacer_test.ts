@@ -117,6 +117,48 @@ describe("Pacer", () => {
     assert.equal(pacer.othersEstimate, 0, "the window was ours: nobody to make room for");
   });
 
+  test("a learned window is forgotten when a request sent on room its own leaving one made is refused", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
+    for (let i = 0; i < 20; i++) {
+      at(i);
+      (await take(tryTake)).settle({ status: 202 });
+    }
+    at(20);
+    (await take(tryTake)).settle({ status: 429 });
+    // The alone prediction: our oldest leaves at 20 x 250 ms = 5 s (probed a little late).
+    at(5_290);
+    assert.equal(await tryTake(), undefined, "not before the prediction");
+    at(5_400);
+    (await take(tryTake)).settle({ status: 202 });
+    assert.equal(pacer.allowance.windowMs, 5_000, "the window at the configured rate");
+    // Room our own requests made by leaving the learned window: refused.
+    const replay = await take(tryTake);
+    replay.settle({ status: 429 });
+    assert.deepEqual(pacer.allowance.windowMs, 60_000, "back to the configured window");
+  });
+
+  test("a refusal of a request sent before the refusal that began the pause changes nothing", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 20, windowMs: 5_000 });
+    for (let i = 0; i < 10; i++) (await take(tryTake)).settle({ status: 202 });
+    const straggler = await take(tryTake);
+    at(10);
+    (await take(tryTake)).settle({ status: 429 });
+    straggler.settle({ status: 429 });
+    assert.equal(pacer.rateLimited, 2);
+    // The pause's one probe goes when the window would free if it were ours alone (10 x 250 ms,
+    // a little late); a second estimate would have made it 2 s after the 429.
+    at(2_100);
+    assert.equal(await tryTake(), undefined, "the same pause, not a new estimate");
+    at(2_660);
+    assert.ok(await tryTake());
+  });
+
+  test("a slot whose request was never sent is given back at once", async () => {
+    const { tryTake } = setup({ requests: 1, windowMs: 60_000 });
+    (await take(tryTake)).settle({ notSent: true });
+    assert.ok(await tryTake(), "the window holds nothing");
+  });
+
   test("a 429 with Retry-After pauses for that long and lowers nothing", async () => {
     const { pacer, tryTake, at } = setup();
     (await take(tryTake)).settle({ status: 202 });
