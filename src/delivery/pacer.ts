@@ -142,6 +142,14 @@ export interface PauseEvent {
   readonly othersEstimate: number;
 }
 
+/** When room comes if the window is this client's alone: `count` spacings after `base`. */
+interface Prediction {
+  readonly base: number;
+  readonly first: number;
+  readonly count: number;
+  readonly at: number;
+}
+
 interface Sent {
   readonly sentAt: number;
   /** When the answer came; `Infinity` while in flight (it counts until then and a window after). */
@@ -184,6 +192,7 @@ export class Pacer {
   /** A 429 came and nothing got through since. */
   #blocked = false;
   #blockedSince = -Infinity;
+  #prediction: Prediction | undefined;
   /** When the last refused request was sent. */
   #refusedSentAt = -Infinity;
   #limitedAt = -Infinity;
@@ -431,14 +440,10 @@ export class Pacer {
     this.#limitedAt = now;
     const spacing = this.#windowMs / Math.max(1, others);
     let gap = Math.min(longestGap, spacing * 4 ** Math.min(this.#failedProbes, 5));
-    if (starting && this.#windowMs === this.#limit!.windowMs) {
-      // Not calibrated yet: if the window was ours alone at the configured average rate, one
-      // probe at the moment the prediction says tells.
-      const alone = this.#aloneRoomAt(now);
-      // Never early (it would be refused and teach nothing), a little late at random.
-      if (alone !== undefined) gap = (alone - now) * (1 + JITTER / 2 * this.#random());
-      else gap *= 1 - JITTER / 2 + JITTER * this.#random();
-    } else gap *= 1 - JITTER / 2 + JITTER * this.#random();
+    const prediction = this.#predict(now, starting, entry);
+    // Never early (it would be refused and teach nothing), a little late at random.
+    if (prediction !== undefined) gap = (prediction - now) * (1 + JITTER / 2 * this.#random());
+    else gap *= 1 - JITTER / 2 + JITTER * this.#random();
     this.#othersAtLimit = others;
     this.#hold = others;
     this.#holdUntil = now + gap;
@@ -460,23 +465,45 @@ export class Pacer {
   }
 
   /**
+   * While the window is not calibrated: when room would come if the window were this client's
+   * alone at the configured rate (at a pause's first refusal), and, when that probe is refused,
+   * one spacing later, a few times (a neighbour holding a request or two delays room that much).
+   */
+  #predict(now: number, starting: boolean, entry: Sent): number | undefined {
+    if (this.#windowMs !== this.#limit!.windowMs) return undefined;
+    const spacing = this.#spacing();
+    if (starting) {
+      this.#prediction = this.#aloneRoom(now);
+    } else if (this.#prediction && entry.sentAt >= this.#prediction.at) {
+      const { base, first } = this.#prediction;
+      const count = this.#prediction.count + 1;
+      this.#prediction = count <= first * 1.125
+        ? { base, first, count, at: base + count * spacing }
+        : undefined;
+    }
+    const at = this.#prediction?.at;
+    return at !== undefined && at > now ? at : undefined;
+  }
+
+  /**
    * If the window were full of this client's own granted requests, at the configured average
    * rate, when room would come: for a capacity of `c`, the window is `c` spacings long and
-   * holds exactly our last `c` grants now; the largest such `c` (most of ours) is taken.
+   * holds exactly our last `c` grants now; the smallest such `c` is taken (our latest burst:
+   * older grants would make a window that the refusals before contradict).
    */
-  #aloneRoomAt(now: number): number | undefined {
+  #aloneRoom(now: number): Prediction | undefined {
     const spacing = this.#spacing();
     const grants = this.#sent
       .filter((entry) => entry.doneAt !== Infinity)
       .sort((a, b) => a.sentAt - b.sentAt);
     const n = grants.length;
-    for (let c = n; c >= 1; c--) {
+    for (let c = 1; c <= n; c++) {
       const windowMs = c * spacing;
       // From its answer: it arrived before then, so room is there by this time.
       const leaves = grants[n - c].doneAt + windowMs;
       if (leaves <= now) continue;
       if (n - c - 1 >= 0 && grants[n - c - 1].sentAt + windowMs > now) continue;
-      return leaves;
+      return { base: grants[n - c].doneAt, first: c, count: c, at: leaves };
     }
     return undefined;
   }
@@ -486,6 +513,7 @@ export class Pacer {
     // Sent before the refusal that began the block, it proves nothing about room since.
     if (this.#blocked && entry.sentAt >= this.#blockedSince) {
       this.#blocked = false;
+      this.#prediction = undefined;
       this.#learnWindow(now, entry);
     }
     if (entry.probe) {
