@@ -116,7 +116,8 @@ async function neighbourLeaves() {
   try {
     const ours = client();
     await ours.login();
-    const neighbour = client({ rateLimit: false, maxRetries: 0 });
+    // Unpaced, and a refused request is dropped, not retried: it sends for 10 s, then leaves.
+    const neighbour = client({ rateLimit: false, maxRetries: 0, rateLimitWaitMs: 0 });
     await neighbour.login();
     let granted = 0;
     const neighbourRun = (async () => {

@@ -193,6 +193,8 @@ export class Pacer {
   #blocked = false;
   #blockedSince = -Infinity;
   #prediction: Prediction | undefined;
+  /** The longest window the evidence that taught the learned one allowed. */
+  #learnedUpper = 0;
   /** When the last refused request was sent. */
   #refusedSentAt = -Infinity;
   #limitedAt = -Infinity;
@@ -323,8 +325,10 @@ export class Pacer {
   #readyAt(now: number, inFlightDoneAt = Infinity): number {
     const gate = Math.max(this.#unavailableUntil, this.#retryAfterUntil);
     if (!this.#limit) return gate;
+    // Kept for the configured window (the longest the learned one can become again), counted
+    // for the learned one.
+    this.#sent = this.#sent.filter((entry) => entry.doneAt > now - this.#limit!.windowMs);
     const horizon = now - this.#windowMs;
-    this.#sent = this.#sent.filter((entry) => entry.doneAt > horizon);
     // After a 429, one request at a time until one gets through, and one probe at a time while
     // contention is recent: its answer says whether there is room for the next (several in
     // flight would all be refused together).
@@ -337,6 +341,7 @@ export class Pacer {
       return Infinity;
     }
     const ends = this.#sent
+      .filter((entry) => entry.doneAt > horizon)
       .map((entry) => (entry.doneAt === Infinity ? inFlightDoneAt : entry.doneAt) + this.#windowMs)
       .sort((a, b) => a - b);
     // After `j` of our own requests left the window, `own - j` remain; the next may go once
@@ -421,14 +426,20 @@ export class Pacer {
     const limit = this.#limit!;
     if (!entry.probe && this.#windowMs < limit.windowMs) {
       // Refused on room our own leaving request should have made: the learned window is too
-      // short (learned while someone else's requests were leaving). Forget it.
-      this.#windowMs = limit.windowMs;
-      this.#capacity = limit.requests;
+      // short. First the longest the evidence allowed (a neighbour held a request or two of it);
+      // refused again, forget it.
+      if (this.#windowMs < this.#learnedUpper) this.#windowMs = this.#learnedUpper;
+      else {
+        this.#windowMs = limit.windowMs;
+        this.#capacity = limit.requests;
+      }
     }
 
     // Answers still to come may be refused too: count only what was granted (others are then
     // estimated high, the cautious side).
-    const own = this.#sent.filter((other) => other.doneAt !== Infinity).length;
+    const own =
+      this.#sent.filter((other) => other.doneAt !== Infinity && other.doneAt > now - this.#windowMs)
+        .length;
     const others = Math.max(0, this.#capacity - own);
     const starting = !this.#blocked;
     if (starting) this.#blockedSince = now;
@@ -557,8 +568,11 @@ export class Pacer {
       // (the probe's jitter and its round trip), else someone else's request left.
       const late = atRate * JITTER / 2 + 2 * (now - entry.sentAt) + spacing / 4;
       if (upper < atRate - spacing / 4 || upper > atRate + late) continue;
+      // And at the 429 such a window held exactly these: the request before them had left it.
+      if (i > 0 && own[i - 1].doneAt + atRate > this.#limitedAt) continue;
       // The rate's figure, within what the server showed (never below the last refusal).
       const windowMs = Math.ceil(Math.min(upper, Math.max(atRate, lower)));
+      this.#learnedUpper = upper;
       this.#windowMs = windowMs;
       // Never more than it held: the average rate stays at most the configured one.
       this.#capacity = Math.max(

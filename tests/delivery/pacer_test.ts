@@ -117,7 +117,7 @@ describe("Pacer", () => {
     assert.equal(pacer.othersEstimate, 0, "the window was ours: nobody to make room for");
   });
 
-  test("a learned window is forgotten when a request sent on room its own leaving one made is refused", async () => {
+  test("a learned window lengthens, then is forgotten, when requests sent on room its own leaving ones made are refused", async () => {
     const { pacer, tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
     for (let i = 0; i < 20; i++) {
       at(i);
@@ -132,9 +132,11 @@ describe("Pacer", () => {
     (await take(tryTake)).settle({ status: 202 });
     assert.equal(pacer.allowance.windowMs, 5_000, "the window at the configured rate");
     // Room our own requests made by leaving the learned window: refused.
-    const replay = await take(tryTake);
-    replay.settle({ status: 429 });
-    assert.deepEqual(pacer.allowance.windowMs, 60_000, "back to the configured window");
+    (await take(tryTake)).settle({ status: 429 });
+    assert.equal(pacer.allowance.windowMs, 5_400, "first the longest the evidence allowed");
+    at(5_420); // every request of the first window has left even that one
+    (await take(tryTake)).settle({ status: 429 });
+    assert.equal(pacer.allowance.windowMs, 60_000, "refused again: back to the configured window");
   });
 
   test("a refusal of a request sent before the refusal that began the pause changes nothing", async () => {
