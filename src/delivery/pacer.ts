@@ -160,6 +160,8 @@ interface Sent {
 
 /** Longest gap between failing probes, in multiples of the configured average spacing. */
 const PROBE_GAP_CAP = 20;
+/** Times a learned window is lengthened by refused replays before it is forgotten. */
+const MAX_LENGTHENINGS = 3;
 /** Fewest requests of its own a window must have held for the pacer to learn its length. */
 const MIN_HELD_TO_LEARN = 3;
 /** Jitter of probe gaps and of the estimate's expiry, so clients refused together drift apart. */
@@ -195,6 +197,7 @@ export class Pacer {
   #prediction: Prediction | undefined;
   /** The longest window the evidence that taught the learned one allowed. */
   #learnedUpper = 0;
+  #lengthened = 0;
   /** When the last refused request was sent. */
   #refusedSentAt = -Infinity;
   #limitedAt = -Infinity;
@@ -428,8 +431,14 @@ export class Pacer {
       // Refused on room our own leaving request should have made: the learned window is too
       // short. First the longest the evidence allowed (a neighbour held a request or two of it);
       // refused again, forget it.
-      if (this.#windowMs < this.#learnedUpper) this.#windowMs = this.#learnedUpper;
-      else {
+      if (this.#lengthened < MAX_LENGTHENINGS) {
+        // A spacing (a neighbour's request) longer at a time, at least what the evidence allowed.
+        this.#lengthened++;
+        this.#windowMs = Math.min(
+          limit.windowMs,
+          Math.max(this.#learnedUpper, this.#windowMs + this.#spacing()),
+        );
+      } else {
         this.#windowMs = limit.windowMs;
         this.#capacity = limit.requests;
       }
@@ -487,7 +496,11 @@ export class Pacer {
       this.#prediction = this.#aloneRoom(now);
     } else if (this.#prediction && entry.sentAt >= this.#prediction.at) {
       const { base, first } = this.#prediction;
-      const count = this.#prediction.count + 1;
+      // One spacing later, and after now (the refusal may have come late).
+      const count = Math.max(
+        this.#prediction.count + 1,
+        Math.floor((now - base) / spacing) + 1,
+      );
       this.#prediction = count <= first * 1.125
         ? { base, first, count, at: base + count * spacing }
         : undefined;
@@ -573,6 +586,7 @@ export class Pacer {
       // The rate's figure, within what the server showed (never below the last refusal).
       const windowMs = Math.ceil(Math.min(upper, Math.max(atRate, lower)));
       this.#learnedUpper = upper;
+      this.#lengthened = 0;
       this.#windowMs = windowMs;
       // Never more than it held: the average rate stays at most the configured one.
       this.#capacity = Math.max(

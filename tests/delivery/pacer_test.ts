@@ -117,7 +117,7 @@ describe("Pacer", () => {
     assert.equal(pacer.othersEstimate, 0, "the window was ours: nobody to make room for");
   });
 
-  test("a learned window lengthens, then is forgotten, when requests sent on room its own leaving ones made are refused", async () => {
+  test("a learned window lengthens a spacing at a time, then is forgotten, when requests sent on room its own leaving ones made are refused", async () => {
     const { pacer, tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
     for (let i = 0; i < 20; i++) {
       at(i);
@@ -134,9 +134,17 @@ describe("Pacer", () => {
     // Room our own requests made by leaving the learned window: refused.
     (await take(tryTake)).settle({ status: 429 });
     assert.equal(pacer.allowance.windowMs, 5_400, "first the longest the evidence allowed");
-    at(5_420); // every request of the first window has left even that one
-    (await take(tryTake)).settle({ status: 429 });
-    assert.equal(pacer.allowance.windowMs, 60_000, "refused again: back to the configured window");
+    // Refused again: a spacing (250 ms, a neighbour's request) longer each time (three in all),
+    // then the configured window again.
+    const windows: number[] = [];
+    for (let now = 5_400; now < 20_000 && windows.at(-1) !== 60_000; now += 10) {
+      at(now);
+      const slot = await tryTake();
+      if (!slot) continue;
+      slot.settle({ status: 429 });
+      windows.push(pacer.allowance.windowMs);
+    }
+    assert.deepEqual(windows, [5_650, 5_900, 60_000]);
   });
 
   test("a refusal of a request sent before the refusal that began the pause changes nothing", async () => {
