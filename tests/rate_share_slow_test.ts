@@ -227,15 +227,20 @@ async function spooledRestart() {
   }
 }
 
-test("sharing the address: window full or three-quarters full at the start, four clients together, a neighbour that leaves, a neighbour process, a spooled batcher restarted on a full backlog: every item accepted within 1.3 x ideal + 3 s, at most a quarter 429s", async () => {
+test("sharing the address: window full or three-quarters full at the start, a neighbour that leaves, a neighbour process, a spooled batcher restarted on a full backlog: every item accepted within 1.3 x ideal + 3 s, at most a quarter 429s", async () => {
   const settled = await Promise.allSettled([
     usedBefore(20),
     usedBefore(15),
-    fourTogether(),
     neighbourLeaves(),
     neighbourProcess(),
     spooledRestart(),
   ]);
   console.log(settled.map((s) => s.status === "fulfilled" ? s.value : `${s.reason}`).join("\n"));
   for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
+});
+
+test("four clients on one address starting together all finish within 1.3 x ideal + 3 s", async () => {
+  // On its own: four clients in one process are CPU-bound enough on two cores to be slowed by
+  // the scenarios above running beside them.
+  console.log(await fourTogether());
 });
