@@ -10,7 +10,7 @@ import { qaCommand } from "./cli/qa.ts";
 import { sendCommand } from "./cli/send.ts";
 import { statusCommand } from "./cli/status.ts";
 import { whoamiCommand } from "./cli/whoami.ts";
-import { currentSystem } from "./cli/_system_deno.ts";
+import { currentSystem } from "./src/platform/command_line.ts";
 
 const COMMANDS = [sendCommand, statusCommand, whoamiCommand, qaCommand, emulatorCommand];
 

@@ -8,7 +8,7 @@
  */
 import { UsageError } from "./args.ts";
 import type { InputFormat } from "./input.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 /** How many bytes of the input's start the fingerprint hashes. */
 export const HEAD_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { FlagSpec, ParsedArgs } from "./args.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 /** Exit statuses, the same for every command. */
 export const EXIT = Object.freeze({

@@ -10,7 +10,7 @@ import type { VectorVueConfig } from "../src/config.ts";
 import { VectorVueConfigError } from "../src/errors.ts";
 import { type FlagSpec, UsageError } from "./args.ts";
 import { inCliWords, type Option, whereToSet } from "./words.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 /** Flags of every command that connects. */
 export const CONNECTION_FLAGS: readonly FlagSpec[] = [

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AppendFile, CliSystem } from "./_system_common.ts";
+import type { AppendFile, CliSystem } from "../src/platform/command_line.ts";
 import { DEAD_LETTER_KEY } from "./input.ts";
 
 /** Why an item is in the dead-letter file. */

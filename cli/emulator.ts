@@ -8,7 +8,7 @@ import { createVectorVueEmulator, EMULATOR_DEFAULTS } from "../src/testing/mod.t
 import { type FlagSpec, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { createTestCertificates } from "./test_certificates.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {

@@ -8,7 +8,7 @@ import { ArgumentsError, didYouMean, parseArgs, type ParsedArgs, UsageError } fr
 import { type Command, EXIT, HELP_FLAG, helpText } from "./command.ts";
 import { describeError } from "./errors.ts";
 import { inCliWords } from "./words.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 /** The package version, printed by `--version`. */
 export const VERSION = "0.1.0";

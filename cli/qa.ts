@@ -17,7 +17,7 @@ import { createVectorVueEmulator } from "../src/testing/emulator.ts";
 import { UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { createTestCertificates } from "./test_certificates.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 /** One smoke step's outcome. */
 export interface StepResult {

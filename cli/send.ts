@@ -25,7 +25,7 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connectio
 import { type DeadLetter, DeadLetterWriter } from "./dead_letter.ts";
 import { detectFormat, type InputFormat, type InputRecord, readRecords } from "./input.ts";
 import { formatDuration, ProgressRenderer, type ProgressState, RateMeter } from "./progress.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 import { describeError, describeMessage } from "./errors.ts";
 import { InterruptCounter } from "./interrupts.ts";
 

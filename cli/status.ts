@@ -10,7 +10,7 @@ import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
 import { describeError } from "./errors.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "json", type: "boolean", help: "print the status record as JSON" },

@@ -13,7 +13,7 @@ import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
 import { describeError } from "./errors.ts";
 import { formatDuration } from "./progress.ts";
-import type { CliSystem } from "./_system_common.ts";
+import type { CliSystem } from "../src/platform/command_line.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "json", type: "boolean", help: "print the report as JSON" },

@@ -106,7 +106,7 @@ const CA_PATH = fileURLToPath(new URL("../tests/fixtures/ca.pem", import.meta.ur
 
 /**
  * Where each scenario runs. The client gets `http2`; Deno's baseline gets the Deno.createHttpClient
- * settings that `src/transport/_runtime_deno.ts` makes of it, so both sides speak the same protocol.
+ * settings that `src/platform/network_deno.ts` makes of it, so both sides speak the same protocol.
  * `runtimes`: who runs there (Node's and Bun's bare `fetch` speak HTTP/1.1).
  *
  * Why two servers: the emulator's default server (Deno.serve, HTTP/1.1 and HTTP/2 by ALPN) leaves

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { runCli } from "../cli/main.ts";
 import { emulatorCommand } from "../cli/emulator.ts";
-import { currentSystem } from "../cli/_system_deno.ts";
+import { currentSystem } from "../src/platform/command_line.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../tests/fixtures/${name}`, import.meta.url));

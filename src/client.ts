@@ -65,7 +65,7 @@ import { serializeBatch, type SerializedBody, serializeObject } from "./serializ
 import { importResponseKey, verifyResponseSignature } from "./response_signature.ts";
 import { importHmacKey, signRequest } from "./signing.ts";
 import { type AttemptAnswer, sendAttempt, TransportFailure } from "./transport/attempt.ts";
-import { createHttpTransport, type Transport } from "./transport/_runtime_deno.ts";
+import { createHttpTransport, type Transport } from "./platform/network.ts";
 
 /**
  * The routes the client calls.

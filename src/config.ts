@@ -6,7 +6,8 @@
  * @module
  */
 
-import { readEnvironment, runtime } from "./transport/_runtime_deno.ts";
+import { runtime } from "./platform/network.ts";
+import { readEnvironment } from "./platform/process.ts";
 import { VectorVueConfigError } from "./errors.ts";
 import type { RateLimit } from "./delivery/pacer.ts";
 import { inspectToken } from "./jwt.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { readEnvironment, readTextFile } from "./transport/_runtime_deno.ts";
+import { readTextFile } from "./platform/files.ts";
+import { readEnvironment } from "./platform/process.ts";
 import {
   scalarProblem,
   UNREADABLE_VARIABLES,

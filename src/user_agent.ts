@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runtimeLabel } from "./transport/_runtime_deno.ts";
+import { runtimeLabel } from "./platform/process.ts";
 
 /**
  * The version of this client, as in `deno.json` (a test keeps the two equal).

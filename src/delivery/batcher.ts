@@ -7,7 +7,7 @@
  * @module
  */
 
-import { unrefTimer } from "../transport/_runtime_deno.ts";
+import { unrefTimer } from "../platform/process.ts";
 import { VectorVueConfigError, VectorVueError } from "../errors.ts";
 import { checkCallOptions } from "../option_names.ts";
 import type { Logger } from "../logger.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { onProcessExit } from "../transport/_runtime_deno.ts";
+import { onProcessExit } from "../platform/process.ts";
 
 interface Watch {
   readonly target: WeakRef<object>;

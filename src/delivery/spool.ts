@@ -3,8 +3,7 @@
 // fsync), batches record their idempotency key before they are sent, and items leave only when
 // settled (answered by the server, or dead-lettered). Segments are deleted oldest first once
 // nothing in them is live, which is how disk is reclaimed. See `spool_record.ts` for the format.
-import { spoolFs as runtimeFs } from "./_fs_deno.ts";
-import type { AppendFile, SpoolFs } from "./_fs_common.ts";
+import { type AppendFile, type SpoolFs, spoolFs as runtimeFs } from "../platform/files.ts";
 import { silentLogger } from "../logger.ts";
 import type { Logger } from "../logger.ts";
 import { acquireLock, DEFAULT_LEASE, type LeaseOptions, type SpoolLock } from "./spool_lock.ts";

@@ -15,7 +15,7 @@
 // change while we watched for `staleMs` (several missed renewals; clocks are never compared).
 // The holder checks on every renewal and before starting a segment file that its generation is
 // still the highest (fencing): a holder frozen longer than the lease finds out and stops.
-import type { HostIdentity, SpoolFs } from "./_fs_common.ts";
+import type { HostIdentity, SpoolFs } from "../platform/files.ts";
 import type { Logger } from "../logger.ts";
 import {
   osCode,

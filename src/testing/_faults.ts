@@ -3,7 +3,7 @@
 // dropped connection.
 import { delay } from "./_abort.ts";
 import { fixedResponse } from "./_http.ts";
-import { markStreamed } from "./_serve_common.ts";
+import { markStreamed } from "../platform/serving.ts";
 
 /**
  * A fault for {@linkcode VectorVueEmulator.inject}: how to misbehave on the next `count`

@@ -8,7 +8,7 @@ import { signJwt } from "./_jwt.ts";
 import { type EmulatorOptions, normaliseOptions } from "./_options.ts";
 import { SlidingWindowLimiter } from "./_rate_limit.ts";
 import { dispatch } from "./_router.ts";
-import { serveHttps } from "./_serve_deno.ts";
+import { serveHttps } from "../platform/serving.ts";
 import {
   EmulatorStore,
   type StoredClientEvent,

@@ -3,8 +3,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AppendFile, SpoolFs } from "../../src/delivery/_fs_common.ts";
-import { spoolFs } from "../../src/delivery/_fs_deno.ts";
+import { type AppendFile, type SpoolFs, spoolFs } from "../../src/platform/files.ts";
 import type { LogFields, Logger } from "../../src/logger.ts";
 
 export { spoolFs };

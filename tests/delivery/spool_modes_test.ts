@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdir, stat, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { Spool } from "../../src/delivery/spool.ts";
-import { currentSystem } from "../../cli/_system_deno.ts";
+import { currentSystem } from "../../src/platform/command_line.ts";
 import { segmentFiles, withTempDir } from "./_spool_helpers.ts";
 
 const MiB = 1024 * 1024;

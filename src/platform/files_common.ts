@@ -1,27 +1,28 @@
-// Types shared by the `_fs_deno.ts` / `_fs_node.ts` pair: the few file-system calls the spool
-// makes. Errors thrown through the seam keep the runtime's own error; both runtimes give it a
-// POSIX `code` ("ENOSPC", "EROFS", "EEXIST"...), which `spool_error.ts` reads.
-//
+// The files capability: the few file-system calls the library makes (the spool's, and PEM files
+// named by the environment). `files_deno.ts` (Deno) and `files_node.ts` (the npm build)
+// implement `FilesPlatform`; `files.ts` checks the one the build picked. Errors thrown through
+// the seam keep the runtime's own error; both runtimes give it a POSIX `code` ("ENOSPC",
+// "EROFS", "EEXIST"...), which `delivery/spool_error.ts` reads.
+import type { HostIdentity } from "./process_common.ts";
+
+export type { HostIdentity };
+
 // Files are created 0600 and directories 0700: a umask only removes permission bits, so asking
 // for these modes at creation keeps the spool private whatever the umask.
 
-/** A file open for appending. */
+/**
+ * A file open for appending, written in order (the spool's segments, the command line's
+ * dead-letter and checkpoint files).
+ */
 export interface AppendFile {
-  /** Writes all of `bytes` at the end of the file. */
+  /** Writes all of `bytes` at the end of the file; resolves when the operating system has them. */
   write(bytes: Uint8Array): Promise<void>;
-  /** Flushes the file's data (and its size) to the disk (fdatasync). */
+  /**
+   * Flushes what was written to the disk: the data and the size that reaches it (fdatasync) for
+   * the spool, everything (fsync) for the command line's files.
+   */
   sync(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Who a process is, beyond its pid: pids are only meaningful within one PID namespace. */
-export interface HostIdentity {
-  /** The host name. */
-  readonly host: string;
-  /** The kernel's boot id (Linux), empty where unknown. */
-  readonly bootId: string;
-  /** The PID namespace (Linux `/proc/self/ns/pid` link), empty where unknown. */
-  readonly pidNs: string;
 }
 
 /** The file-system calls of the spool. Paths are `/`-separated. */
@@ -53,4 +54,12 @@ export interface SpoolFs {
   every(ms: number, tick: () => void): () => void;
   /** This process's id. */
   readonly pid: number;
+}
+
+/** The files capability, one implementation per runtime. */
+export interface FilesPlatform {
+  /** The real file system, as the spool uses it. */
+  readonly spoolFs: SpoolFs;
+  /** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+  readTextFile(path: string): string;
 }

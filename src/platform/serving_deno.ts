@@ -1,15 +1,13 @@
-// Deno side of the serving seam. The npm build swaps every `*_deno.ts` import for its
-// `*_node.ts` twin, so both files export the same names and types.
+// Deno side of the serving capability. The npm build swaps every `*_deno.ts` import for its
+// `*_node.ts` twin; `serving.ts` checks that both implement `ServingPlatform`.
 import {
   type ConnectionHandler,
   FLUSH_BEFORE_DROP_MS,
   isStreamed,
   type ServedHttps,
   type ServeHttpsOptions,
-} from "./_serve_common.ts";
-import { serveWithNodeApi } from "./_serve_node_api.ts";
-
-export type { ConnectionHandler, ServedHttps, ServeHttpsOptions };
+} from "./serving_common.ts";
+import { serveWithNodeApi } from "./serving_node_api.ts";
 
 // A body that fails before its first byte. On an HTTP/2 stream Deno.serve then resets the
 // stream before sending headers, so the client's fetch rejects (a connection error, no status).

@@ -1,17 +1,11 @@
-// Types shared by the `_system_deno.ts` / `_system_node.ts` pair: everything the command line
-// needs from the operating system, so the commands themselves use web APIs only.
-import type { EnvironmentRead } from "../src/transport/_runtime_common.ts";
+// The command line's capability: everything `cli/` needs from the operating system (its
+// process and its files, as a terminal program sees them), so the commands themselves use web
+// APIs only. `command_line_deno.ts` and `command_line_node.ts` implement `CommandLinePlatform`;
+// `command_line.ts` checks the one the build picked. The library never loads these files.
+import type { AppendFile } from "./files_common.ts";
+import type { EnvironmentRead } from "./process_common.ts";
 
-export type { EnvironmentRead };
-
-/** A file opened for appending, written in order and flushed to disk on `sync()`. */
-export interface AppendFile {
-  /** Appends the bytes; resolves when the operating system has them. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Flushes what was written to the disk (fsync). */
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { AppendFile, EnvironmentRead };
 
 /** A signal the command line reacts to. */
 export type SignalName = "SIGINT" | "SIGTERM";
@@ -61,4 +55,10 @@ export interface CliSystem {
   unrefTimer(timer: ReturnType<typeof setTimeout>): void;
   /** Ends the process now. */
   exit(code: number): never;
+}
+
+/** The command line's capability, one implementation per runtime. */
+export interface CommandLinePlatform {
+  /** The running process, through the runtime's own API. */
+  currentSystem(): CliSystem;
 }

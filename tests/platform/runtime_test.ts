@@ -1,6 +1,6 @@
-// The runtime seam against real TLS on loopback, in every runtime: under `deno test` this is
-// `_runtime_deno.ts`; the npm build swaps in `_runtime_node.ts`, which runs under Node and,
-// handing over to `_runtime_bun.ts`, under Bun.
+// The platform's network, process and files capabilities against real TLS on loopback, in every
+// runtime: under `deno test` these are the `src/platform/*_deno.ts` files; the npm build swaps in
+// the `*_node.ts` ones, which run under Node and, handing over to the `*_bun.ts` ones, under Bun.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -12,14 +12,13 @@ import type { TLSSocket } from "node:tls";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { readTextFile } from "../../src/platform/files.ts";
 import {
   createHttpTransport,
-  readEnvironment,
-  readTextFile,
   runtime,
   type TransportSettings,
-  unrefTimer,
-} from "../../src/transport/_runtime_deno.ts";
+} from "../../src/platform/network.ts";
+import { readEnvironment, unrefTimer } from "../../src/platform/process.ts";
 import { type AttemptRequest, TransportFailure } from "../../src/transport/attempt.ts";
 import { startConnectProxy } from "../_connect_proxy.ts";
 

@@ -11,7 +11,7 @@ import {
   FLUSH_BEFORE_DROP_MS,
   type ServedHttps,
   type ServeHttpsOptions,
-} from "./_serve_common.ts";
+} from "./serving_common.ts";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;

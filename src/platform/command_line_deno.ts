@@ -1,9 +1,7 @@
-// Deno side of the command line's operating-system seam. The npm build swaps every
-// `*_deno.ts` import for its `*_node.ts` twin, so both files export the same names.
-import { readEnvironment } from "../src/transport/_runtime_deno.ts";
-import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
-
-export type { AppendFile, CliSystem, SignalName };
+// Deno side of the command line's capability. The npm build swaps every `*_deno.ts` import for
+// its `*_node.ts` twin; `command_line.ts` checks that both implement `CommandLinePlatform`.
+import type { AppendFile, CliSystem, SignalName } from "./command_line_common.ts";
+import { readEnvironment } from "./process_deno.ts";
 
 const encoder = new TextEncoder();
 

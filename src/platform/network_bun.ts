@@ -1,34 +1,13 @@
-// Bun side of the runtime seam. Both `_runtime_deno.ts` (the source, run by Bun) and
-// `_runtime_node.ts` (the npm build, run by Bun) hand over to this file when `Bun` exists, so
+// Bun side of the network capability. Both `network_deno.ts` (the source, run by Bun) and
+// `network_node.ts` (the npm build, run by Bun) hand over to this file when `Bun` exists, so
 // that neither `Deno.*` nor undici is reached there: Bun's `import("undici")` yields a stand-in
 // whose `Agent` does nothing and whose `fetch` ignores `dispatcher`. Built-in modules come from
 // `process.getBuiltinModule`, so that importing this file costs Deno and Node nothing.
-import { InFlightLimit } from "./_in_flight_limit.ts";
-import type {
-  EnvironmentRead,
-  RuntimeAbilities,
-  Transport,
-  TransportSettings,
-} from "./_runtime_common.ts";
-import { sendAttempt, TransportFailure } from "./attempt.ts";
-import { PROXY_VARIABLES } from "./proxy.ts";
-
-interface BunProcess {
-  readonly env: Record<string, string | undefined>;
-  readonly versions: { readonly bun: string };
-  on(event: "exit", listener: () => void): unknown;
-  off(event: "exit", listener: () => void): unknown;
-  getBuiltinModule(name: "node:fs"): { readFileSync(path: string, encoding: "utf8"): string };
-  getBuiltinModule(name: "node:tls"): {
-    readonly rootCertificates: readonly string[];
-    getCACertificates?(kind: "default"): string[];
-  };
-}
-
-/** Whether Bun runs this code. */
-export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
-const bunProcess = () => (globalThis as unknown as { process: BunProcess }).process;
+import { InFlightLimit } from "../transport/_in_flight_limit.ts";
+import type { RuntimeAbilities, Transport, TransportSettings } from "./network_common.ts";
+import { sendAttempt, TransportFailure } from "../transport/attempt.ts";
+import { PROXY_VARIABLES } from "../transport/proxy.ts";
+import { bunProcess } from "./process_bun.ts";
 
 /** Bun's fetch skips verification per request, and speaks HTTP/1.1 only. */
 export const abilities: RuntimeAbilities = {
@@ -119,29 +98,4 @@ function perRequestFetch(tls: Record<string, unknown>, proxyUrl: string | undefi
       for (const [name, value] of saved) env[name] = value;
     }
   }) as typeof fetch;
-}
-
-/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
-export function readTextFile(path: string): string {
-  return bunProcess().getBuiltinModule("node:fs").readFileSync(path, "utf8");
-}
-
-/** Reads the named variables; Bun can always read and list the whole environment. */
-export function readEnvironment(names: readonly string[]): EnvironmentRead {
-  const { env } = bunProcess();
-  const values: Record<string, string | undefined> = {};
-  for (const name of names) values[name] = env[name];
-  return { values, unreadable: [], all: { ...env } as Record<string, string> };
-}
-
-/** The runtime and its version, for the `User-Agent`: `bun 1.4.4`. */
-export function runtimeLabel(): string {
-  return `bun ${bunProcess().versions.bun}`;
-}
-
-/** Calls `listener` once when the process exits (Bun's `exit` event); returns its remover. */
-export function onProcessExit(listener: () => void): () => void {
-  const process = bunProcess();
-  process.on("exit", listener);
-  return () => void process.off("exit", listener);
 }

@@ -1,14 +1,13 @@
-// Node side of the command line's operating-system seam: `scripts/build_npm.ts` swaps every
-// `*_deno.ts` import for this file, so it must export the same names and types.
+// Node side of the command line's capability: `scripts/build_npm.ts` swaps every `*_deno.ts`
+// import for this file; `command_line.ts` checks that both implement `CommandLinePlatform`.
 import { createReadStream } from "node:fs";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 import type { Readable } from "node:stream";
-import type { AppendFile, CliSystem, SignalName } from "./_system_common.ts";
-
-export type { AppendFile, CliSystem, SignalName };
+import type { AppendFile, CliSystem, SignalName } from "./command_line_common.ts";
+import { readEnvironment } from "./process_node.ts";
 
 /**
  * A web stream that reads `stream` only as fast as it is consumed. (`Readable.toWeb()` in Node 20
@@ -35,11 +34,7 @@ export function currentSystem(): CliSystem {
     get env() {
       return { ...process.env };
     },
-    readEnvironment(names) {
-      // Node reads and lists the whole environment.
-      const values = Object.fromEntries(names.map((name) => [name, process.env[name]]));
-      return { values, unreadable: [], all: { ...process.env } as Record<string, string> };
-    },
+    readEnvironment,
     stdout: (text) =>
       new Promise<void>((done, fail) =>
         process.stdout.write(text, (error) => (error ? fail(error) : done()))

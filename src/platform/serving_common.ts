@@ -1,4 +1,6 @@
-// Types shared by the `_serve_deno.ts` / `_serve_node.ts` pair.
+// The serving capability: an HTTPS server for the emulator (`src/testing/`). `serving_deno.ts`
+// and `serving_node.ts` implement `ServingPlatform`; `serving.ts` checks the one the build picked.
+// Deno and Node share `serving_node_api.ts`, Node's server API, which Deno runs too.
 
 /**
  * Answers one request. `null` means "drop the connection without answering"; a response whose
@@ -40,6 +42,12 @@ export interface ServedHttps {
   readonly port: number;
   /** Stops listening and closes every connection, idle keep-alive ones included. */
   close(): Promise<void>;
+}
+
+/** The serving capability, one implementation per runtime. */
+export interface ServingPlatform {
+  /** Serves `handler` over HTTPS until `close()`. */
+  serveHttps(handler: ConnectionHandler, options: ServeHttpsOptions): Promise<ServedHttps>;
 }
 
 /**

@@ -1,7 +1,8 @@
-// Types shared by the runtime seam: `_runtime_deno.ts` (Deno, and Bun running the source),
-// `_runtime_node.ts` (the npm build: Node, and Bun running it) and `_runtime_bun.ts`.
-import type { AttemptAnswer, AttemptLimits, AttemptRequest } from "./attempt.ts";
-import type { ProxySettings } from "./proxy.ts";
+// The network capability: the client's own HTTP stack. `network_deno.ts` (Deno, and Bun running
+// the source), `network_node.ts` (the npm build: Node, and Bun running it) and `network_bun.ts`
+// implement `NetworkPlatform`; `network.ts` checks the one the build picked.
+import type { AttemptAnswer, AttemptLimits, AttemptRequest } from "../transport/attempt.ts";
+import type { ProxySettings } from "../transport/proxy.ts";
 
 /** What a client's own HTTP transport is made of, read once per client. */
 export interface TransportSettings {
@@ -23,7 +24,7 @@ export interface TransportSettings {
 
 /** One client's HTTP stack: a bounded connection pool and the one attempt over it. */
 export interface Transport {
-  /** One attempt, after waiting in order for a free slot (see `_in_flight_limit.ts`). */
+  /** One attempt, after waiting in order for a free slot (see `transport/_in_flight_limit.ts`). */
   send(request: AttemptRequest, limits: AttemptLimits): Promise<AttemptAnswer>;
   /** Closes the pool; later sends are refused as connection failures. */
   close(): Promise<void>;
@@ -39,12 +40,10 @@ export interface RuntimeAbilities {
   readonly canUseHttp2: boolean;
 }
 
-/** What could be read of the process environment. */
-export interface EnvironmentRead {
-  /** The variables asked for that could be read (`undefined` when unset). */
-  readonly values: Readonly<Record<string, string | undefined>>;
-  /** The variables asked for that the runtime did not permit reading. */
-  readonly unreadable: readonly string[];
-  /** Every variable, when the runtime permits listing them; else `undefined`. */
-  readonly all: Readonly<Record<string, string>> | undefined;
+/** The network capability, one implementation per runtime. */
+export interface NetworkPlatform {
+  /** What this runtime can do, for the configuration checks. */
+  readonly runtime: RuntimeAbilities;
+  /** A client's own transport: its TLS settings made once, its own bounded pool, its proxy. */
+  createHttpTransport(settings: TransportSettings): Promise<Transport>;
 }

@@ -1,38 +1,25 @@
-// Node side of the runtime seam: `scripts/build_npm.ts` swaps every `*_deno.ts` import for this
-// file, so it must export the same names and types. Bun running the npm build is handed to
-// `_runtime_bun.ts`.
+// Node side of the network capability: `scripts/build_npm.ts` swaps every `*_deno.ts` import for
+// this file; `network.ts` checks that both implement `NetworkPlatform`. Bun running the npm build
+// is handed to `network_bun.ts`.
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
-import process from "node:process";
 import * as nodeTls from "node:tls";
 import type { Dispatcher } from "undici";
-import { InFlightLimit } from "./_in_flight_limit.ts";
-import * as bun from "./_runtime_bun.ts";
-import type {
-  EnvironmentRead,
-  RuntimeAbilities,
-  Transport,
-  TransportSettings,
-} from "./_runtime_common.ts";
+import { InFlightLimit } from "../transport/_in_flight_limit.ts";
+import * as bun from "./network_bun.ts";
+import { isBun } from "./process_bun.ts";
+import type { RuntimeAbilities, Transport, TransportSettings } from "./network_common.ts";
 import {
   type AttemptAnswer,
   type AttemptRequest,
   readCapped,
   responseTooLarge,
   runAttempt,
-} from "./attempt.ts";
-
-export type { EnvironmentRead, RuntimeAbilities, Transport, TransportSettings };
+} from "../transport/attempt.ts";
 
 /** What this runtime can do: an undici `Agent` skips verification for its own connections only. */
-export const runtime: RuntimeAbilities = bun.isBun
+export const runtime: RuntimeAbilities = isBun
   ? bun.abilities
   : { name: "node", canDisableTlsVerification: true, canUseHttp2: true };
-
-/** The runtime and its version, for the `User-Agent`: `node 20.20.2`, or `bun 1.4.4` under Bun. */
-export function runtimeLabel(): string {
-  return bun.isBun ? bun.runtimeLabel() : `node ${process.versions.node}`;
-}
 
 /** The roots a private CA is added to: Node's bundled ones, plus `NODE_EXTRA_CA_CERTS` where known. */
 function defaultRoots(): readonly string[] {
@@ -51,7 +38,7 @@ function defaultRoots(): readonly string[] {
  * undici is imported here, not at the top, so that Bun never reaches it.
  */
 export async function createHttpTransport(settings: TransportSettings): Promise<Transport> {
-  if (bun.isBun) return bun.createHttpTransport(settings);
+  if (isBun) return bun.createHttpTransport(settings);
   const undici = await import("undici");
   const secureContext = nodeTls.createSecureContext({
     // Node's `ca` replaces the default roots while Deno's `caCerts` adds to them: keep the
@@ -146,31 +133,4 @@ async function requestOnce(
     () => void body.destroy(),
   );
   return { status: response.statusCode, headers, text };
-}
-
-/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
-export function readTextFile(path: string): string {
-  return readFileSync(path, "utf8");
-}
-
-/** Reads the named variables; Node can always read and list the whole environment. */
-export function readEnvironment(names: readonly string[]): EnvironmentRead {
-  const values: Record<string, string | undefined> = {};
-  for (const name of names) values[name] = process.env[name];
-  return { values, unreadable: [], all: { ...process.env } as Record<string, string> };
-}
-
-/** Lets the process exit even while this timer is pending. */
-export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
-  // Typed as `number` under Deno's types but a `Timeout` object at run time in Node and Bun.
-  (id as unknown as { unref?: () => void }).unref?.();
-}
-
-/**
- * Calls `listener` once when the process exits (`exit`: the event loop ran dry, or
- * `process.exit()`); returns the function that removes it. Never keeps the process alive.
- */
-export function onProcessExit(listener: () => void): () => void {
-  process.on("exit", listener);
-  return () => void process.off("exit", listener);
 }

@@ -1,10 +1,11 @@
-// Deno side of the spool's file-system seam. The npm build swaps every `*_deno.ts` import for its
-// `*_node.ts` twin, so both files must export the same names and types.
-import process from "node:process";
+// Deno side of the files capability. The npm build swaps every `*_deno.ts` import for its
+// `*_node.ts` twin; `files.ts` checks that both implement `FilesPlatform`. Bun running the source
+// is handed to `files_bun.ts` for the PEM read.
 import { hostname } from "node:os";
-import type { AppendFile, HostIdentity, SpoolFs } from "./_fs_common.ts";
-
-export type { AppendFile, HostIdentity, SpoolFs };
+import * as bun from "./files_bun.ts";
+import type { AppendFile, SpoolFs } from "./files_common.ts";
+import { isBun } from "./process_bun.ts";
+import { type HostIdentity, processExists } from "./process_common.ts";
 
 async function createAppend(path: string): Promise<AppendFile> {
   const file = await Deno.open(path, { createNew: true, write: true, append: true, mode: 0o600 });
@@ -70,15 +71,7 @@ export const spoolFs: SpoolFs = {
       dir?.close();
     }
   },
-  processExists(pid) {
-    // Deno has no signal 0; node:process's kill(pid, 0) only asks whether the process exists.
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: string }).code === "EPERM";
-    }
-  },
+  processExists,
   async identity(): Promise<HostIdentity> {
     const bootIdPath = "/proc/sys/kernel/random/boot_id";
     const pidNsPath = "/proc/self/ns/pid";
@@ -99,3 +92,8 @@ export const spoolFs: SpoolFs = {
   },
   pid: Deno.pid,
 };
+
+/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+export function readTextFile(path: string): string {
+  return isBun ? bun.readTextFile(path) : Deno.readTextFileSync(path);
+}

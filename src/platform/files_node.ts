@@ -1,5 +1,6 @@
-// Node side of the spool's file-system seam: `scripts/build_npm.ts` swaps every `*_deno.ts` import
-// for this file, so it must export the same names and types.
+// Node side of the files capability: `scripts/build_npm.ts` swaps every `*_deno.ts` import for
+// this file; `files.ts` checks that both implement `FilesPlatform`.
+import { readFileSync } from "node:fs";
 import {
   link,
   mkdir,
@@ -14,9 +15,8 @@ import {
 } from "node:fs/promises";
 import { hostname } from "node:os";
 import process from "node:process";
-import type { AppendFile, HostIdentity, SpoolFs } from "./_fs_common.ts";
-
-export type { AppendFile, HostIdentity, SpoolFs };
+import type { AppendFile, SpoolFs } from "./files_common.ts";
+import { type HostIdentity, processExists } from "./process_common.ts";
 
 async function createAppend(path: string): Promise<AppendFile> {
   const file = await open(path, "ax", 0o600);
@@ -61,14 +61,7 @@ export const spoolFs: SpoolFs = {
       await dir?.close();
     }
   },
-  processExists(pid) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: string }).code === "EPERM";
-    }
-  },
+  processExists,
   async identity(): Promise<HostIdentity> {
     return {
       host: hostname(),
@@ -83,3 +76,8 @@ export const spoolFs: SpoolFs = {
   },
   pid: process.pid,
 };
+
+/** Reads a UTF-8 text file synchronously (used for PEM paths from the environment). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
