@@ -1,0 +1,277 @@
+/**
+ * The batcher's side of its durable spool (`spool.ts`): opening it, queuing what an earlier
+ * process left (in portions, as the queue has room), writing each new item to it before it is
+ * queued, recording batches before their first send, and settling items once answered for, or
+ * keeping them on disk when `close()` gave up.
+ *
+ * @module
+ */
+
+import { VectorVueError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { serializeItem, utf8Length } from "../serialize.ts";
+import type { ItemOutcome } from "./batch_outcome.ts";
+import { VectorVueBatcherClosedError } from "./batcher_types.ts";
+import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
+import { DEFAULT_SPOOL_MAX_BYTES, Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
+import type { BoundedQueue, Entry } from "./_bounded_queue.ts";
+import type { BatchScheduler } from "./_batch_scheduler.ts";
+
+/** What the spool adapter asks of the batcher. */
+export interface SpoolAdapterHost {
+  readonly logger: Logger;
+  /** "event" or "finding", for serialising. */
+  readonly what: string;
+  readonly queue: BoundedQueue;
+  /** Whether `close()` was called. */
+  closed(): boolean;
+  /** Where new and recovered entries are queued and sent from. */
+  readonly scheduler: BatchScheduler;
+  /** Counts items as dead-lettered and hands them on. */
+  deadLetter(items: unknown[], error: Error): Promise<void>;
+}
+
+/** See the module comment. */
+export class SpoolAdapter {
+  readonly #host: SpoolAdapterHost;
+  /** Settles when the spool is open and its backlog being queued, or failed to open. */
+  readonly opening: Promise<void>;
+  /** The durable spool, once open. */
+  #spool: Spool | undefined;
+  #openError: Error | undefined;
+  /** Queuing what an earlier process left, portion by portion; settles when all is queued. */
+  #adopting: Promise<void> | undefined;
+  /** `add()` calls writing their item to the spool. */
+  readonly #adding = new Set<Promise<unknown>>();
+  /** Set when `close()` gave up: what is left stays on disk for the next process. */
+  #keepOnDisk = false;
+
+  constructor(options: SpoolOptions, host: SpoolAdapterHost) {
+    this.#host = host;
+    this.opening = Spool.open({
+      dir: options.dir,
+      maxBytes: options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
+      logger: host.logger,
+    }).then(
+      async (spool) => {
+        try {
+          this.#adopt(spool);
+        } catch (error) {
+          // Typed, and the directory released for the next try (its lock is not left held).
+          this.#spool = undefined;
+          await spool.close().catch(() => {});
+          this.#openError = new VectorVueSpoolError(
+            "io",
+            `cannot queue what the spool ${options.dir} holds: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            { path: options.dir, cause: error },
+          );
+        }
+      },
+      (error) => {
+        this.#openError = error instanceof Error ? error : new VectorVueError(String(error));
+      },
+    );
+  }
+
+  /** The spool, once open (and still after it is closed); undefined when it failed to open. */
+  get spool(): Spool | undefined {
+    return this.#spool;
+  }
+
+  /** Settles once the backlog is all queued (undefined when there was none). */
+  get adopting(): Promise<void> | undefined {
+    return this.#adopting;
+  }
+
+  /** Whether `close()` gave up: nothing more is sent, the rest stays on disk. */
+  get keepingOnDisk(): boolean {
+    return this.#keepOnDisk;
+  }
+
+  /** From now on, what is not answered for stays on disk (the backlog stops being queued too). */
+  keepOnDisk(): void {
+    this.#keepOnDisk = true;
+  }
+
+  /** Resolves once open, or rejects with the error that prevents it. */
+  async ready(): Promise<void> {
+    await this.opening;
+    if (this.#openError !== undefined) throw this.#openError;
+  }
+
+  /** Refuses new appends, also those waiting for space in the spool. */
+  refuseNew(): void {
+    this.#spool?.refuseNew();
+  }
+
+  /** Resolves once every `add()` writing to the spool has ended. */
+  addsEnded(): Promise<unknown> {
+    return Promise.allSettled([...this.#adding]);
+  }
+
+  /** Queues one item, on disk (write + fsync, shared with the items around it) first. */
+  async add(item: Record<string, unknown>): Promise<void> {
+    const adding = this.#addSpooled(item);
+    this.#adding.add(adding);
+    try {
+      return await adding;
+    } finally {
+      this.#adding.delete(adding);
+    }
+  }
+
+  async #addSpooled(item: Record<string, unknown>): Promise<void> {
+    const { queue } = this.#host;
+    // Once open, no await before the append (one item's cost counts at these rates).
+    if (this.#spool === undefined) await this.ready();
+    if (this.#host.closed()) throw new VectorVueBatcherClosedError();
+    const text = serializeItem(item, this.#host.what);
+    const size = utf8Length(text) + 1;
+    if (queue.hasRoomFor(size)) queue.reserve(1, size);
+    else await queue.reserveWhenRoom(size, () => this.#checkOpen());
+    let spoolSeq: number;
+    try {
+      spoolSeq = await this.#spool!.append(text, size - 1);
+    } catch (error) {
+      if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
+      throw error;
+    } finally {
+      queue.unreserve(1, size);
+      queue.wakeAll();
+    }
+    this.#host.scheduler.enqueue(queue.store({ spoolSeq }, text, size));
+  }
+
+  #checkOpen(): void {
+    if (this.#host.closed()) throw new VectorVueBatcherClosedError();
+  }
+
+  /**
+   * Records a batch's idempotency key before its first send, so that after a crash it is sent
+   * again under the same key. A failure to record it is logged, not fatal: the items themselves
+   * are on disk, and the server keys items by their ids as well.
+   */
+  async recordBatch(key: string, entries: readonly Entry[]): Promise<void> {
+    if (this.#spool === undefined || entries[0]?.batchKey === key) return;
+    try {
+      await this.#spool.recordBatch(key, entries.map((entry) => entry.spoolSeq!));
+    } catch (error) {
+      this.#host.logger.error("vectorvue batcher could not record a batch in the spool", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /**
+   * When `close()` gave up: what the server did not answer for goes back to the queue (and its
+   * count) and stays on disk for the next process; returns what it did answer for, which is
+   * settled and never sent again (undefined when nothing is left to settle).
+   */
+  keepUnanswered(
+    entries: readonly Entry[],
+    outcomes: readonly ItemOutcome[],
+  ): { entries: readonly Entry[]; outcomes: readonly ItemOutcome[] } | undefined {
+    const answered = outcomes.map((outcome) => outcome.status !== "failed");
+    const kept = entries.filter((_, position) => !answered[position]);
+    this.#host.queue.requeue(kept);
+    if (kept.length === entries.length) return undefined;
+    return {
+      entries: entries.filter((_, position) => answered[position]),
+      outcomes: outcomes.filter((_, position) => answered[position]),
+    };
+  }
+
+  /** Entries answered for, or dead-lettered: they leave the spool. */
+  settle(entries: readonly Entry[]): void {
+    this.#spool?.settle(entries.map((entry) => entry.spoolSeq!));
+  }
+
+  /**
+   * Queues what the last process left (its batches first, with their keys, then loose items), in
+   * portions as the queue has room: the backlog's texts are read from disk only then, so a large
+   * backlog is never in memory at once.
+   */
+  #adopt(spool: Spool): void {
+    this.#spool = spool;
+    const { backlog } = spool;
+    if (backlog.length === 0) return;
+    this.#host.logger.info(
+      "vectorvue batcher delivers what an earlier process left in the spool",
+      {
+        items: backlog.length,
+        batches: new Set(backlog.map((item) => item.batchKey).filter((key) => key !== undefined))
+          .size,
+      },
+    );
+    this.#adopting = this.#adoptBacklog(spool).catch((error) => {
+      // The items stay on disk for the next start.
+      this.#host.logger.error("vectorvue batcher could not read the spool's backlog", {
+        error: spoolErrorFrom(error, "read the backlog of", spool.dir).message,
+      });
+    });
+  }
+
+  async #adoptBacklog(spool: Spool): Promise<void> {
+    const { backlog } = spool;
+    const { queue } = this.#host;
+    let next = 0;
+    while (next < backlog.length && !this.#keepOnDisk) {
+      if (!queue.hasRoomFor(backlog[next].bytes + 1)) {
+        await queue.roomFreed();
+        continue;
+      }
+      // As many as fit now (at least one), their place reserved while their texts are read.
+      let end = next;
+      let bytes = 0;
+      while (end < backlog.length) {
+        const size = backlog[end].bytes + 1;
+        if (end > next && !queue.hasRoomFor(bytes + size)) break;
+        bytes += size;
+        end++;
+        queue.reserve(1, 0);
+      }
+      queue.reserve(0, bytes);
+      let read: Awaited<ReturnType<Spool["readBacklog"]>>;
+      try {
+        read = await spool.readBacklog(next, end);
+      } finally {
+        queue.unreserve(end - next, bytes);
+      }
+      next = end;
+      this.#queueRecovered(spool, read);
+    }
+  }
+
+  /** Queues items read from the backlog; one whose text is not JSON is dead-lettered. */
+  #queueRecovered(
+    spool: Spool,
+    read: readonly { seq: number; text: string; batchKey?: string }[],
+  ): void {
+    const { queue } = this.#host;
+    // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
+    // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
+    const unreadable: { seq: number; text: string }[] = [];
+    for (const { seq, text, batchKey } of read) {
+      try {
+        JSON.parse(text); // only to know it can be sent: the entry keeps the text
+      } catch {
+        unreadable.push({ seq, text });
+        continue;
+      }
+      queue.push(queue.store({ spoolSeq: seq, batchKey }, text, utf8Length(text) + 1));
+    }
+    if (unreadable.length > 0) {
+      spool.settle(unreadable.map((spooled) => spooled.seq));
+      void this.#host.deadLetter(
+        unreadable.map((spooled) => spooled.text),
+        new VectorVueSpoolError("io", "an item in the spool is not valid JSON", {
+          path: spool.dir,
+        }),
+      );
+    }
+    // Everything recovered is old already: it goes out at once, not after flushIntervalMs.
+    this.#host.scheduler.sendQueuedNow();
+  }
+}
