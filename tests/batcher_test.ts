@@ -158,7 +158,13 @@ describe("createBatcher()", () => {
     const outage = Array.from({ length: 6 }, () => new TypeError("connection refused"));
     const server = fakeBatchServer({ faults: outage });
     const failures: Error[] = [];
-    const batcher = client(server.fetch, { maxRetries: 2, backoffMs: 4, maxBackoffMs: 4, logger })
+    // Each refused connection takes 2 ms, so a batch's three attempts always outlast the 1 ms
+    // budget (with full jitter the pauses between them may be 0).
+    const slowFetch: typeof fetch = async (input, init) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return await server.fetch(input, init);
+    };
+    const batcher = client(slowFetch, { maxRetries: 2, backoffMs: 4, maxBackoffMs: 4, logger })
       .createBatcher({
         kind: "events",
         maxBatchSize: 2,

@@ -11,6 +11,9 @@ import { encodeRecord, type PreviousSegment, writeItemRecords } from "./spool_re
 import type { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
 import { type Segment, segmentName } from "./_spool_segment.ts";
 
+/** The largest group buffer kept for the next group (a larger group is a rare burst of adds). */
+const MAX_REUSED_GROUP_BYTES = 4 * 1024 * 1024;
+
 /** A record handed over to be written. */
 export interface Pending {
   /** The record's bytes; for an item, built in the group's buffer from `text` instead. */
@@ -63,6 +66,8 @@ export class SegmentWriter {
   #activeBroken = false;
   /** Records handed over and not written yet. */
   #pending: Pending[] = [];
+  /** The group buffer reused from one write to the next. */
+  #reused = new Uint8Array(0);
   /** Fsyncs in flight, and the last one started (each group settles after the one before). */
   readonly #syncs = new Set<Promise<void>>();
   #lastSync: Promise<void> = Promise.resolve();
@@ -163,12 +168,24 @@ export class SegmentWriter {
    * once written (a process crash cannot lose them any more); items once the fsync is done,
    * and in the order they were written.
    */
+  /** A buffer of `size` bytes for one group: the reused one when it fits in its bound. */
+  #groupBuffer(size: number): Uint8Array {
+    if (size > MAX_REUSED_GROUP_BYTES) return new Uint8Array(size);
+    if (this.#reused.byteLength < size) {
+      const grown = Math.max(size, 2 * this.#reused.byteLength);
+      this.#reused = new Uint8Array(Math.min(MAX_REUSED_GROUP_BYTES, grown));
+    }
+    return this.#reused.subarray(0, size);
+  }
+
   async #write(group: Pending[]): Promise<void> {
     let size = 0;
     for (const record of group) size += record.size;
-    // One buffer for the group; item records are built in it directly (no buffer per item).
-    const bytes = new Uint8Array(size);
-    const view = new DataView(bytes.buffer);
+    // One buffer for the group; item records are built in it directly (no buffer per item). It
+    // is reused by the next group once written (writes are one at a time), so a steady stream of
+    // groups leaves no garbage outside the heap; an unusually large group gets its own.
+    const bytes = this.#groupBuffer(size);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let offset = 0;
     let run: Pending[] = [];
     let runAt = 0;

@@ -29,6 +29,8 @@ import {
   isUnavailableStatus,
 } from "../retry.ts";
 
+/** The longest pause for an unavailable server (decision 74). */
+const MAX_UNAVAILABLE_PAUSE_MS = 10_000;
 /**
  * A request limit: `requests` per sliding window of `windowMs`.
  *
@@ -221,7 +223,12 @@ export class Pacer {
     },
   ) {
     this.#limit = limit === false ? undefined : limit;
-    this.#backoff = options.backoff;
+    // A server that is down is tried again at most every 10 s, whatever `maxBackoffMs` allows a
+    // single call: one request finds out, and a server back after a long outage is noticed soon.
+    this.#backoff = {
+      ...options.backoff,
+      maxBackoffMs: Math.min(options.backoff.maxBackoffMs, MAX_UNAVAILABLE_PAUSE_MS),
+    };
     this.#now = options.now ?? (() => performance.now());
     this.#random = options.random ?? Math.random;
     this.#onPause = options.onPause ?? (() => {});
