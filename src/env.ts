@@ -8,14 +8,10 @@
  */
 
 import { readEnvironment, readTextFile } from "./transport/_runtime_deno.ts";
-import {
-  scalarProblem,
-  UNREADABLE_VARIABLES,
-  type VectorVueConfig,
-  withRedactedPrinting,
-} from "./config.ts";
+import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
-import { didYouMean } from "./option_names.ts";
+import { didYouMean } from "./did_you_mean.ts";
+import { scalarProblem } from "./option_rules.ts";
 import { ENV_VARIABLES, type OptionSpec, VECTORVUE_OPTIONS } from "./options.ts";
 
 export { ENV_VARIABLES };

@@ -8,8 +8,8 @@
  */
 
 import { unrefTimer } from "../transport/_runtime_deno.ts";
-import { VectorVueConfigError, VectorVueError } from "../errors.ts";
-import { checkCallOptions } from "../option_names.ts";
+import { VectorVueError } from "../errors.ts";
+import { batcherOptions, DEFAULT_SPOOL_MAX_BYTES } from "../option_tables.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import { watchAtExit } from "./exit_warning.ts";
@@ -17,25 +17,14 @@ import type { ItemOutcome } from "./batch_outcome.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import {
   BatchDelivery,
-  DELIVERY_BUDGET_MS,
   describeFailure,
   type IdempotencyKeyMaker,
-  MAX_BATCH_BYTES,
   type Packed,
-  positiveInteger,
-  positiveMs,
   takeBatch,
 } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
 import { ByteArena, type Slot } from "./_byte_arena.ts";
-import {
-  DEFAULT_SPOOL_MAX_BYTES,
-  Spool,
-  SpoolClosedError,
-  spoolOptionProblems,
-  type SpoolOptions,
-  type SpoolStats,
-} from "./spool.ts";
+import { Spool, SpoolClosedError, type SpoolOptions, type SpoolStats } from "./spool.ts";
 
 /**
  * `add()` after `close()`.
@@ -261,9 +250,6 @@ function entryOf(
   };
 }
 
-/** Default bound of the bytes a batcher holds, queued and in flight. */
-const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-
 interface Waiter {
   readonly seq: number;
   readonly resolve: () => void;
@@ -349,22 +335,15 @@ export class VectorVueBatcher {
 
   /** Use `client.createBatcher()`; this is its implementation. */
   constructor(options: BatcherOptions, context: DeliveryContext) {
-    checkCallOptions("createBatcher", options, BATCHER_OPTION_NAMES);
-    if (options?.kind !== "events" && options?.kind !== "findings") {
-      throw new VectorVueConfigError(['kind must be "events" or "findings"']);
-    }
+    const read = batcherOptions(options, context.maxBatchSize);
     this.#logger = context.logger;
     this.#what = options.kind === "events" ? "event" : "finding";
-    this.#maxBatchSize = positiveInteger(
-      "maxBatchSize",
-      options.maxBatchSize,
-      context.maxBatchSize,
-    );
-    this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
-    this.#flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 1000);
-    this.#maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
-    this.#maxQueueBytes = positiveInteger("maxQueueBytes", options.maxQueueBytes, MAX_QUEUE_BYTES);
-    this.#concurrency = positiveInteger("concurrency", options.concurrency, 2);
+    this.#maxBatchSize = read.maxBatchSize;
+    this.#maxBatchBytes = read.maxBatchBytes;
+    this.#flushIntervalMs = read.flushIntervalMs;
+    this.#maxQueueSize = read.maxQueueSize;
+    this.#maxQueueBytes = read.maxQueueBytes;
+    this.#concurrency = read.concurrency;
     // Chunks of 1 MiB, smaller for a small bound, so that a chunk is a small part of it.
     this.#arena = new ByteArena(
       Math.min(1024 * 1024, Math.max(4096, Math.floor(this.#maxQueueBytes / 16))),
@@ -373,11 +352,7 @@ export class VectorVueBatcher {
     this.#onRejected = options.onRejected;
     this.#delivery = new BatchDelivery({
       send: context.send,
-      deliveryBudgetMs: positiveMs(
-        "deliveryBudgetMs",
-        options.deliveryBudgetMs,
-        DELIVERY_BUDGET_MS,
-      ),
+      deliveryBudgetMs: read.deliveryBudgetMs,
       backoff: context.backoff,
       signal: this.#abort.signal,
       idempotencyKey: options.idempotencyKey,
@@ -388,8 +363,6 @@ export class VectorVueBatcher {
     });
     this.#unwatchExit = watchAtExit(this, VectorVueBatcher.#warnAtExit);
     if (options.spool !== undefined) {
-      const problems = spoolOptionProblems(options.spool);
-      if (problems.length > 0) throw new VectorVueConfigError(problems);
       this.#opening = Spool.open({
         dir: options.spool.dir,
         maxBytes: options.spool.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES,
