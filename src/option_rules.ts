@@ -14,7 +14,7 @@
  */
 
 import type { OptionRule, OptionSpec } from "./options.ts";
-import { didYouMean } from "./option_names.ts";
+import { didYouMean } from "./did_you_mean.ts";
 
 /** How a value is checked: the client's rules and a few more for the other tables. */
 export type CheckRule =
