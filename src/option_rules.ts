@@ -21,6 +21,8 @@ export type CheckRule =
   | OptionRule
   /** A whole number (safe integer) of at least `min` (0 when not given). */
   | "whole"
+  /** An integer of at least `min`, when given. */
+  | "integer"
   /** A non-blank string naming a directory. */
   | "path"
   /** Any string. */
@@ -83,6 +85,7 @@ const RULE_WORDS: Partial<Record<CheckRule, string>> = {
   "non-negative-integer": "a non-negative integer",
   "boolean": "true or false",
   "whole": "a whole number",
+  "integer": "an integer",
   "path": "a directory path",
   "string": "a string",
   "signal": "an AbortSignal",
@@ -120,6 +123,8 @@ function meetsRule(row: OptionRow, value: unknown): boolean {
         (!rule.endsWith("integer") || Number.isInteger(value));
     case "whole":
       return Number.isSafeInteger(value) && (value as number) >= (row.min ?? 0);
+    case "integer":
+      return Number.isInteger(value) && (value as number) >= (row.min ?? -Infinity);
     case "path":
       return typeof value === "string" && value.trim() !== "";
     case "string":
@@ -139,6 +144,7 @@ function meetsRule(row: OptionRow, value: unknown): boolean {
 function requirement(row: OptionRow): string | undefined {
   if (row.words !== undefined) return row.words;
   if (row.rule === "enum") return (row.values ?? []).map((v) => JSON.stringify(v)).join(" or ");
+  if (row.rule === "integer" && "min" in row) return `an integer >= ${row.min}`;
   return RULE_WORDS[row.rule];
 }
 

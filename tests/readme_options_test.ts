@@ -12,6 +12,7 @@ import {
   CALL_OPTIONS,
   SPOOL_OPTIONS,
 } from "../src/option_tables.ts";
+import { EMULATOR_OPTIONS, EMULATOR_USER_OPTIONS } from "../src/testing/_options.ts";
 
 const HEADER = ["option", "default", "environment variable", "meaning"];
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
@@ -132,6 +133,8 @@ for (
     ["BulkOptions", BULK_OPTIONS],
     ["BatcherOptions", BATCHER_OPTIONS],
     ["SpoolOptions", SPOOL_OPTIONS],
+    ["EmulatorOptions", EMULATOR_OPTIONS],
+    ["EmulatorUser", EMULATOR_USER_OPTIONS],
   ] as const
 ) {
   test(`${type}'s @default tags and properties are its options table's`, {
