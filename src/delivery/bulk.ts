@@ -190,8 +190,10 @@ export async function sendBulk(
   if (!Array.isArray(items)) {
     throw new VectorVueSerializationError(`${what} must be an array`, what);
   }
-  const read = bulkOptions(what === "events" ? "sendEvents" : "sendFindings", options);
-  const { concurrency, maxBatchBytes, deliveryBudgetMs: budget } = read;
+  const { concurrency, maxBatchBytes, deliveryBudgetMs: budget } = bulkOptions(
+    what === "events" ? "sendEvents" : "sendFindings",
+    options,
+  );
   const delivery = new BatchDelivery({
     send: context.send,
     deliveryBudgetMs: budget,
