@@ -147,20 +147,6 @@ export interface BulkOptions {
   readonly onProgress?: (progress: DeliveryProgress) => void;
 }
 
-/** The names {@linkcode BulkOptions} has, to catch misspelled ones. */
-export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
-  {
-    concurrency: true,
-    maxBatchBytes: true,
-    signal: true,
-    timeoutMs: true,
-    maxRetries: true,
-    deliveryBudgetMs: true,
-    idempotencyKey: true,
-    onProgress: true,
-  } satisfies Record<keyof BulkOptions, true>,
-);
-
 /** What the client gives a bulk send or batcher: how to send, and its own settings. */
 export interface DeliveryContext {
   readonly send: BatchSender;
