@@ -7,8 +7,8 @@
  */
 
 import { VectorVueConfigError } from "./errors.ts";
-import { CALL_OPTIONS } from "./option_tables.ts";
-import { readOptions } from "./option_rules.ts";
+import { CALL_OPTIONS, mustBeObject } from "./option_tables.ts";
+import { callVoice, readOptions } from "./option_rules.ts";
 
 export { didYouMean } from "./did_you_mean.ts";
 
@@ -20,17 +20,8 @@ export { didYouMean } from "./did_you_mean.ts";
  */
 export function checkCallOptions(method: string, options: unknown, known: readonly string[]): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== "object") {
-    throw new VectorVueConfigError([
-      `${method} options must be an object, got ${options === null ? "null" : typeof options}`,
-    ]);
-  }
+  mustBeObject(method, options);
   const rows = CALL_OPTIONS.filter((row) => known.includes(row.name));
   const { problems } = readOptions(options, rows, callVoice(method));
   if (problems.length > 0) throw new VectorVueConfigError(problems);
-}
-
-/** The client's voice, each problem led by the method's name. */
-export function callVoice(method: string) {
-  return { kind: "option", quote: '"', lead: ", got ", prefix: `${method}: ` } as const;
 }

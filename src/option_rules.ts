@@ -74,6 +74,11 @@ export interface Voice {
 /** The client's voice, and every table's unless it kept its own. */
 export const CLIENT_VOICE: Voice = Object.freeze({ kind: "option", quote: '"', lead: ", got " });
 
+/** The client's voice for a method's options: each problem led by the method's name. */
+export function callVoice(method: string): Voice {
+  return { ...CLIENT_VOICE, prefix: `${method}: ` };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const RULE_WORDS: Partial<Record<CheckRule, string>> = {

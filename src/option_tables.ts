@@ -8,7 +8,7 @@
 
 import { VectorVueConfigError } from "./errors.ts";
 import { VECTORVUE_OPTIONS } from "./options.ts";
-import { defaultsOf, type OptionRow, readOptions, type Voice } from "./option_rules.ts";
+import { callVoice, defaultsOf, type OptionRow, readOptions, type Voice } from "./option_rules.ts";
 
 /** A client option's rule, without its default (per call, the client's own value applies). */
 function clientRule(name: "timeoutMs" | "maxRetries"): OptionRow {
@@ -93,6 +93,15 @@ const SPOOL_VOICE: Voice = {
   path: "spool.",
 };
 
+/** A method's options object, or the one problem that it is none. */
+export function mustBeObject(method: string, options: unknown): asserts options is object {
+  if (options === null || typeof options !== "object") {
+    throw new VectorVueConfigError([
+      `${method} options must be an object, got ${options === null ? "null" : typeof options}`,
+    ]);
+  }
+}
+
 /** The values of an options object by its table, or one error listing every problem. */
 function valuesOrThrow(
   options: object,
@@ -107,21 +116,19 @@ function valuesOrThrow(
 
 /** Options of a bulk send, defaults applied; throws every problem at once. */
 export function bulkOptions(method: string, options: object) {
-  const voice = { kind: "option", quote: '"', lead: ", got ", prefix: `${method}: ` };
-  const values = valuesOrThrow(options ?? {}, BULK_OPTIONS, voice);
+  mustBeObject(method, options);
+  const values = valuesOrThrow(options, BULK_OPTIONS, callVoice(method));
   return values as { concurrency: number; maxBatchBytes: number; deliveryBudgetMs: number };
 }
 
 /** Options of a batcher, defaults applied (`maxBatchSize`: the client's); throws every problem. */
 export function batcherOptions(options: object, maxBatchSize: number) {
-  if (options === null || typeof options !== "object") {
-    throw new VectorVueConfigError([
-      `createBatcher options must be an object, got ${options === null ? "null" : typeof options}`,
-    ]);
-  }
-  const voice = { kind: "option", quote: '"', lead: ", got ", prefix: "createBatcher: " };
-  const { values, problems } = readOptions(options, BATCHER_OPTIONS, voice, { maxBatchSize });
-  const spool = (options as { spool?: unknown }).spool;
+  // No options at all is a batcher without a kind, as it always was.
+  const given = options ?? {};
+  mustBeObject("createBatcher", given);
+  const voice = callVoice("createBatcher");
+  const { values, problems } = readOptions(given, BATCHER_OPTIONS, voice, { maxBatchSize });
+  const spool = (given as { spool?: unknown }).spool;
   if (spool !== undefined) problems.push(...spoolOptionProblems(spool));
   if (problems.length > 0) throw new VectorVueConfigError(problems);
   return values as {

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type OptionRow, readOptions, scalarProblem } from "../src/option_rules.ts";
+import { batcherOptions, bulkOptions } from "../src/option_tables.ts";
 
 const ROWS: readonly OptionRow[] = [
   { name: "kind", rule: "enum", values: ["a", "b"], required: true },
@@ -73,4 +74,30 @@ test("scalarProblem() leaves structured rules to their own checks and undefined 
   assert.equal(scalarProblem({ name: "n", rule: "integer", min: 1 }, 0), "must be an integer >= 1");
   assert.equal(scalarProblem({ name: "n", rule: "integer" }, 1e300), undefined);
   assert.equal(scalarProblem({ name: "n", rule: "whole" }, 2 ** 53), "must be a whole number");
+});
+
+test("bulk and batcher options: not an object is one problem; no batcher options is no kind", () => {
+  assert.throws(() => bulkOptions("sendEvents", null as never), {
+    name: "VectorVueConfigError",
+    message: "Invalid VectorVue configuration: sendEvents options must be an object, got null",
+  });
+  assert.throws(() => batcherOptions(undefined as never, 100), {
+    name: "VectorVueConfigError",
+    message:
+      'Invalid VectorVue configuration: createBatcher: kind must be "events" or "findings", got undefined',
+  });
+  assert.deepEqual(batcherOptions({ kind: "events" }, 42), {
+    kind: "events",
+    maxBatchSize: 42,
+    maxBatchBytes: 1024 * 1024,
+    flushIntervalMs: 1000,
+    maxQueueSize: 10_000,
+    maxQueueBytes: 64 * 1024 * 1024,
+    deliveryBudgetMs: 600_000,
+    idempotencyKey: undefined,
+    concurrency: 2,
+    onDeadLetter: undefined,
+    onRejected: undefined,
+    spool: undefined,
+  });
 });
