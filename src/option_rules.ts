@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { OptionRule, OptionSpec } from "./options.ts";
+import type { OptionRule } from "./options.ts";
 import { didYouMean } from "./did_you_mean.ts";
 
 /** How a value is checked: the client's rules and a few more for the other tables. */
@@ -41,7 +41,7 @@ export interface OptionRow {
   readonly rule: CheckRule;
   /** The value used when it is not given; absent when there is none. */
   readonly default?: unknown;
-  /** Smallest value allowed, for `whole`. */
+  /** Smallest value allowed, for `whole` and `integer`. */
   readonly min?: number;
   /** Largest value allowed, for numbers (a problem of its own: the server's hard limit). */
   readonly max?: number;
@@ -63,7 +63,7 @@ export interface Voice {
   readonly quote: string;
   /** Before the value shown: `, got ` or `: current value is `. */
   readonly lead: string;
-  /** Put before every problem (`sendEvents: `); names of nested options start with theirs. */
+  /** Put before every problem (`sendEvents: `). */
   readonly prefix?: string;
   /** Quote the subject too (`'tokenTtlSeconds' must be …`). */
   readonly quoteSubject?: boolean;
@@ -158,9 +158,9 @@ function requirement(row: OptionRow): string | undefined {
  * also for `configFromEnv()`, so that a variable is judged in the same round as its format and
  * named itself.
  */
-export function scalarProblem(row: OptionRow | OptionSpec, value: unknown): string | undefined {
+export function scalarProblem(row: OptionRow, value: unknown): string | undefined {
   const words = requirement(row);
-  if (words === undefined || (value === undefined && !("required" in row && row.required))) {
+  if (words === undefined || (value === undefined && !row.required)) {
     return undefined;
   }
   if (!meetsRule(row, value)) return `must be ${words}`;
