@@ -9,14 +9,10 @@
 
 import { readTextFile } from "./platform/files.ts";
 import { readEnvironment } from "./platform/process.ts";
-import {
-  scalarProblem,
-  UNREADABLE_VARIABLES,
-  type VectorVueConfig,
-  withRedactedPrinting,
-} from "./config.ts";
+import { UNREADABLE_VARIABLES, type VectorVueConfig, withRedactedPrinting } from "./config.ts";
 import { VectorVueConfigError } from "./errors.ts";
-import { didYouMean } from "./option_names.ts";
+import { didYouMean } from "./did_you_mean.ts";
+import { scalarProblem } from "./option_rules.ts";
 import { ENV_VARIABLES, type OptionSpec, VECTORVUE_OPTIONS } from "./options.ts";
 
 export { ENV_VARIABLES };

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { VectorVueConfig } from "./config.ts";
+import type { VectorVueConfig } from "./vectorvue_config.ts";
 import type { RateLimit } from "./delivery/pacer.ts";
 
 /**
@@ -369,11 +369,6 @@ export const DEFAULTS: VectorVueDefaults = Object.freeze(
     VECTORVUE_OPTIONS.flatMap((row) => row.default === undefined ? [] : [[row.name, row.default]]),
   ),
 ) as VectorVueDefaults;
-
-/** Every option name. */
-export const KNOWN_OPTIONS: readonly string[] = Object.freeze(
-  VECTORVUE_OPTIONS.map((row) => row.name),
-);
 
 /** Option names whose values are secrets. */
 export const SECRET_OPTIONS: readonly string[] = Object.freeze(

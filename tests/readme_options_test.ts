@@ -3,9 +3,16 @@
 // meaning, that the pages do not show fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { VECTORVUE_OPTIONS } from "../mod.ts";
 import type { OptionSpec } from "../src/options.ts";
+import {
+  BATCHER_OPTIONS,
+  BULK_OPTIONS,
+  CALL_OPTIONS,
+  SPOOL_OPTIONS,
+} from "../src/option_tables.ts";
+import { EMULATOR_OPTIONS, EMULATOR_USER_OPTIONS } from "../src/testing/_options.ts";
 
 const HEADER = ["option", "default", "environment variable", "meaning"];
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
@@ -58,4 +65,94 @@ test("the README's configuration table lists every option with its default and v
     expected,
     `README.md's configuration table is out of date; it should read:\n${shown(expected)}`,
   );
+});
+
+// The JSDoc `@default` tags of the option types are the tables' defaults: a default changed in
+// one place and not the other fails here. A row without a default has no tag, or a tag in words
+// (`the client's maxBatchSize`); every property of the type has a row, and every row a property.
+const SRC = new URL("../src/", import.meta.url);
+
+/** Every `.ts` file under `dir`, as URLs. */
+function sources(dir: URL): URL[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isDirectory()) return sources(new URL(`${entry.name}/`, dir));
+    return entry.name.endsWith(".ts") ? [new URL(entry.name, dir)] : [];
+  });
+}
+
+/** The `@default` tag (or `undefined`) of each property of `export interface <name>`. */
+function defaultTags(name: string): Record<string, string | undefined> {
+  const head = `export interface ${name} {`;
+  const text = sources(SRC).map((url) => readFileSync(url, "utf8")).find((t) => t.includes(head));
+  assert.ok(text !== undefined, `no "${head}" in src/`);
+  const body = text.slice(
+    text.indexOf(head) + head.length,
+    text.indexOf("\n}\n", text.indexOf(head)),
+  );
+  const tags: Record<string, string | undefined> = {};
+  let doc = "";
+  for (const line of body.split("\n")) {
+    const property = /^ {2}(?:readonly )?(\w+)\??:/.exec(line);
+    if (property) {
+      tags[property[1]] = /@default \{(.*)\}\s*(?:\*\/)?\s*$/m.exec(doc)?.[1];
+      doc = "";
+    } else if (line.trim().startsWith("/**")) doc = `${line}\n`;
+    else doc += `${line}\n`;
+  }
+  return tags;
+}
+
+/** A default as a `@default` tag writes it: `10000`, `"https://…"`, `{ requests: 240, … }`. */
+function literal(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(literal).join(", ")}]`;
+  if (typeof value === "object" && value !== null) {
+    return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(", ")} }`;
+  }
+  return String(value);
+}
+
+const isLiteral = (tag: string) => /^(".*"|-?\d+(\.\d+)?|true|false|\{.*\}|\[.*\])$/.test(tag);
+
+/** What each property's tag should read by the table: its default, or no literal. */
+function expectedTags(
+  rows: readonly { name: string; default?: unknown }[],
+  actual: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(rows.map((row) => {
+    const tag = actual[row.name];
+    const words = tag !== undefined && !isLiteral(tag) ? tag : undefined;
+    return [row.name, row.default === undefined ? words : literal(row.default)];
+  }));
+}
+
+for (
+  const [type, rows] of [
+    ["VectorVueConfig", VECTORVUE_OPTIONS],
+    ["CallOptions", CALL_OPTIONS.filter((row) => row.name !== "idempotencyKey")],
+    ["BulkOptions", BULK_OPTIONS],
+    ["BatcherOptions", BATCHER_OPTIONS],
+    ["SpoolOptions", SPOOL_OPTIONS],
+    ["EmulatorOptions", EMULATOR_OPTIONS],
+    ["EmulatorUser", EMULATOR_USER_OPTIONS],
+  ] as const
+) {
+  test(`${type}'s @default tags and properties are its options table's`, {
+    skip: typeof Deno === "undefined" && "Deno only: reads src/",
+  }, () => {
+    const actual = defaultTags(type);
+    assert.deepEqual(
+      Object.keys(actual).sort(),
+      rows.map((row) => row.name).sort(),
+      `${type}'s properties and its table's rows differ`,
+    );
+    assert.deepEqual(actual, expectedTags(rows, actual), `${type}'s @default tags`);
+  });
+}
+
+test("literal() writes a default as a @default tag does", () => {
+  assert.equal(literal(10_000), "10000");
+  assert.equal(literal("https://127.0.0.1"), '"https://127.0.0.1"');
+  assert.equal(literal({ requests: 240, windowMs: 60_000 }), "{ requests: 240, windowMs: 60000 }");
+  assert.equal(literal([{ role: "operator" }]), '[{ role: "operator" }]');
 });

@@ -34,9 +34,6 @@ export function itemOf(entry: Entry): unknown {
 
 const decoder = new TextDecoder();
 
-/** Default bound of the bytes a batcher holds, queued and in flight. */
-export const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-
 /** See the module comment. */
 export class BoundedQueue {
   /** `maxQueueSize`: items held at most, queued, in flight and reserved. */

@@ -13,7 +13,8 @@ import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
 import { VectorVueBatcherClosedError } from "./batcher_types.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
-import { DEFAULT_SPOOL_MAX_BYTES, Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
+import { DEFAULT_SPOOL_MAX_BYTES } from "../option_tables.ts";
+import { Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
 import type { BoundedQueue, Entry } from "./_bounded_queue.ts";
 import type { BatchScheduler } from "./_batch_scheduler.ts";
 

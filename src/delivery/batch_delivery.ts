@@ -79,10 +79,6 @@ export type Settle<E extends Packed> = (
   requestId?: string,
 ) => void | Promise<void>;
 
-/** Default cap of one batch body: nginx's default `client_max_body_size` is 1 MiB. */
-export const MAX_BATCH_BYTES = 1024 * 1024;
-/** Default time a batch keeps being retried through transient failures. */
-export const DELIVERY_BUDGET_MS = 10 * 60_000;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
@@ -104,24 +100,6 @@ export function takeBatch<E extends Packed>(
     shift();
   }
   return batch;
-}
-
-/** A positive whole-number option, or a {@linkcode VectorVueConfigError} naming it. */
-export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new VectorVueConfigError([`${name} must be a positive whole number, got ${value}`]);
-  }
-  return result;
-}
-
-/** A positive duration option (ms), or a {@linkcode VectorVueConfigError} naming it. */
-export function positiveMs(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (typeof result !== "number" || !(result > 0)) {
-    throw new VectorVueConfigError([`${name} must be a positive number of ms, got ${value}`]);
-  }
-  return result;
 }
 
 /** The code and message an item carries for the error that failed it. */

@@ -10,28 +10,20 @@
  * @module
  */
 
-import { VectorVueConfigError, VectorVueError } from "../errors.ts";
-import { checkCallOptions } from "../option_names.ts";
+import { VectorVueError } from "../errors.ts";
+import { batcherOptions } from "../option_tables.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import { watchAtExit } from "./exit_warning.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
-import {
-  BatchDelivery,
-  DELIVERY_BUDGET_MS,
-  MAX_BATCH_BYTES,
-  positiveInteger,
-  positiveMs,
-} from "./batch_delivery.ts";
+import { BatchDelivery } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
-import { spoolOptionProblems } from "./spool.ts";
 import {
-  BATCHER_OPTION_NAMES,
   type BatcherOptions,
   type BatcherStats,
   VectorVueBatcherClosedError,
 } from "./batcher_types.ts";
-import { BoundedQueue, type Entry, MAX_QUEUE_BYTES } from "./_bounded_queue.ts";
+import { BoundedQueue, type Entry } from "./_bounded_queue.ts";
 import { BatchScheduler } from "./_batch_scheduler.ts";
 import { SpoolAdapter } from "./_spool_adapter.ts";
 import { BatchOutcomes } from "./_batch_outcomes.ts";
@@ -80,31 +72,22 @@ export class VectorVueBatcher {
 
   /** Use `client.createBatcher()`; this is its implementation. */
   constructor(options: BatcherOptions, context: DeliveryContext) {
-    checkCallOptions("createBatcher", options, BATCHER_OPTION_NAMES);
-    if (options?.kind !== "events" && options?.kind !== "findings") {
-      throw new VectorVueConfigError(['kind must be "events" or "findings"']);
-    }
+    const read = batcherOptions(options, context.maxBatchSize);
     this.#logger = context.logger;
     this.#what = options.kind === "events" ? "event" : "finding";
-    const maxBatchSize = positiveInteger(
-      "maxBatchSize",
-      options.maxBatchSize,
-      context.maxBatchSize,
-    );
-    const maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
-    const flushIntervalMs = positiveInteger("flushIntervalMs", options.flushIntervalMs, 1000);
-    const maxQueueSize = positiveInteger("maxQueueSize", options.maxQueueSize, 10_000);
-    const maxQueueBytes = positiveInteger("maxQueueBytes", options.maxQueueBytes, MAX_QUEUE_BYTES);
-    const concurrency = positiveInteger("concurrency", options.concurrency, 2);
+    const {
+      maxBatchSize,
+      maxBatchBytes,
+      flushIntervalMs,
+      maxQueueSize,
+      maxQueueBytes,
+      concurrency,
+    } = read;
     this.#queue = new BoundedQueue(maxQueueSize, maxQueueBytes);
     this.#outcomes = new BatchOutcomes(this.#logger, options);
     this.#delivery = new BatchDelivery({
       send: context.send,
-      deliveryBudgetMs: positiveMs(
-        "deliveryBudgetMs",
-        options.deliveryBudgetMs,
-        DELIVERY_BUDGET_MS,
-      ),
+      deliveryBudgetMs: read.deliveryBudgetMs,
       backoff: context.backoff,
       signal: this.#abort.signal,
       idempotencyKey: options.idempotencyKey,
@@ -125,8 +108,6 @@ export class VectorVueBatcher {
     );
     this.#unwatchExit = watchAtExit(this, VectorVueBatcher.#warnAtExit);
     if (options.spool !== undefined) {
-      const problems = spoolOptionProblems(options.spool);
-      if (problems.length > 0) throw new VectorVueConfigError(problems);
       this.#spooling = new SpoolAdapter(options.spool, {
         logger: this.#logger,
         what: this.#what,

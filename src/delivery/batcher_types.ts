@@ -132,24 +132,6 @@ export interface BatcherOptions {
   readonly spool?: SpoolOptions;
 }
 
-/** The names {@linkcode BatcherOptions} has, to catch misspelled ones. */
-export const BATCHER_OPTION_NAMES: readonly string[] = Object.keys(
-  {
-    kind: true,
-    maxBatchSize: true,
-    maxBatchBytes: true,
-    flushIntervalMs: true,
-    maxQueueSize: true,
-    maxQueueBytes: true,
-    deliveryBudgetMs: true,
-    idempotencyKey: true,
-    concurrency: true,
-    onDeadLetter: true,
-    onRejected: true,
-    spool: true,
-  } satisfies Record<keyof BatcherOptions, true>,
-);
-
 /**
  * Counters of a batcher. `accepted + rejected + deadLettered + queued +
  * inFlight` is the number of items added.

@@ -8,19 +8,15 @@
 
 import { VectorVueSerializationError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { checkCallOptions } from "../option_names.ts";
+import { bulkOptions } from "../option_tables.ts";
 import type { BackoffOptions } from "../retry.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
 import {
   BatchDelivery,
   type BatchSender,
-  DELIVERY_BUDGET_MS,
   type IdempotencyKeyMaker,
-  MAX_BATCH_BYTES,
   type Packed,
-  positiveInteger,
-  positiveMs,
   type Settle,
   takeBatch,
 } from "./batch_delivery.ts";
@@ -151,20 +147,6 @@ export interface BulkOptions {
   readonly onProgress?: (progress: DeliveryProgress) => void;
 }
 
-/** The names {@linkcode BulkOptions} has, to catch misspelled ones. */
-export const BULK_OPTION_NAMES: readonly string[] = Object.keys(
-  {
-    concurrency: true,
-    maxBatchBytes: true,
-    signal: true,
-    timeoutMs: true,
-    maxRetries: true,
-    deliveryBudgetMs: true,
-    idempotencyKey: true,
-    onProgress: true,
-  } satisfies Record<keyof BulkOptions, true>,
-);
-
 /** What the client gives a bulk send or batcher: how to send, and its own settings. */
 export interface DeliveryContext {
   readonly send: BatchSender;
@@ -194,10 +176,10 @@ export async function sendBulk(
   if (!Array.isArray(items)) {
     throw new VectorVueSerializationError(`${what} must be an array`, what);
   }
-  checkCallOptions(what === "events" ? "sendEvents" : "sendFindings", options, BULK_OPTION_NAMES);
-  const concurrency = positiveInteger("concurrency", options.concurrency, 2);
-  const maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, MAX_BATCH_BYTES);
-  const budget = positiveMs("deliveryBudgetMs", options.deliveryBudgetMs, DELIVERY_BUDGET_MS);
+  const { concurrency, maxBatchBytes, deliveryBudgetMs: budget } = bulkOptions(
+    what === "events" ? "sendEvents" : "sendFindings",
+    options,
+  );
   const delivery = new BatchDelivery({
     send: context.send,
     deliveryBudgetMs: budget,

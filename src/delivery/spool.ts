@@ -51,32 +51,6 @@ export interface SpoolOptions {
   readonly maxBytes?: number;
 }
 
-/** Every problem with spool options, as messages naming the option and its value. */
-export function spoolOptionProblems(options: SpoolOptions): string[] {
-  if (typeof options !== "object" || options === null) {
-    return ["spool must be an object { dir, maxBytes? }"];
-  }
-  const problems: string[] = [];
-  for (const key of Object.keys(options)) {
-    if (key !== "dir" && key !== "maxBytes") problems.push(`unknown spool option '${key}'`);
-  }
-  if (typeof options.dir !== "string" || options.dir.trim() === "") {
-    problems.push(
-      `spool.dir must be a directory path: current value is ${JSON.stringify(options.dir)}`,
-    );
-  }
-  const { maxBytes } = options;
-  if (
-    maxBytes !== undefined &&
-    !(Number.isSafeInteger(maxBytes) && maxBytes >= MIN_SPOOL_MAX_BYTES)
-  ) {
-    problems.push(
-      `spool.maxBytes must be a whole number of at least ${MIN_SPOOL_MAX_BYTES}: current value is ${maxBytes}`,
-    );
-  }
-  return problems;
-}
-
 /** An append refused because the spool is closing (the batcher turns it into its closed error). */
 export class SpoolClosedError extends Error {
   /** Creates the error. */
@@ -84,11 +58,6 @@ export class SpoolClosedError extends Error {
     super("the spool is closing and accepts no new items");
   }
 }
-
-/** Default of `spool.maxBytes`: 256 MiB. */
-export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
-/** Smallest `spool.maxBytes` accepted: 64 KiB. */
-export const MIN_SPOOL_MAX_BYTES = 64 * 1024;
 
 /**
  * What a batcher's spool holds on disk, in `batcher.stats().spool`.

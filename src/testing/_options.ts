@@ -2,6 +2,13 @@
 // configuration the routes read (the server's environment variables, in effect).
 import { pythonStrip } from "../payloads/_python_text.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
+import {
+  defaultsOf,
+  type OptionRow,
+  problemText,
+  readOptions,
+  type Voice,
+} from "../option_rules.ts";
 
 /**
  * A user the emulator accepts at `POST /api/v1/client/auth/login`.
@@ -120,6 +127,67 @@ export interface EmulatorOptions {
   readonly now?: () => number;
 }
 
+/** The default user, the one the emulator accepts when `users` is not given. */
+const DEFAULT_USER = Object.freeze({
+  username: "operator",
+  password: "operator-password",
+  tenantId: "10000000-0000-0000-0000-000000000001",
+  role: "operator",
+});
+
+/** The emulator's voice (Deno std's wording, which it has always had). */
+const VOICE: Voice = {
+  kind: "option",
+  quote: "'",
+  lead: ": current value is ",
+  quoteSubject: true,
+};
+
+/** `EmulatorOptions`, row for row (a test compares the `@default` tags with it). */
+export const EMULATOR_OPTIONS: readonly OptionRow[] = Object.freeze([
+  // Checked entry by entry below (the server's own parsing), in the same voice.
+  { name: "users", rule: "any", default: [DEFAULT_USER] },
+  { name: "tenants", rule: "any" },
+  { name: "jwtSecret", rule: "string" },
+  { name: "tokenTtlSeconds", rule: "integer", min: 1, default: 43_200 },
+  { name: "signatureSecret", rule: "string" },
+  { name: "signatureMaxSkewSeconds", rule: "integer", min: 0, default: 300 },
+  { name: "complianceSigningKey", rule: "string" },
+  // Any integer: the server clamps it to 1..1000 rather than refusing it.
+  { name: "maxBatchSize", rule: "integer", default: 250 },
+  {
+    name: "rateLimit",
+    rule: "object",
+    default: { requests: 240, windowMs: 60_000, clientEventsPerMinute: 120 },
+  },
+  { name: "now", rule: "function" },
+]);
+
+const TABLE_DEFAULTS = defaultsOf(EMULATOR_OPTIONS) as {
+  tokenTtlSeconds: number;
+  signatureMaxSkewSeconds: number;
+  maxBatchSize: number;
+  rateLimit: { requests: number; windowMs: number; clientEventsPerMinute: number };
+};
+
+/** `EmulatorOptions.rateLimit` when an object; its defaults are the `rateLimit` row's. */
+const RATE_LIMIT_OPTIONS: readonly OptionRow[] = Object.freeze(
+  (["requests", "windowMs", "clientEventsPerMinute"] as const).map((name) => ({
+    name,
+    rule: "integer" as const,
+    min: 1,
+    default: TABLE_DEFAULTS.rateLimit[name],
+  })),
+);
+
+/** `EmulatorUser`, row for row. */
+export const EMULATOR_USER_OPTIONS: readonly OptionRow[] = Object.freeze([
+  { name: "username", rule: "text" },
+  { name: "password", rule: "text" },
+  { name: "tenantId", rule: "uuid" },
+  { name: "role", rule: "any", default: "viewer" },
+]);
+
 /**
  * The emulator's defaults, including the one user it accepts when `users` is not given.
  *
@@ -145,16 +213,13 @@ export const EMULATOR_DEFAULTS: {
   readonly integrationWindowMs: number;
   readonly clientEventsPerMinute: number;
 } = Object.freeze({
-  username: "operator",
-  password: "operator-password",
-  tenantId: "10000000-0000-0000-0000-000000000001",
-  role: "operator",
-  tokenTtlSeconds: 43_200,
-  signatureMaxSkewSeconds: 300,
-  maxBatchSize: 250,
-  integrationRequests: 240,
-  integrationWindowMs: 60_000,
-  clientEventsPerMinute: 120,
+  ...DEFAULT_USER,
+  tokenTtlSeconds: TABLE_DEFAULTS.tokenTtlSeconds,
+  signatureMaxSkewSeconds: TABLE_DEFAULTS.signatureMaxSkewSeconds,
+  maxBatchSize: TABLE_DEFAULTS.maxBatchSize,
+  integrationRequests: TABLE_DEFAULTS.rateLimit.requests,
+  integrationWindowMs: TABLE_DEFAULTS.rateLimit.windowMs,
+  clientEventsPerMinute: TABLE_DEFAULTS.rateLimit.clientEventsPerMinute,
 });
 
 /** A user after normalisation (canonical tenant id, role filled in). */
@@ -190,87 +255,92 @@ function randomSecret(): string {
     .join("");
 }
 
+/** A problem in the emulator's voice: `'<subject>' must be <requirement>: current value is …`. */
+function say(problems: string[], name: string, words: string, value: unknown): void {
+  problems.push(problemText({ name, rule: "any" }, `must be ${words}`, value, VOICE));
+}
+
+/** The users, each checked as the server reads it (its strip, PostgreSQL's UUID input). */
+function readUsers(raw: unknown, problems: string[]): ConfiguredUser[] {
+  if (!Array.isArray(raw) || raw.length === 0) say(problems, "users", "a non-empty array", raw);
+  const users: ConfiguredUser[] = [];
+  for (const [index, user] of (Array.isArray(raw) ? raw : []).entries()) {
+    const at = `users[${index}].`;
+    if (user === null || typeof user !== "object") {
+      say(problems, `users[${index}]`, "an object", user);
+      continue;
+    }
+    // Other names are let be: `EMULATOR_DEFAULTS` is a user too, with the emulator's defaults.
+    const tenantId = parsePostgresUuid(String(user.tenantId));
+    if (typeof user.username !== "string" || pythonStrip(user.username) === "") {
+      say(problems, `${at}username`, "a non-empty string", user.username);
+    }
+    if (typeof user.password !== "string" || user.password === "") {
+      say(problems, `${at}password`, "a non-empty string", user.password);
+    }
+    if (tenantId === undefined) say(problems, `${at}tenantId`, "a UUID", user.tenantId);
+    if (users.some((other) => other.username === user.username)) {
+      say(problems, `${at}username`, "unique", user.username);
+    }
+    const role = user.role ?? defaultsOf(EMULATOR_USER_OPTIONS).role;
+    users.push({
+      username: user.username,
+      password: user.password,
+      tenantId: tenantId ?? "",
+      role,
+    });
+  }
+  return users;
+}
+
+/** The tenants: canonical id → active; every user's tenant, active, when not given. */
+function readTenants(
+  raw: EmulatorOptions["tenants"],
+  users: readonly ConfiguredUser[],
+  problems: string[],
+): Map<string, boolean> {
+  const tenants = new Map<string, boolean>();
+  if (raw === undefined) {
+    for (const user of users) tenants.set(user.tenantId, true);
+  } else if (!Array.isArray(raw)) {
+    say(problems, "tenants", "an array", raw);
+  } else {
+    for (const [index, tenant] of raw.entries()) {
+      const id = parsePostgresUuid(String(tenant?.id));
+      if (id === undefined) say(problems, `tenants[${index}].id`, "a UUID", tenant?.id);
+      else tenants.set(id, tenant.active ?? true);
+    }
+  }
+  return tenants;
+}
+
+/** `rateLimit`: `false`, or its limits with the defaults filled in. */
+function readRateLimit(raw: unknown, problems: string[]) {
+  if (raw === false) return undefined;
+  if (raw !== undefined && (typeof raw !== "object" || raw === null)) {
+    say(problems, "rateLimit", "false or an object", raw);
+  }
+  const given = typeof raw === "object" && raw !== null ? raw : {};
+  const read = readOptions(given, RATE_LIMIT_OPTIONS, { ...VOICE, path: "rateLimit." });
+  problems.push(...read.problems);
+  return read.values as { requests: number; windowMs: number; clientEventsPerMinute: number };
+}
+
 /**
  * Validates and normalises options, reporting every problem at once in one `TypeError`.
  */
 export function normaliseOptions(options: EmulatorOptions = {}): EmulatorConfig {
-  const problems: string[] = [];
-  const say = (name: string, rule: string, value: unknown) =>
-    problems.push(`'${name}' must be ${rule}: current value is ${JSON.stringify(value) ?? value}`);
-  const integer = (name: string, value: unknown, min: number) => {
-    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min)) {
-      say(name, `an integer >= ${min}`, value);
-    }
-  };
-
-  const users: ConfiguredUser[] = [];
-  const rawUsers = options.users ?? [{ ...EMULATOR_DEFAULTS }];
-  if (!Array.isArray(rawUsers) || rawUsers.length === 0) {
-    say("users", "a non-empty array", rawUsers);
-  }
-  for (const [index, user] of (Array.isArray(rawUsers) ? rawUsers : []).entries()) {
-    const tenantId = parsePostgresUuid(String(user?.tenantId));
-    if (typeof user?.username !== "string" || pythonStrip(user.username) === "") {
-      say(`users[${index}].username`, "a non-empty string", user?.username);
-    }
-    if (typeof user?.password !== "string" || user.password === "") {
-      say(`users[${index}].password`, "a non-empty string", user?.password);
-    }
-    if (tenantId === undefined) say(`users[${index}].tenantId`, "a UUID", user?.tenantId);
-    if (users.some((other) => other.username === user?.username)) {
-      say(`users[${index}].username`, "unique", user?.username);
-    }
-    users.push({
-      username: user?.username,
-      password: user?.password,
-      tenantId: tenantId ?? "",
-      role: user?.role ?? "viewer",
-    });
-  }
-
-  const tenants = new Map<string, boolean>();
-  if (options.tenants === undefined) {
-    for (const user of users) tenants.set(user.tenantId, true);
-  } else if (!Array.isArray(options.tenants)) {
-    say("tenants", "an array", options.tenants);
-  } else {
-    for (const [index, tenant] of options.tenants.entries()) {
-      const id = parsePostgresUuid(String(tenant?.id));
-      if (id === undefined) say(`tenants[${index}].id`, "a UUID", tenant?.id);
-      else tenants.set(id, tenant.active ?? true);
-    }
-  }
-
-  integer("tokenTtlSeconds", options.tokenTtlSeconds, 1);
-  integer("signatureMaxSkewSeconds", options.signatureMaxSkewSeconds, 0);
-  // Any integer: the server clamps it to 1..1000 rather than refusing it.
-  if (options.maxBatchSize !== undefined && !Number.isInteger(options.maxBatchSize)) {
-    say("maxBatchSize", "an integer", options.maxBatchSize);
-  }
-  for (const name of ["jwtSecret", "signatureSecret", "complianceSigningKey"] as const) {
-    if (options[name] !== undefined && typeof options[name] !== "string") {
-      say(name, "a string", options[name]);
-    }
-  }
+  const { values, problems } = readOptions(options, EMULATOR_OPTIONS, VOICE);
+  const users = readUsers(values.users, problems);
+  const tenants = readTenants(options.tenants, users, problems);
   if (options.jwtSecret !== undefined && pythonStrip(String(options.jwtSecret)) === "") {
-    say("jwtSecret", "a non-blank string", options.jwtSecret);
+    say(problems, "jwtSecret", "a non-blank string", options.jwtSecret);
   }
-  const rateLimit = options.rateLimit ?? {};
-  if (rateLimit !== false) {
-    if (typeof rateLimit !== "object" || rateLimit === null) {
-      say("rateLimit", "false or an object", rateLimit);
-    }
-    integer("rateLimit.requests", rateLimit?.requests, 1);
-    integer("rateLimit.windowMs", rateLimit?.windowMs, 1);
-    integer("rateLimit.clientEventsPerMinute", rateLimit?.clientEventsPerMinute, 1);
-  }
-  if (options.now !== undefined && typeof options.now !== "function") {
-    say("now", "a function", options.now);
-  }
+  // null reads as unset, as it always has.
+  const rateLimit = readRateLimit(options.rateLimit ?? undefined, problems);
   if (problems.length > 0) {
     throw new TypeError(`Cannot create the VectorVue emulator: ${problems.join("; ")}`);
   }
-
   // The server strips these settings and treats blank as unset.
   const setting = (value: string | undefined) => {
     const stripped = value === undefined ? "" : pythonStrip(value);
@@ -280,22 +350,13 @@ export function normaliseOptions(options: EmulatorOptions = {}): EmulatorConfig 
     users,
     tenants,
     jwtSecret: setting(options.jwtSecret) ?? randomSecret(),
-    tokenTtlSeconds: options.tokenTtlSeconds ?? EMULATOR_DEFAULTS.tokenTtlSeconds,
+    tokenTtlSeconds: values.tokenTtlSeconds as number,
     signatureSecret: setting(options.signatureSecret),
-    signatureMaxSkewSeconds: options.signatureMaxSkewSeconds ??
-      EMULATOR_DEFAULTS.signatureMaxSkewSeconds,
+    signatureMaxSkewSeconds: values.signatureMaxSkewSeconds as number,
     complianceSigningKey: setting(options.complianceSigningKey),
-    maxBatchSize: Math.max(
-      1,
-      Math.min(options.maxBatchSize ?? EMULATOR_DEFAULTS.maxBatchSize, 1000),
-    ),
-    integrationLimit: rateLimit === false ? undefined : {
-      requests: rateLimit.requests ?? EMULATOR_DEFAULTS.integrationRequests,
-      windowMs: rateLimit.windowMs ?? EMULATOR_DEFAULTS.integrationWindowMs,
-    },
-    clientEventsPerMinute: rateLimit === false
-      ? undefined
-      : rateLimit.clientEventsPerMinute ?? EMULATOR_DEFAULTS.clientEventsPerMinute,
+    maxBatchSize: Math.max(1, Math.min(values.maxBatchSize as number, 1000)),
+    integrationLimit: rateLimit && { requests: rateLimit.requests, windowMs: rateLimit.windowMs },
+    clientEventsPerMinute: rateLimit?.clientEventsPerMinute,
     now: options.now ?? Date.now,
   };
 }

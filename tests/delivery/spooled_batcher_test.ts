@@ -342,9 +342,26 @@ describe("batcher with a spool", () => {
       (error: unknown) => {
         assert.ok(error instanceof VectorVueConfigError);
         assert.deepEqual(error.problems, [
-          "unknown spool option 'dri'",
+          "unknown spool option 'dri' (did you mean 'dir'?)",
           'spool.dir must be a directory path: current value is ""',
           "spool.maxBytes must be a whole number of at least 65536: current value is 10",
+        ]);
+        return true;
+      },
+    );
+    // A name close to none keeps the plain form; the batcher's own problems come in the same error.
+    assert.throws(
+      () =>
+        client.createBatcher({
+          kind: "events",
+          maxQueueSize: 0,
+          spool: { dir: "/tmp/x", colour: "red" } as never,
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof VectorVueConfigError);
+        assert.deepEqual(error.problems, [
+          "createBatcher: maxQueueSize must be a positive whole number, got 0",
+          "unknown spool option 'colour'",
         ]);
         return true;
       },

@@ -417,6 +417,29 @@ describe("options and inspection", () => {
     );
   });
 
+  test("names an unknown option, with a did-you-mean when one is close, beside the other problems", () => {
+    assert.throws(
+      () => createVectorVueEmulator({ tokenTtl: 60, colour: "red", now: 5 } as never),
+      {
+        name: "TypeError",
+        message: "Cannot create the VectorVue emulator: " +
+          "unknown option 'tokenTtl' (did you mean 'tokenTtlSeconds'?); " +
+          "unknown option 'colour'; 'now' must be a function: current value is 5",
+      },
+    );
+  });
+
+  test("reads rateLimit's limits by their own rows, defaults and all", () => {
+    assert.throws(
+      () => createVectorVueEmulator({ rateLimit: { requests: 2, windowMs: 0 } }),
+      /'rateLimit\.windowMs' must be an integer >= 1: current value is 0/,
+    );
+    assert.throws(
+      () => createVectorVueEmulator({ rateLimit: { request: 2 } as never }),
+      /unknown option 'request' \(did you mean 'requests'\?\)/,
+    );
+  });
+
   test("exposes the first user's credentials as defaults", () => {
     assert.deepEqual(createVectorVueEmulator().defaults, {
       username: "operator",
