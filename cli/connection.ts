@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
-import { VectorVueConfigError } from "../src/errors.ts";
+import { configFromEnv, ENV_VARIABLES } from "../mod.ts";
+import { VectorVueClient } from "../mod.ts";
+import type { VectorVueConfig } from "../mod.ts";
+import { VectorVueConfigError } from "../mod.ts";
 import { type FlagSpec, UsageError } from "./args.ts";
 import { inCliWords, type Option, whereToSet } from "./words.ts";
 import type { CliSystem } from "./_system_common.ts";

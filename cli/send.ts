@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
+import { VectorVueClient } from "../mod.ts";
+import type { VectorVueConfig } from "../mod.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import {
   type Checkpoint,

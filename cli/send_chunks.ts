@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { VectorVueClient } from "../src/client.ts";
-import type { BulkItemResult, BulkOptions, BulkResult } from "../src/delivery/bulk.ts";
-import type { VectorVueEvent, VectorVueFinding } from "../src/payloads/types.ts";
+import type { VectorVueClient } from "../mod.ts";
+import type { BulkItemResult, BulkOptions, BulkResult } from "../mod.ts";
+import type { VectorVueEvent, VectorVueFinding } from "../mod.ts";
 import type { Counts } from "./checkpoint.ts";
 import type { DeadLetter } from "./dead_letter.ts";
 import type { InputRecord } from "./input.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { VectorVueClient } from "../src/client.ts";
+import type { VectorVueClient } from "../mod.ts";
 import {
   type Checkpoint,
   type Counts,
