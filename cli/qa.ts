@@ -8,11 +8,15 @@
  *
  * @module
  */
-import { VectorVueClient } from "../mod.ts";
-import type { VectorVueConfig } from "../mod.ts";
-import { VectorVueConfigError, VectorVueError } from "../mod.ts";
-import { configFromEnv } from "../mod.ts";
-import type { VectorVueEvent, VectorVueFinding } from "../mod.ts";
+import {
+  configFromEnv,
+  VectorVueClient,
+  type VectorVueConfig,
+  VectorVueConfigError,
+  VectorVueError,
+  type VectorVueEvent,
+  type VectorVueFinding,
+} from "../mod.ts";
 import { createVectorVueEmulator } from "../src/testing/mod.ts";
 import { UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";

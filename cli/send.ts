@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { VectorVueClient } from "../mod.ts";
-import type { VectorVueConfig } from "../mod.ts";
+import { VectorVueClient, type VectorVueConfig } from "../mod.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import {
   type Checkpoint,

@@ -4,9 +4,14 @@
  *
  * @module
  */
-import type { VectorVueClient } from "../mod.ts";
-import type { BulkItemResult, BulkOptions, BulkResult } from "../mod.ts";
-import type { VectorVueEvent, VectorVueFinding } from "../mod.ts";
+import {
+  type BulkItemResult,
+  type BulkOptions,
+  type BulkResult,
+  type VectorVueClient,
+  type VectorVueEvent,
+  type VectorVueFinding,
+} from "../mod.ts";
 import type { Counts } from "./checkpoint.ts";
 import type { DeadLetter } from "./dead_letter.ts";
 import type { InputRecord } from "./input.ts";

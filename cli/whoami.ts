@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { VectorVueClient } from "../mod.ts";
-import type { VectorVueConfig } from "../mod.ts";
-import { VectorVueNotFoundError } from "../mod.ts";
+import { VectorVueClient, type VectorVueConfig, VectorVueNotFoundError } from "../mod.ts";
 import { readJwtClaims } from "./_library_internals.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
