@@ -23,9 +23,18 @@ function exportedNames(source: string): { values: string[]; types: string[] } {
   return { values: values.sort(), types: types.sort() };
 }
 
-async function sourceOf(path: string): Promise<string> {
+/**
+ * The entry point's export statements: its source under Deno, its ES module declarations in
+ * the npm build (where the tests run from `npm/test/` and the sources are not shipped).
+ */
+async function sourceOf(entry: string): Promise<string> {
   const { readFile } = await import("node:fs/promises");
-  return await readFile(new URL(path, import.meta.url), "utf8");
+  try {
+    return await readFile(new URL(`../${entry}.ts`, import.meta.url), "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    return await readFile(new URL(`../esm/${entry}.d.ts`, import.meta.url), "utf8");
+  }
 }
 
 const ROOT = {
@@ -126,13 +135,13 @@ const TESTING = {
 };
 
 test("mod.ts exports exactly the public surface", async () => {
-  const names = exportedNames(await sourceOf("../mod.ts"));
+  const names = exportedNames(await sourceOf("mod"));
   assert.deepEqual(names, ROOT);
   assert.deepEqual(Object.keys(root).sort(), ROOT.values);
 });
 
 test("src/testing/mod.ts exports exactly the emulator's surface", async () => {
-  const names = exportedNames(await sourceOf("../src/testing/mod.ts"));
+  const names = exportedNames(await sourceOf("src/testing/mod"));
   assert.deepEqual(names, TESTING);
   assert.deepEqual(Object.keys(testing).sort(), TESTING.values);
 });
