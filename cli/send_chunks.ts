@@ -4,13 +4,13 @@
  *
  * @module
  */
-import {
-  type BulkItemResult,
-  type BulkOptions,
-  type BulkResult,
-  type VectorVueClient,
-  type VectorVueEvent,
-  type VectorVueFinding,
+import type {
+  BulkItemResult,
+  BulkOptions,
+  BulkResult,
+  VectorVueClient,
+  VectorVueEvent,
+  VectorVueFinding,
 } from "../mod.ts";
 import type { Counts } from "./checkpoint.ts";
 import type { DeadLetter } from "./dead_letter.ts";
