@@ -18,8 +18,18 @@ export interface ProgressState {
   readonly malformed: number;
   /** Settled items per second, recently. */
   readonly rate: number;
+  /**
+   * Settled items per second since the run began, for the ETA: under a rate limit the recent
+   * rate drops to 0 between windows, and an ETA from it would jump to hours.
+   */
+  readonly averageRate?: number;
   /** When delivery is paused: why, and until when (ms since the epoch). */
-  readonly paused?: { readonly reason: string; readonly untilMs?: number };
+  readonly paused?: {
+    readonly reason: string;
+    readonly untilMs?: number;
+    /** Others on the address hold part of the window. */
+    readonly shared?: boolean;
+  };
   /** 429 answers so far. */
   readonly rateLimited?: number;
   /** Time spent waiting for the rate limit so far. */
@@ -41,17 +51,19 @@ export function formatDuration(ms: number): string {
 function pauseText(state: ProgressState, nowMs: number): string {
   if (!state.paused) return "";
   const reason = state.paused.reason.startsWith("rate")
-    ? "waiting for rate limit"
-    : `paused (${state.paused.reason})`;
+    ? state.paused.shared ? "rate limit: shared with others on this address" : "rate limit"
+    : "server unavailable";
+  // The wait as the pacer expects it, to the second: no floor that reads "1 s" forever.
   const left = state.paused.untilMs === undefined
     ? ""
-    : ` ${formatDuration(Math.max(1000, state.paused.untilMs - nowMs))}`;
+    : `, next slot in ${formatDuration(Math.max(0, state.paused.untilMs - nowMs))}`;
   return `${reason}${left}`;
 }
 
 function etaMs(state: ProgressState): number | undefined {
-  if (state.total === undefined || state.rate <= 0) return undefined;
-  return ((state.total - state.done) / state.rate) * 1000;
+  const rate = state.averageRate ?? state.rate;
+  if (state.total === undefined || rate <= 0) return undefined;
+  return ((state.total - state.done) / rate) * 1000;
 }
 
 function counts(state: ProgressState): string {
@@ -103,10 +115,19 @@ export function plainLine(state: ProgressState, nowMs: number): string {
 /** Items per second over the last `windowMs`, from samples of the settled count. */
 export class RateMeter {
   readonly #samples: Array<[number, number]> = [];
+  #first: [number, number] | undefined;
   constructor(readonly windowMs = 10_000) {}
+  /** Items per second since the first sample (0 before a quarter second has passed). */
+  average(nowMs: number, done: number): number {
+    if (!this.#first) return 0;
+    const spanMs = nowMs - this.#first[0];
+    return spanMs < 250 ? 0 : ((done - this.#first[1]) * 1000) / spanMs;
+  }
+
   /** Records `done` at `nowMs` and returns the rate. */
   sample(done: number, nowMs: number): number {
     this.#samples.push([nowMs, done]);
+    this.#first ??= [nowMs, done];
     while (this.#samples.length > 2 && this.#samples[1][0] < nowMs - this.windowMs) {
       this.#samples.shift();
     }

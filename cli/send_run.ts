@@ -69,7 +69,7 @@ export class SendRun {
   #rateLimited: number;
   #rateLimitWaitMs: number;
   /** Why the chunk being sent waits, and until when, from the client's progress reports. */
-  #paused: { reason: string; untilMs: number } | undefined;
+  #paused: { reason: string; untilMs: number; shared?: boolean } | undefined;
   #next: { offset: number; line: number };
   #format: InputFormat | undefined;
   #reported = 0;
@@ -141,6 +141,7 @@ export class SendRun {
       failed: c.failed + f.failed,
       malformed: c.malformed,
       rate: this.#rate.sample(done, Date.now()),
+      averageRate: this.#rate.average(Date.now(), done),
       paused: this.#paused,
       rateLimited: this.#rateLimited,
       rateLimitWaitMs: this.#rateLimitWaitMs,
@@ -302,8 +303,11 @@ export class SendRun {
           rejected: progress.rejected,
           failed: progress.failed,
         };
-        this.#paused = progress.paused &&
-          { reason: progress.paused.reason, untilMs: progress.paused.until };
+        this.#paused = progress.paused && {
+          reason: progress.paused.reason,
+          untilMs: progress.paused.until,
+          shared: progress.paused.shared,
+        };
       },
     });
     this.#paused = undefined;

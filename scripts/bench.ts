@@ -25,7 +25,7 @@
 // Bun run 1, 2 and 4 on that last target, against their own bare `fetch` (and on Node bare undici
 // `request` too, the physical limit there). Each runtime's run of a scenario gets fresh emulator
 // processes of the same kinds (a batcher run leaves hundreds of thousands of events stored).
-import { benchRateLimit } from "./_bench_rate_limit.ts";
+import { benchContention, benchRateLimit } from "./_bench_rate_limit.ts";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { closeAllEmulators, type EmulatorProcess, startEmulator } from "./_bench_emulator.ts";
@@ -410,9 +410,13 @@ async function main(): Promise<number> {
     );
   }
 
-  // Rate-limited delivery (Deno, in process): efficiency and the share of 429 answers.
-  console.error("  rate-limited sendEvents() ...");
-  const rateLimit = await benchRateLimit(QUICK);
+  // Rate-limited delivery (Deno, in process): efficiency and the share of 429 answers, alone and
+  // with a neighbour on the address (each on its own emulator, side by side).
+  console.error("  rate-limited sendEvents(), alone and with a neighbour ...");
+  const [rateLimit, contention] = await Promise.all([
+    benchRateLimit(QUICK),
+    benchContention(QUICK),
+  ]);
   console.log(
     `rate-limited delivery (${rateLimit.limit.requests} per ${
       rateLimit.limit.windowMs / 1000
@@ -421,10 +425,22 @@ async function main(): Promise<number> {
       `ideal ${rateLimit.idealSeconds} s, efficiency ${rateLimit.efficiency} (target >= 0.9), ` +
       `429 share ${(rateLimit.share429 * 100).toFixed(1)}% (target <= 5%)`,
   );
+  console.log(
+    `contended delivery (${contention.limit.requests} per ${
+      contention.limit.windowMs / 1000
+    } s, a neighbour used ${contention.neighbourRequests} just before; ` +
+      `${contention.events} events in ${contention.requests} requests): ${contention.seconds} s, ` +
+      `ideal ${contention.idealSeconds} s (all granted requests), efficiency ${contention.efficiency} ` +
+      `(target >= 0.77), 429 share ${(contention.share429 * 100).toFixed(1)}% (target <= 25%)`,
+  );
 
   const failed = rows.filter((r) => r.error !== undefined);
   if (rateLimit.problems.length > 0) {
     console.error(`rate-limited delivery: ${rateLimit.problems.join("; ")}`);
+    return 1;
+  }
+  if (contention.problems.length > 0) {
+    console.error(`contended delivery: ${contention.problems.join("; ")}`);
     return 1;
   }
   if (failed.length > 0) {
@@ -451,6 +467,7 @@ async function main(): Promise<number> {
       rows,
       protocols,
       rateLimit,
+      contention,
     };
     await Deno.writeTextFile(OUT, JSON.stringify(results, null, 2) + "\n");
     console.error(`results written to ${OUT}`);

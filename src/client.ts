@@ -284,7 +284,8 @@ export class VectorVueClient {
       onPause: (event) =>
         this.#log("info", "vectorvue rate limit", {
           ...event,
-          detail: "the server answered 429; every request of this client waits until it resumes",
+          detail: "the server answered 429: its window for this address is full (others on the " +
+            "address may hold part of it); this client probes for room and takes it",
         }),
     });
     const { password, token, signatureSecret, responseSigningKey } = this.#config;
@@ -1177,7 +1178,10 @@ export class VectorVueClient {
     const config = this.#config;
     const transport = await this.#openTransport();
     const url = config.baseUrl + operation.path;
-    const paced = this.#pacer.enabled && operation.path.startsWith(RATE_LIMITED_PREFIX);
+    // The pacer gates every call to the rate-limited routes: the rate limit (when it paces one)
+    // and the one pause for an unavailable server.
+    const gated = operation.path.startsWith(RATE_LIMITED_PREFIX);
+    const paced = this.#pacer.enabled && gated;
     const tally = operation.tally;
     const deadline = performance.now() + config.rateLimitWaitMs;
     const { signal } = limits;
@@ -1195,8 +1199,8 @@ export class VectorVueClient {
     for (let attempt = 1;; attempt++) {
       signal?.throwIfAborted();
       const requestId = crypto.randomUUID();
-      const slot = paced ? await this.#pacer.acquire(signal, deadline, tally) : undefined;
-      if (paced && slot === undefined) {
+      const slot = gated ? await this.#pacer.acquire(signal, deadline, tally) : undefined;
+      if (gated && slot === undefined) {
         if (limited) return this.#logFinal(operation, limited, attempt - 1, 0);
         throw new VectorVueRateLimitError(
           `${operation.method} ${operation.endpoint} was not sent: the rate limit would not ` +
@@ -1222,21 +1226,29 @@ export class VectorVueClient {
       try {
         token = operation.auth ? await this.#bearer(limits) : undefined;
       } catch (error) {
-        slot?.settle({});
+        slot?.settle({ notSent: true });
         throw error;
       }
       if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
       const signedWithOffset = this.#clockOffsetMs;
       if (operation.sign && config.signatureSecret !== undefined && operation.body) {
-        this.#signingKey ??= importHmacKey(config.signatureSecret);
-        const signature = await signRequest(
-          await this.#signingKey,
-          Math.floor(this.#now() / 1000),
-          operation.body.bytes,
-        );
-        this.#scrubber.addRecent(signature["X-Signature"]);
-        headers["x-timestamp"] = signature["X-Timestamp"];
-        headers["x-signature"] = signature["X-Signature"];
+        try {
+          this.#signingKey ??= importHmacKey(config.signatureSecret);
+          const signature = await signRequest(
+            await this.#signingKey,
+            Math.floor(this.#now() / 1000),
+            operation.body.bytes,
+          );
+          this.#scrubber.addRecent(signature["X-Signature"]);
+          headers["x-timestamp"] = signature["X-Timestamp"];
+          headers["x-signature"] = signature["X-Signature"];
+        } catch (error) {
+          // Nothing was sent: give the slot back (a slot left unsettled would hold every call),
+          // and import the key again next time rather than keep a failed import.
+          slot?.settle({ notSent: true });
+          this.#signingKey = undefined;
+          throw error;
+        }
       }
 
       // One context per attempt, for every hook of it; none is made for a client without hooks.
@@ -1250,7 +1262,7 @@ export class VectorVueClient {
         try {
           await runHooks("beforeRequest", beforeRequest, context, scrub);
         } catch (error) {
-          slot?.settle({});
+          slot?.settle({ notSent: true });
           throw error;
         }
       }
@@ -1286,6 +1298,7 @@ export class VectorVueClient {
         rateLimitRetries,
         rateLimitBudgetLeftMs: deadline - performance.now(),
         paced,
+        gated,
       });
 
       let answer: AttemptAnswer;
@@ -1298,7 +1311,12 @@ export class VectorVueClient {
           body: operation.body?.bytes,
         }, { timeoutMs, maxResponseBytes: config.maxResponseBytes, signal });
       } catch (error) {
-        slot?.settle({});
+        const failure = error instanceof TransportFailure &&
+            (error.kind === "connection" || error.kind === "timeout")
+          ? error.kind
+          : undefined;
+        // No answer: the server may be down, and the pacer pauses every call once for it.
+        slot?.settle(failure ? { failure } : {});
         if (!(error instanceof TransportFailure)) throw error; // the caller aborted
         // What the runtime said (its cause chain too) may quote a proxy URL with credentials.
         this.#scrubber.error(error);

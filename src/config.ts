@@ -127,9 +127,9 @@ export interface VectorVueConfig {
   maxBatchSize?: number;
   /**
    * The server's request limit on the integration routes, which the client's
-   * pacer keeps to (a burst up to `requests` goes at once; it learns a lower
-   * limit or a shorter window from 429s); `false` turns pacing off. See the
-   * README's "Rate limits".
+   * pacer keeps to (a burst up to `requests` goes at once), sharing it with
+   * others on the address and learning a shorter window; `false` turns pacing
+   * off. See `docs/rate-limits.md`.
    * @default {{ requests: 240, windowMs: 60000 }}
    */
   rateLimit?: RateLimit | false;

@@ -19,6 +19,8 @@
  *     ├── VectorVueConflictError    409
  *     ├── VectorVueValidationError  400, 422
  *     ├── VectorVueRateLimitError   429
+ *     ├── VectorVuePayloadTooLargeError  413
+ *     ├── VectorVueServerError      5xx (502/503/504: the server is unavailable)
  *     └── VectorVueResponseError    an answer that is not what the contract says
  *         └── VectorVueSignatureError  a response signature that does not verify
  * ```
@@ -436,6 +438,42 @@ export class VectorVueValidationError extends VectorVueAPIError {
 export class VectorVueRateLimitError extends VectorVueAPIError {}
 
 /**
+ * 413: the body is larger than the server (or the proxy before it) accepts.
+ * A batch so refused is split in halves by `sendEvents`/`sendFindings` and
+ * the batcher; a single item so refused fails (it is not sent again).
+ *
+ * @example Tell an oversized body from a validation error
+ * ```ts
+ * import { VectorVuePayloadTooLargeError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new VectorVuePayloadTooLargeError("Request Entity Too Large", {
+ *   httpStatus: 413, errorCode: "payload_too_large", requestId: null, retryCount: 0, body: null, headers: {},
+ * });
+ * assert.equal(error.httpStatus, 413);
+ * ```
+ */
+export class VectorVuePayloadTooLargeError extends VectorVueAPIError {}
+
+/**
+ * A 5xx answer. 502, 503 and 504 mean the server (or the proxy before it)
+ * is unavailable: the client retried them, pausing all its calls once, before
+ * this was raised; other 5xx (500) are final.
+ *
+ * @example Tell an unavailable server from a refusal
+ * ```ts
+ * import { VectorVueServerError } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new VectorVueServerError("Service Unavailable", {
+ *   httpStatus: 503, errorCode: "service_unavailable", requestId: null, retryCount: 3, body: null, headers: {},
+ * });
+ * assert.equal(error.httpStatus, 503);
+ * ```
+ */
+export class VectorVueServerError extends VectorVueAPIError {}
+
+/**
  * The server's answer is not what the contract promises: a success status
  * with an HTML, empty, truncated or wrongly shaped body, an unexpected
  * redirect, or a response signature that does not verify.
@@ -517,6 +555,8 @@ export function apiErrorFor(message: string, init: APIErrorInit): VectorVueAPIEr
   if (status === 409) return new VectorVueConflictError(message, init);
   if (status === 400 || status === 422) return new VectorVueValidationError(message, init);
   if (status === 429) return new VectorVueRateLimitError(message, init);
+  if (status === 413) return new VectorVuePayloadTooLargeError(message, init);
+  if (status >= 500) return new VectorVueServerError(message, init);
   if (status >= 200 && status < 400) return new VectorVueResponseError(message, init);
   return new VectorVueAPIError(message, init);
 }

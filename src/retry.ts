@@ -6,14 +6,30 @@
  * @module
  */
 
-import type { TransportFailureKind } from "./errors.ts";
+import {
+  type TransportFailureKind,
+  VectorVueAPIError,
+  VectorVueAuthError,
+  VectorVueError,
+  VectorVuePayloadTooLargeError,
+  VectorVueRateLimitError,
+  VectorVueSerializationError,
+  VectorVueServerError,
+  VectorVueTransportError,
+  VectorVueValidationError,
+} from "./errors.ts";
 
-/** Statuses that mean "try again later": rate limiting and proxy/gateway trouble. */
+/** Statuses that mean "try again later": rate limiting and proxy/gateway trouble. The one list. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 /** Whether an HTTP status is worth another attempt. Every other status is final. */
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
+}
+
+/** Whether a status says the server (or the proxy before it) is unavailable: retryable, not 429. */
+export function isUnavailableStatus(status: number): boolean {
+  return status !== 429 && RETRYABLE_STATUSES.has(status);
 }
 
 /** Back-off settings, in milliseconds. */
@@ -79,22 +95,38 @@ export function retryDelay(
 }
 
 /**
- * Waits `ms`, or rejects with the signal's reason as soon as it aborts. The
- * timer is cleared on abort, so nothing is left pending once the caller has
- * gone.
+ * The one abortable wait: waits `ms` (`Infinity`: until woken), or until
+ * `wake` settles, or rejects with the signal's reason as soon as it aborts.
+ * The timer and the listener are cleared either way, so nothing is left
+ * pending once the caller has gone.
  */
-export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+export function abortableDelay(
+  ms: number,
+  signal?: AbortSignal,
+  wake?: Promise<unknown>,
+): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
+    const end = () => {
+      done = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = () => {
+      if (done) return;
+      end();
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+    const onTime = () => {
+      if (done) return;
+      end();
       resolve();
-    }, ms);
+    };
+    if (Number.isFinite(ms)) timer = setTimeout(onTime, ms);
+    wake?.then(onTime, onTime);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -140,6 +172,11 @@ export interface AttemptState extends BackoffOptions {
   readonly rateLimitBudgetLeftMs: number;
   /** Whether a pacer governs the next attempt (it then computes the wait after a 429). */
   readonly paced: boolean;
+  /**
+   * Whether the next attempt waits in the client's pacer, which pauses every call once for an
+   * unavailable server (502/503/504, connection failure, timeout): the call then waits 0 itself.
+   */
+  readonly gated?: boolean;
 }
 
 /**
@@ -175,6 +212,10 @@ export type RetryDecision =
  * 5. 502/503/504 are retried while `maxRetries` lasts;
  * 6. everything else is returned.
  *
+ * A call gated by the pacer (`gated`) waits 0 itself after 502/503/504, a
+ * connection failure or a timeout: the pacer's one pause for an unavailable
+ * server holds every call of the client, so the server is backed off once.
+ *
  * @param random A source of numbers in `[0, 1)` for the back-off jitter.
  */
 export function decideRetry(
@@ -182,7 +223,8 @@ export function decideRetry(
   state: AttemptState,
   random: () => number = Math.random,
 ): RetryDecision {
-  const backoff = () => retryDelay(state.failureRetries, undefined, state, random);
+  const backoff = () =>
+    state.gated ? 0 : retryDelay(state.failureRetries, undefined, state, random);
   if (outcome.kind === "failure") {
     const retryable = outcome.failure === "connection" || outcome.failure === "timeout";
     if (!retryable || state.failureRetries >= state.maxRetries) return { action: "fail" };
@@ -210,10 +252,45 @@ export function decideRetry(
     return { action: "retry", delayMs: wait, reason: "rate_limited" };
   }
   if (isRetryableStatus(status) && state.failureRetries < state.maxRetries) {
-    const delayMs = outcome.retryAfterMs === undefined
+    // The pacer already waits out a Retry-After when it gates the call.
+    const delayMs = outcome.retryAfterMs === undefined || state.gated
       ? backoff()
       : retryDelay(state.failureRetries, outcome.retryAfterMs, state, random);
     return { action: "retry", delayMs, reason: "retryable_status" };
   }
   return { action: "return" };
+}
+
+/**
+ * What a failed batch send means for delivery (the batching core's half of the policy):
+ * - `split`: refused for its size (413, `batch_too_large`): send each half; a single item
+ *   refused so fails;
+ * - `wait`: waiting can fix it (429, 502/503/504, connection failure, timeout): send again
+ *   while the delivery budget lasts; the client's pacer holds the next send for as long as the
+ *   rate limit or the unavailable server needs, so the batch core adds no wait of its own;
+ * - `stop`: every batch would get it and waiting cannot fix it (401 after the client logged in
+ *   again, 403, TLS, configuration, a closed client): give up on the run;
+ * - `give_up`: it concerns this batch only (422, 409, 500, ...): give up on the batch.
+ */
+export function deliveryDecision(error: unknown): "split" | "wait" | "stop" | "give_up" {
+  if (
+    error instanceof VectorVuePayloadTooLargeError ||
+    (error instanceof VectorVueValidationError && error.errorCode === "batch_too_large")
+  ) {
+    return "split";
+  }
+  if (error instanceof VectorVueRateLimitError) return "wait";
+  if (error instanceof VectorVueTransportError) {
+    if (error.kind === "connection" || error.kind === "timeout") return "wait";
+    return error.kind === "tls" ? "stop" : "give_up";
+  }
+  if (error instanceof VectorVueAuthError) return "stop";
+  if (error instanceof VectorVueServerError) {
+    return isUnavailableStatus(error.httpStatus) ? "wait" : "give_up";
+  }
+  if (error instanceof VectorVueAPIError) return "give_up";
+  // Configuration, token, closed client: nothing the next batch would escape.
+  return error instanceof VectorVueError && !(error instanceof VectorVueSerializationError)
+    ? "stop"
+    : "give_up";
 }

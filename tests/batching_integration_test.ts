@@ -130,7 +130,7 @@ describe("batching against the emulator with faults", () => {
       const stats = batcher.stats();
       assert.equal(stats.deadLettered, 5);
       assert.equal(stats.accepted, 15);
-      assert.equal(failures[0].name, "VectorVueAPIError");
+      assert.equal(failures[0].name, "VectorVueServerError");
       assert.match(failures[0].message, /503 service_unavailable after 2 retries/);
       const stored = storedOnce(emulator);
       assert.equal(stored.size, 15);

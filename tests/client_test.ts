@@ -33,6 +33,24 @@ import {
 } from "./_fake.ts";
 
 const BASE = "https://vectorvue.test";
+
+/** A batch answer accepting `count` items. */
+function batchAccepted(count: number): Response {
+  return json(202, {
+    request_id: crypto.randomUUID(),
+    status: "accepted",
+    data: {
+      summary: { total: count, accepted: count, failed: 0 },
+      results: Array.from({ length: count }, (_, index) => ({
+        index,
+        item_id: `evt_${index}`,
+        status: "accepted",
+      })),
+    },
+    errors: [],
+    signature: null,
+  });
+}
 const PASSWORD = "pw-Correct-Horse-9f3a";
 const SECRET = "sig-secret-7c1e-ffee";
 
@@ -598,7 +616,7 @@ describe("retries", () => {
     const fake = scriptedFetch(...Array.from({ length: 30 }, limited));
     const started = performance.now();
     await assert.rejects(
-      withToken(fake.fetch, { maxRetries: 1, rateLimitWaitMs: 1_000 }).sendEvent(sampleEvent()),
+      withToken(fake.fetch, { maxRetries: 1, rateLimitWaitMs: 3_000 }).sendEvent(sampleEvent()),
       (error: unknown) => {
         assert.ok(error instanceof VectorVueRateLimitError);
         assert.equal(error.httpStatus, 429);
@@ -608,8 +626,64 @@ describe("retries", () => {
     );
     const elapsed = performance.now() - started;
     assert.ok(fake.seen.length > 2, `maxRetries does not bound 429s (${fake.seen.length} sent)`);
-    // It gives up as soon as the next probe would fall outside the budget.
-    assert.ok(elapsed >= 500 && elapsed <= 1_500, `waited ${elapsed} ms of a 1 s budget`);
+    // Probes at 250 ms and 1.25 s (the gap grows fourfold); the next (5.25 s) would fall
+    // outside the budget, so it gives up then.
+    assert.ok(elapsed >= 1_000 && elapsed <= 3_500, `waited ${elapsed} ms of a 3 s budget`);
+  });
+
+  test("429s do not spend maxRetries: 429, then 503, then 202 with maxRetries 1 succeeds", async () => {
+    const fake = scriptedFetch(
+      json(429, { detail: "Rate limit exceeded" }),
+      json(503, { detail: "busy" }),
+      accepted(),
+    );
+    const result = await withToken(fake.fetch, { maxRetries: 1 }).sendEvent(sampleEvent());
+    assert.equal(result.status, "accepted");
+    assert.equal(result.retryCount, 2);
+    assert.equal(fake.seen.length, 3);
+  });
+
+  test("a single item answered 413 fails with VectorVuePayloadTooLargeError's code; it is not sent again", async () => {
+    const fake = scriptedFetch(json(413, { detail: "Request Entity Too Large" }));
+    const result = await withToken(fake.fetch).sendEvents([sampleEvent()]);
+    assert.equal(result.failed, 1);
+    assert.equal(result.items[0].errorCode, "payload_too_large");
+    assert.equal(fake.seen.length, 1, "a single item cannot be split: one request only");
+  });
+
+  test("a batch answered 413 is split in halves, each sent once", async () => {
+    const fake = scriptedFetch(
+      json(413, { detail: "Request Entity Too Large" }),
+      (seen) => batchAccepted(JSON.parse(seen.body).length),
+      (seen) => batchAccepted(JSON.parse(seen.body).length),
+    );
+    const result = await withToken(fake.fetch).sendEvents([
+      sampleEvent({ event_id: "a" }),
+      sampleEvent({ event_id: "b" }),
+    ]);
+    assert.equal(result.accepted, 2);
+    assert.deepEqual(fake.seen.map((s) => JSON.parse(s.body).length), [2, 1, 1]);
+  });
+
+  test("signing that throws gives the pacer slot back: the next call is not held by it", async () => {
+    const fake = scriptedFetch(accepted());
+    const client = withToken(fake.fetch, {
+      signatureSecret: "shared-secret",
+      rateLimit: { requests: 1, windowMs: 60_000 },
+      rateLimitWaitMs: 1_000,
+    });
+    const sign = crypto.subtle.sign;
+    crypto.subtle.sign = () => Promise.reject(new Error("signing failed"));
+    try {
+      await assert.rejects(client.sendEvent(sampleEvent()), { message: "signing failed" });
+    } finally {
+      crypto.subtle.sign = sign;
+    }
+    const started = performance.now();
+    const result = await client.sendEvent(sampleEvent());
+    assert.equal(result.status, "accepted");
+    assert.ok(performance.now() - started < 500, "the slot was given back at once");
+    assert.equal(fake.seen.length, 1);
   });
 
   test("429 then success: the call waits for the pacer and resolves", async () => {
@@ -858,7 +932,7 @@ describe("errors", () => {
   test("a plain-text 500 is a server_error", async () => {
     const fake = scriptedFetch(new Response("Internal Server Error", { status: 500 }));
     await assert.rejects(withToken(fake.fetch).sendEvent(sampleEvent()), {
-      name: "VectorVueAPIError",
+      name: "VectorVueServerError",
       message: /500 server_error: Internal Server Error/,
     });
   });

@@ -6,11 +6,14 @@ import {
   type AttemptState,
   backoffDelay,
   decideRetry,
+  deliveryDecision,
   isRetryableStatus,
+  isUnavailableStatus,
   parseRetryAfter,
   retryDelay,
 } from "../src/retry.ts";
 import { withTimerSpy } from "./_fake.ts";
+import { apiErrorFor, VectorVueTransportError } from "../src/errors.ts";
 
 const OPTIONS = { backoffMs: 500, maxBackoffMs: 30_000 };
 /** The largest double below 1: what `Math.random()` can return at most. */
@@ -323,10 +326,83 @@ describe("decideRetry()", () => {
     ["a TLS failure fails at once", { kind: "failure", failure: "tls" }, {}, {
       action: "fail",
     }],
+    // Gated by the pacer: its one pause for an unavailable server holds the call; no wait here.
+    ["503 gated by the pacer waits 0 itself", answer(503), { gated: true }, {
+      action: "retry",
+      delayMs: 0,
+      reason: "retryable_status",
+    }],
+    [
+      "503 with Retry-After gated by the pacer waits 0 itself",
+      answer(503, {
+        retryAfterMs: 2_000,
+      }),
+      { gated: true },
+      { action: "retry", delayMs: 0, reason: "retryable_status" },
+    ],
+    [
+      "a connection failure gated by the pacer waits 0 itself",
+      {
+        kind: "failure",
+        failure: "connection",
+      },
+      { gated: true, failureRetries: 1 },
+      { action: "retry", delayMs: 0, reason: "connection" },
+    ],
+    ["503 gated, once maxRetries are spent, is returned", answer(503), {
+      gated: true,
+      failureRetries: 3,
+    }, { action: "return" }],
   ];
   for (const [title, outcome, changes, expected] of table) {
     test(`decideRetry(): ${title}`, () => {
       assert.deepEqual(decideRetry(outcome, { ...fresh, ...changes }, half), expected);
     });
   }
+});
+
+describe("deliveryDecision()", () => {
+  const init = (httpStatus: number, errorCode = "x") => ({
+    httpStatus,
+    errorCode,
+    requestId: null,
+    retryCount: 0,
+    body: null,
+    headers: {},
+  });
+  // One row per decision: split, wait, stop, give up.
+  const table: [string, unknown, string][] = [
+    ["413 splits", apiErrorFor("m", init(413)), "split"],
+    ["batch_too_large splits", apiErrorFor("m", init(422, "batch_too_large")), "split"],
+    ["429 waits", apiErrorFor("m", init(429)), "wait"],
+    ["502 waits", apiErrorFor("m", init(502)), "wait"],
+    ["503 waits", apiErrorFor("m", init(503)), "wait"],
+    ["504 waits", apiErrorFor("m", init(504)), "wait"],
+    [
+      "a connection failure waits",
+      new VectorVueTransportError("m", {
+        kind: "connection",
+        attempts: 1,
+      }),
+      "wait",
+    ],
+    ["a timeout waits", new VectorVueTransportError("m", { kind: "timeout", attempts: 1 }), "wait"],
+    ["TLS stops", new VectorVueTransportError("m", { kind: "tls", attempts: 1 }), "stop"],
+    ["401 stops", apiErrorFor("m", init(401)), "stop"],
+    ["403 stops", apiErrorFor("m", init(403)), "stop"],
+    ["500 gives up on the batch", apiErrorFor("m", init(500)), "give_up"],
+    ["422 gives up on the batch", apiErrorFor("m", init(422)), "give_up"],
+    ["409 gives up on the batch", apiErrorFor("m", init(409)), "give_up"],
+    ["a bug gives up on the batch", new TypeError("boom"), "give_up"],
+  ];
+  for (const [title, error, expected] of table) {
+    test(`deliveryDecision(): ${title}`, () => {
+      assert.equal(deliveryDecision(error), expected);
+    });
+  }
+
+  test("isUnavailableStatus() is the transient list without 429", () => {
+    for (const status of [502, 503, 504]) assert.equal(isUnavailableStatus(status), true);
+    for (const status of [429, 500, 413, 200]) assert.equal(isUnavailableStatus(status), false);
+  });
 });

@@ -13,15 +13,12 @@
 import type { ResponseEnvelope } from "../envelope.ts";
 import {
   VectorVueAPIError,
-  VectorVueAuthError,
   VectorVueConfigError,
   VectorVueError,
   VectorVueRateLimitError,
-  VectorVueSerializationError,
   VectorVueTransportError,
-  VectorVueValidationError,
 } from "../errors.ts";
-import { abortableDelay, type BackoffOptions } from "../retry.ts";
+import { abortableDelay, type BackoffOptions, deliveryDecision } from "../retry.ts";
 import { joinBatch, joinEncoded, type SerializedBody } from "../serialize.ts";
 import { type ItemOutcome, readBatchOutcomes } from "./batch_outcome.ts";
 import { newTally, type PauseInfo, type RequestTally } from "./pacer.ts";
@@ -86,8 +83,6 @@ export type Settle<E extends Packed> = (
 export const MAX_BATCH_BYTES = 1024 * 1024;
 /** Default time a batch keeps being retried through transient failures. */
 export const DELIVERY_BUDGET_MS = 10 * 60_000;
-/** Longest pause of a run between attempts after a transient failure. */
-const MAX_RUN_PAUSE_MS = 10_000;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
@@ -147,32 +142,16 @@ export function describeFailure(
 }
 
 /**
- * What a failed send means for delivery:
- * - `halve`: refused for its size (`batch_too_large`, 413): send each half;
- * - `transient`: waiting can fix it (429, 502/503/504, connection failure,
- *   timeout): pause the run and try again while the budget lasts;
- * - `stop`: every batch would get it and waiting cannot fix it (401 after the
- *   client logged in again, 403, TLS, configuration, a closed client);
- * - `batch`: it concerns this batch only (422, 409, 500, ...).
+ * What a failed send means for delivery: the failure policy's batch decision
+ * (`src/retry.ts`), under the names the core used before.
  */
 export function classifyFailure(error: unknown): "halve" | "transient" | "stop" | "batch" {
-  if (
-    (error instanceof VectorVueValidationError && error.errorCode === "batch_too_large") ||
-    (error instanceof VectorVueAPIError && error.httpStatus === 413)
-  ) {
-    return "halve";
-  }
-  if (error instanceof VectorVueRateLimitError) return "transient";
-  if (error instanceof VectorVueTransportError) {
-    if (error.kind === "connection" || error.kind === "timeout") return "transient";
-    return error.kind === "tls" ? "stop" : "batch";
-  }
-  if (error instanceof VectorVueAuthError) return "stop";
-  if (error instanceof VectorVueAPIError) {
-    return [502, 503, 504].includes(error.httpStatus) ? "transient" : "batch";
-  }
-  // Configuration, token, closed client: nothing the next batch would escape.
-  return error instanceof VectorVueError && !(error instanceof VectorVueSerializationError)
+  const decision = deliveryDecision(error);
+  return decision === "split"
+    ? "halve"
+    : decision === "wait"
+    ? "transient"
+    : decision === "stop"
     ? "stop"
     : "batch";
 }
@@ -182,8 +161,8 @@ export interface DeliveryOptions {
   readonly send: BatchSender;
   /** How long a batch keeps being retried through transient failures. */
   readonly deliveryBudgetMs: number;
-  /** Back-off of the run's pauses after transient failures. */
-  readonly backoff: BackoffOptions;
+  /** The client's back-off settings (the pacer applies them; kept for callers that pass them). */
+  readonly backoff?: BackoffOptions;
   /** Ends the run: batches not yet confirmed fail with `aborted`. */
   readonly signal?: AbortSignal;
   /** Keys of batches; a random UUID each by default. */
@@ -210,9 +189,8 @@ export class BatchDelivery {
   readonly requestIds: string[] = [];
   /** The error that stopped the run, once one did. */
   stopped: unknown;
-  #pausedUntil = 0;
-  #pauseReason: PauseInfo["reason"] = "unavailable";
-  #failureStreak = 0;
+  /** Whether the last answer was a server unavailable (502/503/504, or none at all). */
+  #failing = false;
   /** While the server is failing: settles when the one batch sending gets its answer. */
   #probe: Promise<void> | undefined;
 
@@ -220,10 +198,8 @@ export class BatchDelivery {
     this.#options = options;
   }
 
-  /** Why and until when the run waits, if it does (its own pause, else the client's). */
+  /** Why and until when the run waits, if it does: the client's pacer decides every wait. */
   get pause(): PauseInfo | undefined {
-    const left = this.#pausedUntil - performance.now();
-    if (left > 0) return { reason: this.#pauseReason, until: Date.now() + left };
     return this.#options.clientPause?.();
   }
 
@@ -269,8 +245,7 @@ export class BatchDelivery {
       if (signal?.aborted) return await fail(signal.reason);
       let releaseProbe = () => {};
       try {
-        await abortableDelay(this.#pausedUntil - performance.now(), signal);
-        if (this.#failureStreak > 0) {
+        if (this.#failing) {
           // The server is failing: one batch at a time finds out whether it is back, the others
           // wait for its answer rather than each send their body again (every attempt costs a
           // copy of the body, which an outage would pile up as garbage).
@@ -291,7 +266,7 @@ export class BatchDelivery {
           idempotencyKey: batch.key,
           tally: this.tally,
         });
-        this.#failureStreak = 0;
+        this.#failing = false;
         releaseProbe();
         const requestId = envelope.requestId ?? undefined;
         if (requestId) this.requestIds.push(requestId);
@@ -299,8 +274,11 @@ export class BatchDelivery {
         return await settle(batch.entries, outcomes, undefined, requestId);
       } catch (error) {
         const kind = classifyFailure(error);
-        // The run's pause is set before the batches waiting for this answer go on.
-        const pauseMs = kind === "transient" && !signal?.aborted ? this.#runPause(error) : 0;
+        // Known before the batches waiting for this answer go on. A 429 is not a failing server:
+        // the pacer already lets one request at a time find room.
+        if (!signal?.aborted && kind === "transient") {
+          this.#failing = !(error instanceof VectorVueRateLimitError);
+        }
         releaseProbe();
         if (signal?.aborted) return await fail(signal.reason);
         if (kind === "halve" && batch.entries.length > 1) {
@@ -311,7 +289,17 @@ export class BatchDelivery {
           return;
         }
         if (kind === "transient") {
-          if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) continue;
+          // No back-off of its own: the client's pacer already paused every call for the rate
+          // limit or the unavailable server; the batch waits out that one pause and goes again.
+          const pauseMs = Math.max(0, (this.pause?.until ?? 0) - Date.now());
+          if (performance.now() + pauseMs - startedAt < this.#options.deliveryBudgetMs) {
+            try {
+              await abortableDelay(pauseMs, signal);
+            } catch {
+              return await fail(signal?.reason);
+            }
+            continue;
+          }
         }
         if (kind !== "batch" && kind !== "halve" && this.#options.stopOnSharedError) {
           this.stopped ??= error;
@@ -319,22 +307,6 @@ export class BatchDelivery {
         return await fail(error);
       }
     }
-  }
-
-  /** Pauses every batch of the run after a transient failure; returns the pause. */
-  #runPause(error: unknown): number {
-    // A 429 has been waited out by the pacer already; the others back off, shared by the run.
-    if (error instanceof VectorVueRateLimitError) return 0;
-    const { backoffMs, maxBackoffMs } = this.#options.backoff;
-    const ceiling = Math.min(
-      MAX_RUN_PAUSE_MS,
-      maxBackoffMs,
-      backoffMs * 2 ** this.#failureStreak++,
-    );
-    const pauseMs = ceiling / 2 + Math.random() * ceiling / 2;
-    this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + pauseMs);
-    this.#pauseReason = "unavailable";
-    return pauseMs;
   }
 }
 

@@ -1,16 +1,33 @@
 /**
  * The pacer: one per client, shared by every call to the rate-limited
- * integration routes. It keeps the client inside the server's sliding
- * window (240 requests per 60 s per client address by default), lets a
- * burst up to the allowance go at once, and learns from 429s: it pauses
- * until the server lets a probe through, lowers its allowance to what the
- * server really granted, learns a shorter window from when the server
- * freed a slot, and raises the allowance again by a tenth per two quiet windows.
+ * integration routes. The server's limit is a sliding window per client
+ * address, shared with whoever else sends from that address, and refused
+ * requests do not count; so the pacer:
+ *
+ * - lets a burst up to the allowance go at once, and sends again when one of
+ *   its own granted requests leaves the window (room frees exactly one window
+ *   after each grant);
+ * - on a 429 estimates what others hold in the window (the capacity minus its
+ *   own) and lets that estimate decay to nothing within one window: the first
+ *   unit after a short, jittered gap (a probe), the rest linearly. A probe that
+ *   gets through proves room: it is taken at once. Probes that keep failing
+ *   space out (doubling, capped), since others are replacing what leaves;
+ * - learns a shorter window than the configured one only from evidence that
+ *   the window was its own (what it alone held at the 429 matches the
+ *   configured average rate over the candidate window), and keeps nothing
+ *   learned from contention beyond one window;
+ * - pauses everyone while the server is unavailable (502/503/504, no answer),
+ *   once, with the one back-off formula of `retry.ts`.
  *
  * @module
  */
 
-import type { BackoffOptions } from "../retry.ts";
+import {
+  abortableDelay,
+  backoffDelay,
+  type BackoffOptions,
+  isUnavailableStatus,
+} from "../retry.ts";
 
 /**
  * A request limit: `requests` per sliding window of `windowMs`.
@@ -29,12 +46,29 @@ export interface RateLimit {
   readonly windowMs: number;
 }
 
-/** Why delivery is paused, and until when (epoch milliseconds, an estimate). */
+/**
+ * Why sending waits, and until when the pacer expects the next slot.
+ *
+ * @example Say why delivery waits
+ * ```ts
+ * import type { PauseInfo } from "@spectrastrike/vectorvue-client";
+ *
+ * const why = (pause: PauseInfo) =>
+ *   pause.reason === "unavailable"
+ *     ? "server unavailable"
+ *     : pause.shared ? "rate limit: shared with others on this address" : "rate limit";
+ * ```
+ */
 export interface PauseInfo {
-  /** `rate_limited`: the server answered 429; `unavailable`: 503 or no answer at all. */
+  /**
+   * `rate_limited`: the window is full (the client's own requests, or others' after a 429);
+   * `unavailable`: the server answered 502/503/504, or nothing at all.
+   */
   readonly reason: "rate_limited" | "unavailable";
-  /** When sending resumes (a probe goes out), in epoch milliseconds. */
+  /** When the pacer expects the next slot, in epoch milliseconds (an estimate). */
   readonly until: number;
+  /** Whether others on this address hold part of the window (the server answered 429 recently). */
+  readonly shared?: boolean;
 }
 
 /** Union of waiting intervals: concurrent waits count once. */
@@ -79,12 +113,21 @@ export function newTally(): RequestTally {
   return { requests: 0, rateLimited: 0, rateLimitWait: new WaitClock() };
 }
 
-/** How an attempt that held a slot ended. */
+/**
+ * How an attempt that held a slot ended: an HTTP status (with the server's
+ * `Retry-After`, capped), a transport failure (`connection`, `timeout`: the
+ * server may be down), not sent at all, or nothing known (aborted mid-flight).
+ */
 export type SlotResult =
   | { readonly status: number; readonly retryAfterMs?: number }
-  | { readonly status?: undefined };
+  | {
+    readonly status?: undefined;
+    readonly failure?: "connection" | "timeout";
+    /** Nothing left the client (a throw while preparing it): the slot is simply given back. */
+    readonly notSent?: boolean;
+  };
 
-/** The right to send one request; `settle` it with the answer. */
+/** The right to send one request; `settle` it with the answer (once; later calls are ignored). */
 export interface Slot {
   settle(result: SlotResult): void;
 }
@@ -95,45 +138,74 @@ export interface PauseEvent {
   readonly resumeAt: string;
   readonly allowance: number;
   readonly windowMs: number;
+  /** What the pacer estimates others on the address hold in the window. */
+  readonly othersEstimate: number;
+}
+
+/** When room comes if the window is this client's alone: `count` spacings after `base`. */
+interface Prediction {
+  readonly base: number;
+  readonly first: number;
+  readonly count: number;
+  readonly at: number;
 }
 
 interface Sent {
   readonly sentAt: number;
   /** When the answer came; `Infinity` while in flight (it counts until then and a window after). */
   doneAt: number;
+  /** Sent on room the contention estimate's decay gave (not on one of its own requests leaving). */
+  readonly probe: boolean;
 }
 
-const NO_SLOT: Slot = { settle() {} };
-/** Growth of the wait between probes while the server keeps answering 429. */
-const PROBE_GROWTH = 1.05;
-/** Longest wait between probes, in multiples of the first (the allowance's average spacing). */
-const PROBE_GAP_CAP = 4;
-/** Quiet windows (no 429) before a lowered allowance rises by a tenth. */
-const RAISE_AFTER_WINDOWS = 2;
-/** Smallest window the pacer will learn. */
-const MIN_WINDOW_MS = 100;
+/** Longest gap between failing probes, in multiples of the configured average spacing. */
+const PROBE_GAP_CAP = 20;
+/** Times a learned window is lengthened by refused replays before it is forgotten. */
+const MAX_LENGTHENINGS = 3;
+/** Fewest requests of its own a window must have held for the pacer to learn its length. */
+const MIN_HELD_TO_LEARN = 3;
+/** Jitter of probe gaps and of the estimate's expiry, so clients refused together drift apart. */
+const JITTER = 0.25;
 
 /**
- * Paces one client's requests to a sliding-window limit. With `false` it
- * paces nothing and learns nothing.
+ * Paces one client's requests to a sliding-window limit shared with unknown
+ * neighbours. With `false` it paces nothing for the rate limit (it still
+ * pauses for an unavailable server).
  */
 export class Pacer {
   readonly #limit: RateLimit | undefined;
   readonly #backoff: BackoffOptions;
   readonly #now: () => number;
+  readonly #random: () => number;
   readonly #onPause: (event: PauseEvent) => void;
-  #allowance = 0;
+  /** Learned capacity and window (configured ones until the server proves a shorter window). */
+  #capacity = 0;
   #windowMs = 0;
   #sent: Sent[] = [];
-  #paused = false;
-  #pauseReason: PauseInfo["reason"] = "rate_limited";
-  #pausedUntil = 0;
-  #probeGap = 0;
-  #probing = false;
+  // The contention estimate: what others hold, `#hold` until `#holdUntil`, then a ramp from
+  // `#rampFrom` to 0 at `#expires` (at most one window after the 429 that set it).
+  #hold = 0;
+  #holdUntil = -Infinity;
+  #rampFrom = 0;
+  #expires = -Infinity;
+  /** Others in the window at the last 429: requests beyond `capacity - this` are probes. */
+  #othersAtLimit = 0;
+  #failedProbes = 0;
+  /** A 429 came and nothing got through since. */
+  #blocked = false;
+  #blockedSince = -Infinity;
+  #prediction: Prediction | undefined;
+  /** The longest window the evidence that taught the learned one allowed. */
+  #learnedUpper = 0;
+  #lengthened = 0;
+  /** When the last refused request was sent. */
+  #refusedSentAt = -Infinity;
+  #limitedAt = -Infinity;
+  #retryAfterUntil = -Infinity;
+  #unavailableUntil = -Infinity;
   #unavailableStreak = 0;
-  #lastLimitedAt = -Infinity;
-  #lastRaiseAt = -Infinity;
-  #wake: (() => void)[] = [];
+  #changed: Promise<void>;
+  #wake: () => void = () => {};
   /** Every 429 this pacer saw. */
   rateLimited = 0;
   /** Time any caller waited for the rate limit. */
@@ -144,35 +216,52 @@ export class Pacer {
     options: {
       readonly backoff: BackoffOptions;
       readonly now?: () => number;
+      readonly random?: () => number;
       readonly onPause?: (event: PauseEvent) => void;
     },
   ) {
     this.#limit = limit === false ? undefined : limit;
     this.#backoff = options.backoff;
     this.#now = options.now ?? (() => performance.now());
+    this.#random = options.random ?? Math.random;
     this.#onPause = options.onPause ?? (() => {});
     this.rateLimitWait = new WaitClock(this.#now);
+    this.#changed = new Promise((resolve) => (this.#wake = resolve));
     if (this.#limit) {
-      this.#allowance = this.#limit.requests;
+      this.#capacity = this.#limit.requests;
       this.#windowMs = this.#limit.windowMs;
     }
   }
 
-  /** Whether this pacer paces at all. */
+  /** Whether this pacer paces for a rate limit. */
   get enabled(): boolean {
     return this.#limit !== undefined;
   }
 
-  /** The current allowance and window, as learned. */
+  /** The allowance now (capacity minus what others are estimated to hold) and the window. */
   get allowance(): RateLimit {
-    return { requests: this.#allowance, windowMs: this.#windowMs };
+    const others = Math.ceil(this.#others(this.#now()));
+    return { requests: Math.max(0, this.#capacity - others), windowMs: this.#windowMs };
   }
 
-  /** Why and until when sending is paused, or `undefined`. */
+  /** What others on the address are estimated to hold in the window now (0 when alone). */
+  get othersEstimate(): number {
+    return Math.ceil(this.#others(this.#now()));
+  }
+
+  /** Why and until when sending waits, or `undefined` while a slot is free. */
   get pause(): PauseInfo | undefined {
-    if (!this.#paused) return undefined;
-    const left = Math.max(0, this.#pausedUntil - this.#now());
-    return { reason: this.#pauseReason, until: Date.now() + left };
+    const now = this.#now();
+    // Requests in flight: as if answered now, for an estimate rather than "unknown".
+    let readyAt = this.#readyAt(now, now);
+    if (readyAt <= now) return undefined;
+    if (!Number.isFinite(readyAt)) readyAt = now + this.#spacing();
+    const unavailable = this.#unavailableUntil > now;
+    return {
+      reason: unavailable ? "unavailable" : "rate_limited",
+      until: Date.now() + (readyAt - now),
+      ...(!unavailable && this.#others(now) > 0 ? { shared: true } : {}),
+    };
   }
 
   /**
@@ -185,173 +274,334 @@ export class Pacer {
     deadline = Infinity,
     tally?: RequestTally,
   ): Promise<Slot | undefined> {
-    if (!this.#limit) return NO_SLOT;
     let waiting = false;
     const wait = (on: boolean) => {
       if (on === waiting) return;
       waiting = on;
-      const clocks = [this.rateLimitWait, tally?.rateLimitWait];
-      for (const clock of clocks) on ? clock?.enter() : clock?.leave();
+      for (const clock of [this.rateLimitWait, tally?.rateLimitWait]) {
+        on ? clock?.enter() : clock?.leave();
+      }
     };
     try {
       for (;;) {
         signal?.throwIfAborted();
         const now = this.#now();
-        this.#maybeRaise(now);
         const readyAt = this.#readyAt(now);
         if (readyAt <= now) return this.#take(now);
         // Infinity: it depends on a request in flight; keep waiting for it until the deadline.
         if ((readyAt > deadline && readyAt !== Infinity) || now >= deadline) return undefined;
-        wait(!(this.#paused && this.#pauseReason === "unavailable"));
+        wait(this.#unavailableUntil <= now);
         const until = Math.min(readyAt, deadline);
-        await this.#sleep(until === Infinity ? undefined : until - now, signal);
+        await abortableDelay(
+          until === Infinity ? Infinity : Math.max(0, Math.ceil(until - now)),
+          signal,
+          this.#changed,
+        );
       }
     } finally {
       wait(false);
     }
   }
 
-  /** Pauses everyone for an unavailable server (503, 502, 504). */
-  #pauseUnavailable(now: number, retryAfterMs: number | undefined): void {
-    const { backoffMs, maxBackoffMs } = this.#backoff;
-    const ceiling = Math.min(maxBackoffMs, backoffMs * 2 ** this.#unavailableStreak++);
-    const waitMs = retryAfterMs ?? ceiling / 2 + Math.random() * ceiling / 2;
-    this.#enterPause(now, "unavailable", Math.min(waitMs, maxBackoffMs));
+  /** The configured average spacing of requests. */
+  #spacing(): number {
+    return this.#limit ? this.#limit.windowMs / this.#limit.requests : 0;
   }
 
-  #enterPause(now: number, reason: PauseInfo["reason"], waitMs: number): void {
-    const starting = !this.#paused || this.#pauseReason !== reason;
-    this.#paused = true;
-    this.#pauseReason = reason;
-    this.#pausedUntil = Math.max(now + waitMs, starting ? 0 : this.#pausedUntil);
-    if (starting && reason === "rate_limited") {
-      this.#onPause({
-        reason,
-        resumeAt: new Date(Date.now() + (this.#pausedUntil - now)).toISOString(),
-        allowance: this.#allowance,
-        windowMs: this.#windowMs,
-      });
-    }
+  /** What others hold in the window at `t`, by the contention estimate. */
+  #others(t: number): number {
+    if (t < this.#holdUntil) return this.#hold;
+    if (t >= this.#expires || this.#rampFrom <= 0) return 0;
+    return this.#rampFrom * (this.#expires - t) / (this.#expires - this.#holdUntil);
   }
 
-  #readyAt(now: number): number {
-    if (this.#paused) return this.#probing ? Infinity : this.#pausedUntil;
-    return this.#windowFreeAt(now);
+  /** The earliest time the estimate of others is at most `value`. */
+  #othersAtMost(value: number): number {
+    if (value >= this.#hold) return -Infinity;
+    if (value >= this.#rampFrom) return this.#holdUntil;
+    if (this.#rampFrom <= 0) return this.#holdUntil;
+    const span = this.#expires - this.#holdUntil;
+    return this.#expires - (value / this.#rampFrom) * span;
   }
 
-  /** When the model's window has room for one more request. */
-  #windowFreeAt(now: number): number {
+  /** When a request may go; `inFlightDoneAt` stands in for answers not yet come. */
+  #readyAt(now: number, inFlightDoneAt = Infinity): number {
+    const gate = Math.max(this.#unavailableUntil, this.#retryAfterUntil);
+    if (!this.#limit) return gate;
+    // Kept for the configured window (the longest the learned one can become again), counted
+    // for the learned one.
+    this.#sent = this.#sent.filter((entry) => entry.doneAt > now - this.#limit!.windowMs);
     const horizon = now - this.#windowMs;
-    this.#sent = this.#sent.filter((entry) => entry.doneAt > horizon);
-    const excess = this.#sent.length - this.#allowance + 1;
-    if (excess <= 0) return now;
-    const ends = this.#sent.map((entry) => entry.doneAt).sort((a, b) => a - b);
-    return ends[excess - 1] + this.#windowMs;
+    // After a 429, one request at a time until one gets through, and one probe at a time while
+    // contention is recent: its answer says whether there is room for the next (several in
+    // flight would all be refused together).
+    if (
+      inFlightDoneAt === Infinity &&
+      ((this.#blocked && this.#sent.some((entry) => entry.doneAt === Infinity)) ||
+        (this.#beyondProven(now) &&
+          this.#sent.some((entry) => entry.probe && entry.doneAt === Infinity)))
+    ) {
+      return Infinity;
+    }
+    const ends = this.#sent
+      .filter((entry) => entry.doneAt > horizon)
+      .map((entry) => (entry.doneAt === Infinity ? inFlightDoneAt : entry.doneAt) + this.#windowMs)
+      .sort((a, b) => a - b);
+    // After `j` of our own requests left the window, `own - j` remain; the next may go once
+    // the others' estimate leaves room beside them.
+    for (let j = 0; j <= ends.length; j++) {
+      const start = j === 0 ? now : ends[j - 1];
+      if (start === Infinity) break;
+      const room = this.#capacity - (ends.length - j) - 1;
+      if (room < 0) continue;
+      const at = Math.max(start, this.#othersAtMost(room), gate);
+      if (j === ends.length || at < ends[j]) return at;
+    }
+    return Infinity;
+  }
+
+  /**
+   * Whether the next request would use room no answer has proven since the last 429 (within
+   * two windows of it): more than this client held then, plus what its probes took since.
+   */
+  #beyondProven(now: number): boolean {
+    return now - this.#limitedAt < 2 * this.#windowMs &&
+      this.#own(now) + 1 + this.#othersAtLimit > this.#capacity;
+  }
+
+  /** Own requests counted in the window at `now` (in flight included). */
+  #own(now: number): number {
+    return this.#sent.filter((entry) => entry.doneAt > now - this.#windowMs).length;
   }
 
   #take(now: number): Slot {
-    const probe = this.#paused;
-    const modelFull = probe && this.#windowFreeAt(now) > now;
-    const oldest = this.#sent.reduce((min, entry) => Math.min(min, entry.sentAt), Infinity);
-    if (probe) this.#probing = true;
-    const entry: Sent = { sentAt: now, doneAt: Infinity };
-    this.#sent.push(entry);
+    const probe = this.#limit !== undefined && this.#beyondProven(now);
+    const entry: Sent = { sentAt: now, doneAt: Infinity, probe };
+    if (this.#limit) this.#sent.push(entry);
     let settled = false;
     return {
       settle: (result) => {
         if (settled) return;
         settled = true;
-        this.#settle(entry, result, probe, modelFull ? oldest : undefined);
+        this.#settle(entry, result);
       },
     };
   }
 
-  #settle(entry: Sent, result: SlotResult, probe: boolean, oldestSentAt?: number): void {
+  #settle(entry: Sent, result: SlotResult): void {
     const now = this.#now();
     entry.doneAt = now;
-    if (probe) this.#probing = false;
     const status = result.status;
+    if (status === undefined && result.notSent) {
+      this.#sent = this.#sent.filter((other) => other !== entry);
+      return this.#wakeAll();
+    }
     if (status === 429) {
       this.rateLimited++;
-      this.#lastLimitedAt = now;
       // Refused requests do not count on the server: forget this one.
       this.#sent = this.#sent.filter((other) => other !== entry);
-      if (result.retryAfterMs === undefined) {
-        // What we had in the window is what the server granted us (others on our address may
-        // hold the rest). With Retry-After the server said when instead: nothing to learn.
-        // Requests still in flight count: each one refused later lowers the allowance again.
-        const counted = this.#sent.filter((other) => other.doneAt > now - this.#windowMs).length;
-        this.#allowance = Math.max(1, Math.min(this.#allowance, counted));
+      if (result.retryAfterMs !== undefined) {
+        // The server said when: nothing to estimate.
+        this.#retryAfterUntil = Math.max(this.#retryAfterUntil, now + result.retryAfterMs);
+      } else if (this.#limit) {
+        this.#limitedRate(now, entry);
       }
-      const firstGap = this.#limit!.windowMs / this.#limit!.requests;
-      if (!this.#paused || this.#pauseReason !== "rate_limited") {
-        this.#probeGap = firstGap;
+    } else if (
+      status === undefined ? result.failure !== undefined : isUnavailableStatus(status)
+    ) {
+      const waitMs = status !== undefined && result.retryAfterMs !== undefined
+        ? result.retryAfterMs
+        : backoffDelay(this.#unavailableStreak++, this.#backoff, this.#random);
+      this.#unavailableUntil = Math.max(this.#unavailableUntil, now + waitMs);
+    } else if (status !== undefined) {
+      this.#unavailableStreak = 0;
+      this.#unavailableUntil = -Infinity;
+      if (this.#limit) this.#granted(now, entry);
+    }
+    this.#wakeAll();
+  }
+
+  /** A 429 without `Retry-After`: the window was full when it arrived. */
+  #limitedRate(now: number, entry: Sent): void {
+    this.#refusedSentAt = Math.max(this.#refusedSentAt, entry.sentAt);
+    // Sent before the refusal that began this block: it says nothing new.
+    if (this.#blocked && entry.sentAt < this.#blockedSince) return;
+    const limit = this.#limit!;
+    if (!entry.probe && this.#windowMs < limit.windowMs) {
+      // Refused on room our own leaving request should have made: the learned window is too
+      // short. First the longest the evidence allowed (a neighbour held a request or two of it);
+      // refused again, forget it.
+      if (this.#lengthened < MAX_LENGTHENINGS) {
+        // A spacing (a neighbour's request) longer at a time, at least what the evidence allowed.
+        this.#lengthened++;
+        this.#windowMs = Math.min(
+          limit.windowMs,
+          Math.max(this.#learnedUpper, this.#windowMs + this.#spacing()),
+        );
       } else {
-        // Fine enough to learn the window to a few tenths of a second, sparse enough for long ones.
-        this.#probeGap = Math.min(this.#probeGap * PROBE_GROWTH, PROBE_GAP_CAP * firstGap);
-      }
-      // Once the window is learned, the model says when a slot frees; before, probe for it.
-      const freeIn = Math.max(0, this.#windowFreeAt(now) - now);
-      const learned = this.#windowMs < this.#limit!.windowMs;
-      const gap = result.retryAfterMs ??
-        (learned && freeIn > 0 ? freeIn : Math.min(this.#probeGap, freeIn || this.#probeGap));
-      this.#enterPause(now, "rate_limited", gap);
-    } else if (status === 502 || status === 503 || status === 504) {
-      this.#pauseUnavailable(now, result.retryAfterMs);
-    } else {
-      if (status !== undefined) this.#unavailableStreak = 0;
-      if (probe && status === undefined) {
-        // No answer: the next request probes again (the caller backs off on its own).
-        this.#pausedUntil = now;
-      } else if (probe) {
-        this.#paused = false;
-        // The server let this through while our model said the window was full: its window is
-        // shorter. The oldest request we counted must have left it by the time this one arrived.
-        if (oldestSentAt !== undefined && oldestSentAt < entry.sentAt) {
-          this.#windowMs = Math.max(
-            MIN_WINDOW_MS,
-            Math.min(this.#windowMs, Math.ceil(now - oldestSentAt)),
-          );
-        }
+        this.#windowMs = limit.windowMs;
+        this.#capacity = limit.requests;
       }
     }
-    for (const wake of this.#wake.splice(0)) wake();
-  }
 
-  /** Raises a lowered allowance by a tenth once two whole windows passed without a 429. */
-  #maybeRaise(now: number): void {
-    const limit = this.#limit!;
-    if (this.#allowance >= limit.requests || this.#paused) return;
-    const quietSince = Math.max(this.#lastLimitedAt, this.#lastRaiseAt);
-    if (now - quietSince < RAISE_AFTER_WINDOWS * this.#windowMs) return;
-    this.#allowance = Math.min(
-      limit.requests,
-      this.#allowance + Math.max(1, Math.floor(this.#allowance / 10)),
+    // Answers still to come may be refused too: count only what was granted (others are then
+    // estimated high, the cautious side).
+    const own =
+      this.#sent.filter((other) => other.doneAt !== Infinity && other.doneAt > now - this.#windowMs)
+        .length;
+    const others = Math.max(0, this.#capacity - own);
+    const starting = !this.#blocked;
+    if (starting) this.#blockedSince = now;
+    const longestGap = Math.min(this.#windowMs, PROBE_GAP_CAP * this.#spacing());
+    // Refusals space probes out while contention lasts; quiet forgets them.
+    if (now - this.#limitedAt > 2 * longestGap) this.#failedProbes = 0;
+    else this.#failedProbes++;
+    this.#blocked = true;
+    this.#limitedAt = now;
+    const spacing = this.#windowMs / Math.max(1, others);
+    let gap = Math.min(longestGap, spacing * 4 ** Math.min(this.#failedProbes, 5));
+    const prediction = this.#predict(now, starting, entry);
+    // Never early (it would be refused and teach nothing), a little late at random.
+    if (prediction !== undefined) gap = (prediction - now) * (1 + JITTER / 2 * this.#random());
+    else gap *= 1 - JITTER / 2 + JITTER * this.#random();
+    this.#othersAtLimit = others;
+    this.#hold = others;
+    this.#holdUntil = now + gap;
+    this.#rampFrom = Math.max(0, others - 1);
+    // Everything others held at the 429 has left one window later.
+    this.#expires = Math.max(
+      this.#holdUntil,
+      now + this.#windowMs * (1 - JITTER / 2 * this.#random()),
     );
-    this.#lastRaiseAt = now;
+    if (starting) {
+      this.#onPause({
+        reason: "rate_limited",
+        resumeAt: new Date(Date.now() + (this.#holdUntil - now)).toISOString(),
+        allowance: own,
+        windowMs: this.#windowMs,
+        othersEstimate: others,
+      });
+    }
   }
 
-  /** Sleeps `ms` (or until a request settles), rejecting when `signal` aborts. */
-  #sleep(ms: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const end = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#wake = this.#wake.filter((other) => other !== wake);
-      };
-      const wake = () => {
-        end();
-        resolve();
-      };
-      const onAbort = () => {
-        end();
-        reject(signal?.reason);
-      };
-      if (signal?.aborted) return onAbort();
-      if (ms !== undefined) timer = setTimeout(wake, Math.max(0, Math.ceil(ms)));
-      this.#wake.push(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+  /**
+   * While the window is not calibrated: when room would come if the window were this client's
+   * alone at the configured rate (at a pause's first refusal), and, when that probe is refused,
+   * one spacing later, a few times (a neighbour holding a request or two delays room that much).
+   */
+  #predict(now: number, starting: boolean, entry: Sent): number | undefined {
+    if (this.#windowMs !== this.#limit!.windowMs) return undefined;
+    const spacing = this.#spacing();
+    if (starting) {
+      this.#prediction = this.#aloneRoom(now);
+    } else if (this.#prediction && entry.sentAt >= this.#prediction.at) {
+      const { base, first } = this.#prediction;
+      // One spacing later, and after now (the refusal may have come late).
+      const count = Math.max(
+        this.#prediction.count + 1,
+        Math.floor((now - base) / spacing) + 1,
+      );
+      this.#prediction = count <= first * 1.125
+        ? { base, first, count, at: base + count * spacing }
+        : undefined;
+    }
+    const at = this.#prediction?.at;
+    return at !== undefined && at > now ? at : undefined;
+  }
+
+  /**
+   * If the window were full of this client's own granted requests, at the configured average
+   * rate, when room would come: for a capacity of `c`, the window is `c` spacings long and
+   * holds exactly our last `c` grants now; the smallest such `c` is taken (our latest burst:
+   * older grants would make a window that the refusals before contradict).
+   */
+  #aloneRoom(now: number): Prediction | undefined {
+    const spacing = this.#spacing();
+    const grants = this.#sent
+      .filter((entry) => entry.doneAt !== Infinity)
+      .sort((a, b) => a.sentAt - b.sentAt);
+    const n = grants.length;
+    for (let c = 1; c <= n; c++) {
+      const windowMs = c * spacing;
+      // From its answer: it arrived before then, so room is there by this time.
+      const leaves = grants[n - c].doneAt + windowMs;
+      if (leaves <= now) continue;
+      if (n - c - 1 >= 0 && grants[n - c - 1].sentAt + windowMs > now) continue;
+      return { base: grants[n - c].doneAt, first: c, count: c, at: leaves };
+    }
+    return undefined;
+  }
+
+  /** A request got through. */
+  #granted(now: number, entry: Sent): void {
+    // Sent before the refusal that began the block, it proves nothing about room since.
+    if (this.#blocked && entry.sentAt >= this.#blockedSince) {
+      this.#blocked = false;
+      this.#prediction = undefined;
+      this.#learnWindow(now, entry);
+    }
+    if (entry.probe) {
+      // Room proven: one of theirs left. Take the next at once, keep the estimate's expiry.
+      const left = Math.max(0, this.#others(now) - 1);
+      this.#hold = left;
+      this.#rampFrom = left;
+      this.#holdUntil = now;
+      this.#othersAtLimit = Math.max(0, this.#othersAtLimit - 1);
+      this.#failedProbes = Math.max(0, this.#failedProbes - 1);
+    }
+  }
+
+  /**
+   * The first request through after a 429, while the server's window was full: some request
+   * left it. If what this client alone held at the 429, counted from one of its own requests,
+   * is what the configured average rate allows in the time since that request, the window was
+   * its own and is that long. Contention never passes this test by chance in a way that
+   * matters: a window learned too short keeps the same average rate.
+   */
+  #learnWindow(now: number, entry: Sent): void {
+    const limit = this.#limit!;
+    const spacing = this.#spacing();
+    const own = this.#sent
+      .filter((other) =>
+        other !== entry && other.doneAt !== Infinity && other.sentAt < this.#limitedAt
+      )
+      .sort((a, b) => a.sentAt - b.sentAt);
+    for (let i = 0; i < own.length; i++) {
+      // This got in: the window (if ours alone) is at most this long...
+      const upper = Math.ceil(now - own[i].sentAt);
+      if (upper >= this.#windowMs) continue;
+      const held = own.length - i;
+      // Too little to tell a window from a neighbour's request leaving.
+      if (held < MIN_HELD_TO_LEARN) break;
+      // ...and longer than the last refusal's distance from it.
+      const lower = this.#refusedSentAt - own[i].doneAt;
+      // At the configured average rate, `held` requests fill a window this long.
+      const atRate = held * spacing;
+      // Ours alone, room comes when the configured rate says: not before, and not much after
+      // (the probe's jitter and its round trip), else someone else's request left.
+      const late = atRate * JITTER / 2 + 2 * (now - entry.sentAt) + spacing / 4;
+      if (upper < atRate - spacing / 4 || upper > atRate + late) continue;
+      // And at the 429 such a window held exactly these: the request before them had left it.
+      if (i > 0 && own[i - 1].doneAt + atRate > this.#limitedAt) continue;
+      // The rate's figure, within what the server showed (never below the last refusal).
+      const windowMs = Math.ceil(Math.min(upper, Math.max(atRate, lower)));
+      this.#learnedUpper = upper;
+      this.#lengthened = 0;
+      this.#windowMs = windowMs;
+      // Never more than it held: the average rate stays at most the configured one.
+      this.#capacity = Math.max(
+        1,
+        Math.min(held, Math.floor(limit.requests * windowMs / limit.windowMs)),
+      );
+      // The window was ours: nobody else to make room for.
+      this.#hold = this.#rampFrom = this.#othersAtLimit = 0;
+      this.#expires = now;
+      return;
+    }
+  }
+
+  #wakeAll(): void {
+    this.#wake();
+    this.#changed = new Promise((resolve) => (this.#wake = resolve));
   }
 }

@@ -34,11 +34,23 @@ describe("progress line", () => {
     assert.equal(terminalLine(STATE, 0, 40).length, 39);
   });
 
-  test("a rate-limit pause replaces the ETA with the wait", () => {
+  test("a rate-limit pause replaces the ETA with the wait until the next slot, and says why", () => {
     const paused = { ...STATE, paused: { reason: "rate_limited", untilMs: 12_000 } };
-    assert.match(terminalLine(paused, 0, 100), /\/s {2}waiting for rate limit 12 s {2}accepted /);
+    assert.match(terminalLine(paused, 0, 100), /\/s {2}rate limit, next slot in 12 s {2}accepted /);
     assert.doesNotMatch(terminalLine(paused, 0, 200), /ETA/);
-    assert.match(plainLine(paused, 0), /, waiting for rate limit 12 s$/);
+    assert.match(plainLine(paused, 0), /, rate limit, next slot in 12 s$/);
+    const shared = { ...STATE, paused: { reason: "rate_limited", untilMs: 4_000, shared: true } };
+    assert.match(
+      plainLine(shared, 0),
+      /, rate limit: shared with others on this address, next slot in 4 s$/,
+    );
+    const soon = { ...STATE, paused: { reason: "rate_limited", untilMs: 300 } };
+    assert.match(plainLine(soon, 0), /next slot in 0 s$/, "no 1 s floor");
+  });
+
+  test("the ETA comes from the average rate of the run, so a pause does not make it jump to hours", () => {
+    const stalled = { ...STATE, rate: 1, averageRate: 2_310 };
+    assert.match(terminalLine(stalled, 0, 200), /ETA 8 s/);
   });
 
   test("plain lines add the 429 answers and the rate-limit waits so far", () => {

@@ -1,5 +1,5 @@
 // The batching core on its own: packing, keys, halving, outcomes, the transient/stop rules and
-// the run's pause, with a scripted sender (no client, no network).
+// waiting out the client's pause, with a scripted sender (no client, no network).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -13,7 +13,7 @@ import {
 import type { ItemOutcome } from "../../src/delivery/batch_outcome.ts";
 import type { ResponseEnvelope } from "../../src/envelope.ts";
 import {
-  VectorVueAPIError,
+  apiErrorFor,
   VectorVueAuthError,
   VectorVueConfigError,
   VectorVueRateLimitError,
@@ -96,10 +96,10 @@ describe("takeBatch()", () => {
 describe("classifyFailure()", () => {
   const table: [string, unknown, string][] = [
     ["batch_too_large", new VectorVueValidationError("m", init(422, "batch_too_large")), "halve"],
-    ["a proxy's 413", new VectorVueAPIError("m", init(413)), "halve"],
+    ["a proxy's 413", apiErrorFor("m", init(413)), "halve"],
     ["429 after the call's budget", new VectorVueRateLimitError("m", init(429)), "transient"],
-    ["503", new VectorVueAPIError("m", init(503)), "transient"],
-    ["502", new VectorVueAPIError("m", init(502)), "transient"],
+    ["503", apiErrorFor("m", init(503)), "transient"],
+    ["502", apiErrorFor("m", init(502)), "transient"],
     [
       "connection failure",
       new VectorVueTransportError("m", { kind: "connection", attempts: 4 }),
@@ -111,7 +111,7 @@ describe("classifyFailure()", () => {
     ["403", new VectorVueAuthError("m", init(403)), "stop"],
     ["configuration", new VectorVueConfigError(["bad"]), "stop"],
     ["422 validation_failed", new VectorVueValidationError("m", init(422)), "batch"],
-    ["500", new VectorVueAPIError("m", init(500)), "batch"],
+    ["500", apiErrorFor("m", init(500)), "batch"],
     [
       "an oversized answer",
       new VectorVueTransportError("m", { kind: "response_too_large", attempts: 1 }),
@@ -129,7 +129,7 @@ describe("classifyFailure()", () => {
 
 describe("BatchDelivery", () => {
   test("a batch's key is made before its first send and reused by every retry", async () => {
-    const unavailable = new VectorVueAPIError("m", init(503));
+    const unavailable = apiErrorFor("m", init(503));
     const { send, sent } = sender(unavailable, unavailable);
     const keys: unknown[] = [];
     const { deliver, settled } = run(send, {
@@ -188,10 +188,10 @@ describe("BatchDelivery", () => {
   test("a transient failure outlasting the budget fails the batch and stops the run", async () => {
     const down = new VectorVueTransportError("down", { kind: "connection", attempts: 4 });
     const { send, sent } = sender(down, down, down, down);
-    // The first pause (5-10 ms) would outlast the 1 ms budget: no retry.
+    // The client's pause (60 s) would outlast the 1 s budget: no retry.
     const { deliver, settled, delivery } = run(send, {
-      deliveryBudgetMs: 1,
-      backoff: { backoffMs: 10, maxBackoffMs: 10 },
+      deliveryBudgetMs: 1_000,
+      clientPause: () => ({ reason: "unavailable", until: Date.now() + 60_000 }),
     });
     await deliver(entries(2));
     await deliver(entries(2, 2));
@@ -234,13 +234,29 @@ describe("BatchDelivery", () => {
     assert.deepEqual(settled.map((s) => s.outcomes[0].status), ["failed", "accepted"]);
   });
 
-  test("aborting during the run's pause fails the batch with aborted at once", async () => {
+  test("a transient failure waits out the client's pause, once, and adds no back-off of its own", async () => {
+    const down = apiErrorFor("m", init(503));
+    const { send, sent } = sender(down);
+    const until = Date.now() + 150;
+    const { deliver, settled } = run(send, {
+      clientPause: () => (Date.now() < until ? { reason: "unavailable", until } : undefined),
+    });
+    const started = performance.now();
+    await deliver(entries(1));
+    const waited = performance.now() - started;
+    assert.equal(sent.length, 2);
+    assert.ok(waited >= 140 && waited < 1_000, `waited ${waited} ms`);
+    assert.equal(settled[0].outcomes[0].status, "accepted");
+  });
+
+  test("aborting while waiting out the client's pause fails the batch with aborted at once", async () => {
     const controller = new AbortController();
-    const down = new VectorVueAPIError("m", init(503));
+    const down = apiErrorFor("m", init(503));
     const { send } = sender(down, down, down, down, down, down, down, down);
     const { deliver, settled, delivery } = run(send, {
       signal: controller.signal,
-      backoff: { backoffMs: 60_000, maxBackoffMs: 60_000 },
+      deliveryBudgetMs: 600_000,
+      clientPause: () => ({ reason: "unavailable", until: Date.now() + 60_000 }),
     });
     const done = deliver(entries(3));
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -12,6 +12,7 @@ function setup(
   const pacer = new Pacer(limit, {
     backoff: { backoffMs: 100, maxBackoffMs: 1_000 },
     now: () => now,
+    random: () => 0.5,
     onPause: (event) => pauses.push(event),
   });
   return {
@@ -54,35 +55,118 @@ describe("Pacer", () => {
     assert.ok(await tryTake());
   });
 
-  test("a 429 without Retry-After pauses everyone, lowers the allowance to what was granted, and a probe that gets through teaches the shorter window", async () => {
-    const { pacer, tryTake, at, pauses } = setup({ requests: 240, windowMs: 60_000 });
+  test("a window entirely others': probes about W/N apart, a probe that gets through is taken at once, and the estimate is gone one window after the 429", async () => {
+    const { pacer, tryTake, at, pauses } = setup({ requests: 20, windowMs: 5_000 });
+    (await take(tryTake)).settle({ status: 429 }); // a neighbour filled the window before us
+    assert.equal(pacer.rateLimited, 1);
+    assert.equal(pauses.length, 1);
+    assert.equal(pauses[0].othersEstimate, 20);
+    assert.equal(pacer.pause?.reason, "rate_limited");
+    assert.equal(pacer.pause?.shared, true);
+    assert.equal(await tryTake(), undefined, "paused");
+    // random() = 0.5: no jitter; the first probe after 5 s / 20 = 250 ms.
+    at(249);
+    assert.equal(await tryTake(), undefined);
+    at(250);
+    const probe = await take(tryTake);
+    assert.equal(await tryTake(), undefined, "one probe at a time");
+    probe.settle({ status: 202 });
+    assert.ok(await tryTake(), "room proven: the next goes at once");
+  });
+
+  test("failing probes space out, and one window after the last 429 the full allowance is back", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 20, windowMs: 5_000 });
+    (await take(tryTake)).settle({ status: 429 });
+    at(250);
+    (await take(tryTake)).settle({ status: 429 });
+    at(250 + 999);
+    assert.equal(await tryTake(), undefined, "the gap grew fourfold after a failed probe");
+    at(250 + 1_000);
+    (await take(tryTake)).settle({ status: 429 });
+    const last = 1_250;
+    at(last + 5_000);
+    assert.equal(pacer.othersEstimate, 0);
+    assert.equal(pacer.allowance.requests, 20);
+    for (let i = 0; i < 20; i++) (await take(tryTake)).settle({ status: 202 });
+    assert.equal(await tryTake(), undefined, "20, the whole window, went at once");
+  });
+
+  test("a window shorter than configured is learned when the window was the client's own, at the same average rate", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
+    for (let i = 0; i < 20; i++) {
+      at(i);
+      (await take(tryTake)).settle({ status: 202 });
+    }
+    at(20);
+    (await take(tryTake)).settle({ status: 429 }); // the server's window is 20 per 5 s
+    let now = 20;
+    for (;;) {
+      const slot = await tryTake();
+      if (slot) {
+        if (now < 5_000) slot.settle({ status: 429 });
+        else {
+          slot.settle({ status: 202 });
+          break;
+        }
+      }
+      now += 10;
+      at(now);
+    }
+    assert.ok(pacer.allowance.windowMs >= 5_000 && pacer.allowance.windowMs <= 7_000);
+    assert.equal(pacer.allowance.requests, 20, "what it alone held");
+    assert.equal(pacer.othersEstimate, 0, "the window was ours: nobody to make room for");
+  });
+
+  test("a learned window lengthens a spacing at a time, then is forgotten, when requests sent on room its own leaving ones made are refused", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
     for (let i = 0; i < 20; i++) {
       at(i);
       (await take(tryTake)).settle({ status: 202 });
     }
     at(20);
     (await take(tryTake)).settle({ status: 429 });
-    assert.deepEqual(pacer.allowance, { requests: 20, windowMs: 60_000 });
-    assert.equal(pacer.pause?.reason, "rate_limited");
-    assert.equal(pacer.rateLimited, 1);
-    assert.equal(pauses.length, 1);
-    assert.equal(await tryTake(), undefined, "paused");
-    // Probes, one at a time, with a growing gap (the first: 60 s / 240 = 250 ms).
-    at(270);
-    const probe = await take(tryTake);
-    assert.equal(await tryTake(), undefined, "one probe at a time");
-    probe.settle({ status: 429 });
-    assert.equal(pauses.length, 1, "one log record per pause, not per 429");
-    at(270 + 262);
-    assert.equal(await tryTake(), undefined, "the gap grows by a twentieth");
-    at(270 + 263);
+    // The alone prediction: our oldest leaves at 20 x 250 ms = 5 s (probed a little late).
+    at(5_290);
+    assert.equal(await tryTake(), undefined, "not before the prediction");
+    at(5_400);
     (await take(tryTake)).settle({ status: 202 });
-    assert.equal(pacer.pause, undefined);
-    // The server freed a slot 533 ms after our oldest request: its window is at most that.
-    assert.deepEqual(pacer.allowance, { requests: 20, windowMs: 533 });
-    assert.equal(await tryTake(), undefined, "20 in the learned window");
-    at(534);
-    assert.ok(await tryTake(), "the request answered at 1 ms left the learned window");
+    assert.equal(pacer.allowance.windowMs, 5_000, "the window at the configured rate");
+    // Room our own requests made by leaving the learned window: refused.
+    (await take(tryTake)).settle({ status: 429 });
+    assert.equal(pacer.allowance.windowMs, 5_400, "first the longest the evidence allowed");
+    // Refused again: a spacing (250 ms, a neighbour's request) longer each time (three in all),
+    // then the configured window again.
+    const windows: number[] = [];
+    for (let now = 5_400; now < 20_000 && windows.at(-1) !== 60_000; now += 10) {
+      at(now);
+      const slot = await tryTake();
+      if (!slot) continue;
+      slot.settle({ status: 429 });
+      windows.push(pacer.allowance.windowMs);
+    }
+    assert.deepEqual(windows, [5_650, 5_900, 60_000]);
+  });
+
+  test("a refusal of a request sent before the refusal that began the pause changes nothing", async () => {
+    const { pacer, tryTake, at } = setup({ requests: 20, windowMs: 5_000 });
+    for (let i = 0; i < 10; i++) (await take(tryTake)).settle({ status: 202 });
+    const straggler = await take(tryTake);
+    at(10);
+    (await take(tryTake)).settle({ status: 429 });
+    straggler.settle({ status: 429 });
+    assert.equal(pacer.rateLimited, 2);
+    // The pause's one probe goes when the window would free if it were ours alone (10 x 250 ms,
+    // a little late); a second estimate would have made it 2 s after the 429.
+    at(2_100);
+    assert.equal(await tryTake(), undefined, "the same pause, not a new estimate");
+    at(2_660);
+    assert.ok(await tryTake());
+  });
+
+  test("a slot whose request was never sent is given back at once", async () => {
+    const { tryTake } = setup({ requests: 1, windowMs: 60_000 });
+    (await take(tryTake)).settle({ notSent: true });
+    assert.ok(await tryTake(), "the window holds nothing");
   });
 
   test("a 429 with Retry-After pauses for that long and lowers nothing", async () => {
@@ -97,31 +181,6 @@ describe("Pacer", () => {
     assert.ok(await tryTake(), "a slot is left: the refused request did not count");
   });
 
-  test("a lowered allowance rises by a tenth (at least one) per two windows without a 429", async () => {
-    const { pacer, tryTake, at } = setup({ requests: 10, windowMs: 1_000 });
-    for (let i = 0; i < 5; i++) (await take(tryTake)).settle({ status: 202 });
-    (await take(tryTake)).settle({ status: 429, retryAfterMs: 0 });
-    at(1); // Retry-After 0: probe at once
-    (await take(tryTake)).settle({ status: 202 });
-    (await take(tryTake)).settle({ status: 429 });
-    assert.equal(pacer.allowance.requests, 6, "what the window held when refused");
-    at(2_000);
-    (await take(tryTake)).settle({ status: 202 });
-    assert.equal(pacer.allowance.requests, 6, "not while paused");
-    at(1_900);
-    await tryTake();
-    assert.equal(pacer.allowance.requests, 6, "one quiet window is not enough");
-    at(2_100);
-    await tryTake();
-    assert.equal(pacer.allowance.requests, 7);
-    at(3_500);
-    await tryTake();
-    assert.equal(pacer.allowance.requests, 7, "once per two windows");
-    at(4_100);
-    await tryTake();
-    assert.equal(pacer.allowance.requests, 8);
-  });
-
   test("502/503/504 pause everyone as unavailable, not counted as rate-limit wait", async () => {
     const { pacer, tryTake, at } = setup();
     (await take(tryTake)).settle({ status: 503 });
@@ -133,11 +192,14 @@ describe("Pacer", () => {
     assert.equal(pacer.rateLimitWait.totalMs, 0);
   });
 
-  test("false paces nothing", async () => {
+  test("false paces nothing for the rate limit, but still pauses once for an unavailable server", async () => {
     const { pacer, tryTake } = setup(false);
     assert.equal(pacer.enabled, false);
     for (let i = 0; i < 1_000; i++) (await take(tryTake)).settle({ status: 429 });
     assert.equal(pacer.pause, undefined);
+    (await take(tryTake)).settle({ failure: "connection" });
+    const pauseOf = (paced: Pacer) => paced.pause; // read again: assert narrowed it to undefined
+    assert.equal(pauseOf(pacer)?.reason, "unavailable");
   });
 
   test("a waiting acquire() rejects with the signal's reason when it aborts", async () => {
