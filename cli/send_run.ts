@@ -29,7 +29,7 @@ import {
   readChunk,
   ReadTracker,
 } from "./send_chunks.ts";
-import { printSummary, type SendSummary } from "./send_summary.ts";
+import { printSummary, type SendSummary, summarise } from "./send_summary.ts";
 
 /** What a run is asked to do, once its arguments are checked. */
 export interface RunOptions {
@@ -263,7 +263,20 @@ export class SendRun {
       if (complete) await this.#system.remove(this.#options.paths.checkpoint);
       else await this.#saveCheckpoint(false);
     }
-    const summary = this.#summary(status, stopError);
+    const summary = summarise(status, {
+      kind: this.#options.kind,
+      input: this.#options.input,
+      counts: this.#counts,
+      inFlightAccepted: this.#inFlight.accepted,
+      unsettled: this.#unsettled,
+      elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
+      requests: this.#requests,
+      rateLimited: this.#rateLimited,
+      rateLimitWaitMs: this.#rateLimitWaitMs,
+      rejectedRequestIds: this.#rejectedRequestIds,
+      deadLetter: { path: this.#options.paths.deadLetter, bytes: this.#deadLetters.bytes },
+      checkpoint: this.#options.current ? this.#options.paths.checkpoint : undefined,
+    }, stopError);
     await printSummary(this.#system, summary, this.#options.json);
     if (status === "interrupted") return EXIT.interrupted;
     const c = this.#counts;
@@ -360,34 +373,5 @@ export class SendRun {
       updatedAt: new Date().toISOString(),
     });
     this.#checkpointed = true;
-  }
-
-  #summary(status: SendSummary["status"], error?: string): SendSummary {
-    const c = this.#counts;
-    const deadRecords = this.#deadLetters.bytes > 0;
-    // Confirmed items of a chunk cut short count as the progress line counted them.
-    const accepted = c.accepted + this.#inFlight.accepted;
-    return {
-      status,
-      kind: this.#options.kind,
-      input: this.#options.input,
-      items: this.#settled + this.#inFlight.accepted,
-      sent: accepted + c.rejected + c.failed,
-      ...c,
-      accepted,
-      unsettled: this.#unsettled,
-      elapsedMs: this.#priorElapsedMs + (Date.now() - this.#startedMs),
-      requests: this.#requests,
-      rateLimited: this.#rateLimited,
-      rateLimitWaitMs: this.#rateLimitWaitMs,
-      rejectedRequestIds: this.#rejectedRequestIds,
-      deadLetter: deadRecords
-        ? { path: this.#options.paths.deadLetter, records: c.rejected + c.failed + c.malformed }
-        : null,
-      checkpoint: status === "completed" || !this.#options.current
-        ? null
-        : this.#options.paths.checkpoint,
-      ...(error === undefined ? {} : { error }),
-    };
   }
 }

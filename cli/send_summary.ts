@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Counts } from "./checkpoint.ts";
 import type { CliSystem } from "./_system_common.ts";
 import { formatDuration } from "./progress.ts";
 
@@ -29,6 +30,58 @@ export interface SendSummary {
   deadLetter: { path: string; records: number } | null;
   checkpoint: string | null;
   error?: string;
+}
+
+/** What a run counted, as its summary reports it. */
+export interface RunTally {
+  readonly kind: SendSummary["kind"];
+  readonly input: string;
+  /** Settled items, by outcome (those of the run resumed included). */
+  readonly counts: Counts;
+  /** Items the server confirmed of a chunk cut short by the end of the grace period. */
+  readonly inFlightAccepted: number;
+  readonly unsettled: number;
+  readonly elapsedMs: number;
+  readonly requests: number;
+  readonly rateLimited: number;
+  readonly rateLimitWaitMs: number;
+  readonly rejectedRequestIds: string[];
+  readonly deadLetter: { readonly path: string; readonly bytes: number };
+  /** The checkpoint file, unless the input is standard input (which cannot be resumed). */
+  readonly checkpoint: string | undefined;
+}
+
+/** The summary of a run that ended with `status` (and `error`, when it stopped on one). */
+export function summarise(
+  status: SendSummary["status"],
+  tally: RunTally,
+  error?: string,
+): SendSummary {
+  const c = tally.counts;
+  const deadRecords = tally.deadLetter.bytes > 0;
+  // Confirmed items of a chunk cut short count as the progress line counted them.
+  const accepted = c.accepted + tally.inFlightAccepted;
+  const settled = c.accepted + c.rejected + c.failed + c.malformed;
+  return {
+    status,
+    kind: tally.kind,
+    input: tally.input,
+    items: settled + tally.inFlightAccepted,
+    sent: accepted + c.rejected + c.failed,
+    ...c,
+    accepted,
+    unsettled: tally.unsettled,
+    elapsedMs: tally.elapsedMs,
+    requests: tally.requests,
+    rateLimited: tally.rateLimited,
+    rateLimitWaitMs: tally.rateLimitWaitMs,
+    rejectedRequestIds: tally.rejectedRequestIds,
+    deadLetter: deadRecords
+      ? { path: tally.deadLetter.path, records: c.rejected + c.failed + c.malformed }
+      : null,
+    checkpoint: status === "completed" || tally.checkpoint === undefined ? null : tally.checkpoint,
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /** The human summary. */
