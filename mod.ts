@@ -55,12 +55,10 @@ export {
 } from "./src/delivery/spool_error.ts";
 export { configFromEnv } from "./src/env.ts";
 export {
+  // The names of the options that have a default: the keys of VectorVueDefaults.
   type DefaultedOption,
   DEFAULTS,
   ENV_VARIABLES,
-  type OptionRule,
-  type OptionSpec,
-  VECTORVUE_OPTIONS,
   type VectorVueDefaults,
 } from "./src/options.ts";
 export type { PauseInfo, RateLimit } from "./src/delivery/pacer.ts";

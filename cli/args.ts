@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { didYouMean } from "../src/option_names.ts";
+import { didYouMean } from "./_library_internals.ts";
 
 export { didYouMean };
 

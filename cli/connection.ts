@@ -4,10 +4,13 @@
  *
  * @module
  */
-import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
-import { VectorVueConfigError } from "../src/errors.ts";
+import {
+  configFromEnv,
+  ENV_VARIABLES,
+  VectorVueClient,
+  type VectorVueConfig,
+  VectorVueConfigError,
+} from "../mod.ts";
 import { type FlagSpec, UsageError } from "./args.ts";
 import { inCliWords, type Option, whereToSet } from "./words.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
@@ -85,21 +88,53 @@ export async function connectionConfig(
   system: CliSystem,
   extra: Readonly<Record<string, Option>> = {},
 ): Promise<VectorVueConfig> {
-  const problems: string[] = [];
-  const sources = new Map<Option, string>();
-  /** Options given a value, valid or not (an invalid one has its own problem). */
-  const given = new Set<Option>();
-  const config: Record<string, unknown> = {};
-  /** Options a flag gives: a problem of the variable it overrides does not matter. */
-  const fromFlag = new Set<Option>();
-  const envProblems: (readonly [Option, string])[] = [];
-  const set = (option: Option, value: unknown, source: string) => {
-    config[option] = value;
-    sources.set(option, source);
-    given.add(option);
-    if (source.startsWith("--")) fromFlag.add(option);
-  };
+  const gathered = new Gathered();
+  const { unreadable, misspelled } = readVariables(gathered, system);
+  await readFlags(gathered, flags, system, extra);
+  const { problems, sources, given, config, fromFlag, envProblems } = gathered;
 
+  for (const [option, problem] of envProblems) if (!fromFlag.has(option)) problems.push(problem);
+  problems.push(...misspelled);
+
+  // What the runtime's permissions hide is named, not taken as unset: a variable skipped
+  // silently (a CA, a rate limit) would change what the run does without a word.
+  const hidden = unreadable.filter((name) => !given.has(ENV_VARIABLES[name] as Option));
+  if (hidden.length > 0) {
+    problems.push(
+      `${hidden.join(", ")} cannot be read: Deno's --allow-env does not grant ${
+        hidden.length === 1 ? "it" : "them"
+      }; run Deno with --allow-env=VECTORVUE_* (or --allow-env)`,
+    );
+  }
+  const hiddenOption = (option: Option) => hidden.some((name) => ENV_VARIABLES[name] === option);
+
+  // No default server: a forgotten variable must not send the run to https://127.0.0.1.
+  if (!given.has("baseUrl") && !hiddenOption("baseUrl")) {
+    problems.push(`no server given: set ${whereToSet("baseUrl")}`);
+  }
+  const credentials = credentialProblem(given, hiddenOption);
+  if (credentials !== undefined) problems.push(credentials);
+
+  try {
+    // Building a client is what checks the rest; it opens nothing yet.
+    await new VectorVueClient(config as VectorVueConfig).close();
+  } catch (error) {
+    if (!(error instanceof VectorVueConfigError)) throw error;
+    for (const problem of error.problems) {
+      if (CREDENTIAL_PROBLEMS.some((pattern) => pattern.test(problem))) continue;
+      problems.push(inCliWords(problem, sources));
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems);
+  return config as VectorVueConfig;
+}
+
+/** Reads the `VECTORVUE_*` variables into `gathered`: what is unreadable, what is misspelled. */
+function readVariables(
+  gathered: Gathered,
+  system: CliSystem,
+): { unreadable: string[]; misspelled: readonly string[] } {
+  const { sources, given, config, envProblems } = gathered;
   // The environment, one variable at a time: each problem is the variable's, in one round.
   const names = Object.keys(ENV_VARIABLES);
   const read = system.readEnvironment(names);
@@ -133,7 +168,23 @@ export async function connectionConfig(
     if (!(error instanceof VectorVueConfigError)) throw error;
     misspelled = error.problems;
   }
+  return { unreadable, misspelled };
+}
 
+/** Reads the flags into `gathered`, over the environment; secrets and the CA from their files. */
+async function readFlags(
+  gathered: Gathered,
+  flags: Flags,
+  system: CliSystem,
+  extra: Readonly<Record<string, Option>>,
+): Promise<void> {
+  const { problems, sources, given, config, fromFlag } = gathered;
+  const set = (option: Option, value: unknown, source: string) => {
+    config[option] = value;
+    sources.set(option, source);
+    given.add(option);
+    if (source.startsWith("--")) fromFlag.add(option);
+  };
   // Flags override the environment.
   const text = (name: string) =>
     typeof flags[name] === "string" ? flags[name] as string : undefined;
@@ -193,41 +244,18 @@ export async function connectionConfig(
       problems.push(`--${flag} ${path} cannot be read: ${(error as Error).message}`);
     }
   }
+}
 
-  for (const [option, problem] of envProblems) if (!fromFlag.has(option)) problems.push(problem);
-  problems.push(...misspelled);
-
-  // What the runtime's permissions hide is named, not taken as unset: a variable skipped
-  // silently (a CA, a rate limit) would change what the run does without a word.
-  const hidden = unreadable.filter((name) => !given.has(ENV_VARIABLES[name] as Option));
-  if (hidden.length > 0) {
-    problems.push(
-      `${hidden.join(", ")} cannot be read: Deno's --allow-env does not grant ${
-        hidden.length === 1 ? "it" : "them"
-      }; run Deno with --allow-env=VECTORVUE_* (or --allow-env)`,
-    );
-  }
-  const hiddenOption = (option: Option) => hidden.some((name) => ENV_VARIABLES[name] === option);
-
-  // No default server: a forgotten variable must not send the run to https://127.0.0.1.
-  if (!given.has("baseUrl") && !hiddenOption("baseUrl")) {
-    problems.push(`no server given: set ${whereToSet("baseUrl")}`);
-  }
-  const credentials = credentialProblem(given, hiddenOption);
-  if (credentials !== undefined) problems.push(credentials);
-
-  try {
-    // Building a client is what checks the rest; it opens nothing yet.
-    await new VectorVueClient(config as VectorVueConfig).close();
-  } catch (error) {
-    if (!(error instanceof VectorVueConfigError)) throw error;
-    for (const problem of error.problems) {
-      if (CREDENTIAL_PROBLEMS.some((pattern) => pattern.test(problem))) continue;
-      problems.push(inCliWords(problem, sources));
-    }
-  }
-  if (problems.length > 0) throw new UsageError(problems);
-  return config as VectorVueConfig;
+/** The configuration being gathered, and where each option came from. */
+class Gathered {
+  readonly problems: string[] = [];
+  readonly sources = new Map<Option, string>();
+  /** Options given a value, valid or not (an invalid one has its own problem). */
+  readonly given = new Set<Option>();
+  readonly config: Record<string, unknown> = {};
+  /** Options a flag gives: a problem of the variable it overrides does not matter. */
+  readonly fromFlag = new Set<Option>();
+  readonly envProblems: (readonly [Option, string])[] = [];
 }
 
 /** Which credentials are missing, by the variables and flags that give them. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { VectorVueAPIError, VectorVueConfigError, VectorVueError } from "../src/errors.ts";
+import { VectorVueAPIError, VectorVueConfigError, VectorVueError } from "../mod.ts";
 import { inCliWords, whereToSet } from "./words.ts";
 
 /** `POST https://… failed with 401 unauthorized after 2 retries: Invalid credentials (request_id x)…` */

@@ -8,12 +8,16 @@
  *
  * @module
  */
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
-import { VectorVueConfigError, VectorVueError } from "../src/errors.ts";
-import { configFromEnv } from "../src/env.ts";
-import type { VectorVueEvent, VectorVueFinding } from "../src/payloads/types.ts";
-import { createVectorVueEmulator } from "../src/testing/emulator.ts";
+import {
+  configFromEnv,
+  VectorVueClient,
+  type VectorVueConfig,
+  VectorVueConfigError,
+  VectorVueError,
+  type VectorVueEvent,
+  type VectorVueFinding,
+} from "../mod.ts";
+import { createVectorVueEmulator } from "../src/testing/mod.ts";
 import { UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { createTestCertificates } from "./test_certificates.ts";

@@ -3,9 +3,7 @@
  *
  * @module
  */
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
-import { VectorVueNotFoundError } from "../src/errors.ts";
+import { VectorVueClient, type VectorVueConfig, VectorVueNotFoundError } from "../mod.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { VectorVueClient } from "../src/client.ts";
-import type { VectorVueConfig } from "../src/config.ts";
-import { VectorVueNotFoundError } from "../src/errors.ts";
-import { readJwtClaims } from "../src/jwt.ts";
+import { VectorVueClient, type VectorVueConfig, VectorVueNotFoundError } from "../mod.ts";
+import { readJwtClaims } from "./_library_internals.ts";
 import { type FlagSpec, type ParsedArgs, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";

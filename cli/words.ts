@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { VectorVueConfig } from "../src/config.ts";
-import { VECTORVUE_OPTIONS } from "../src/options.ts";
+import type { VectorVueConfig } from "../mod.ts";
+import { VECTORVUE_OPTIONS } from "./_library_internals.ts";
 
 /** A client option. */
 export type Option = keyof VectorVueConfig;

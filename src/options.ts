@@ -28,7 +28,7 @@ import type { RateLimit } from "./delivery/pacer.ts";
  *
  * @example
  * ```ts
- * import type { OptionRule } from "@spectrastrike/vectorvue-client";
+ * import type { OptionRule } from "./options.ts";
  *
  * const numeric = (rule: OptionRule) => rule.includes("positive") || rule.includes("negative");
  * ```
@@ -56,7 +56,7 @@ export type OptionRule =
  *
  * @example Print every environment variable and its option
  * ```ts
- * import { VECTORVUE_OPTIONS } from "@spectrastrike/vectorvue-client";
+ * import { VECTORVUE_OPTIONS } from "./options.ts";
  *
  * for (const option of VECTORVUE_OPTIONS) {
  *   if (option.env) console.log(`${option.env} sets ${option.name}`);
@@ -287,7 +287,7 @@ const TABLE = [
  *
  * @example Find an option's default and variable
  * ```ts
- * import { VECTORVUE_OPTIONS } from "@spectrastrike/vectorvue-client";
+ * import { VECTORVUE_OPTIONS } from "./options.ts";
  * import assert from "node:assert/strict";
  *
  * const timeout = VECTORVUE_OPTIONS.find((option) => option.name === "timeoutMs");

@@ -1,14 +1,8 @@
 // Test doubles shared by the client tests: a scripted fetch, JWTs, a capturing logger.
-import {
-  type LogFields,
-  type Logger,
-  VectorVueClient,
-  type VectorVueConfig,
-  type VectorVueEvent,
-} from "../mod.ts";
+import { type LogFields, type Logger, VectorVueClient, type VectorVueConfig } from "../mod.ts";
+import { TENANT } from "./_fixtures.ts";
 
-export const TENANT = "10000000-0000-0000-0000-000000000001";
-export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
+export { OTHER_TENANT, sampleEvent, TENANT } from "./_fixtures.ts";
 
 function base64Url(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -113,19 +107,6 @@ export function capturingLogger() {
     error: at("error"),
   };
   return { logger, records };
-}
-
-/** A minimal valid event (`extra` may make it invalid: the type is what the test claims). */
-export function sampleEvent(extra: Record<string, unknown> = {}): VectorVueEvent {
-  return {
-    source_system: "spectrastrike",
-    event_type: "PROCESS_ANOMALY",
-    occurred_at: "2026-11-28T12:00:00Z",
-    severity: "high",
-    asset_ref: "host-42",
-    message: "Unexpected child process",
-    ...extra,
-  } as VectorVueEvent;
 }
 
 /** Options of {@linkcode fakeBatchServer}. */

@@ -13,11 +13,10 @@ import {
 import { VectorVueConfigError, VectorVueError } from "../src/errors.ts";
 import { VECTORVUE_OPTIONS } from "../src/options.ts";
 import { silentLogger } from "../src/logger.ts";
+import { OTHER_TENANT, TENANT } from "./_fixtures.ts";
 
 const ON_DENO = typeof Deno !== "undefined";
 const ON_BUN = "Bun" in globalThis;
-const TENANT = "10000000-0000-0000-0000-000000000001";
-const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
 const CA_PEM = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
 const FAKE_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 

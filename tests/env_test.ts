@@ -10,9 +10,9 @@ import { resolveConfig, UNREADABLE_VARIABLES } from "../src/config.ts";
 import { configFromEnv, ENV_VARIABLES } from "../src/env.ts";
 import { VECTORVUE_OPTIONS } from "../src/options.ts";
 import { VectorVueConfigError } from "../src/errors.ts";
+import { TENANT } from "./_fixtures.ts";
 
 const CA_PEM = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
-const TENANT = "10000000-0000-0000-0000-000000000001";
 const PASSWORD = "env-Pa55-lynx-6610";
 const SIGNATURE_SECRET = "env-sig-secret-kiwi-2291";
 const RESPONSE_KEY = "env-resp-key-otter-5128";

@@ -10,8 +10,6 @@ import {
   type VectorVueConfig,
   VectorVueConfigError,
   VectorVueConflictError,
-  type VectorVueEvent,
-  type VectorVueFinding,
   VectorVueNotFoundError,
   VectorVueTransportError,
   VectorVueValidationError,
@@ -21,6 +19,7 @@ import {
   type EmulatorOptions,
   type VectorVueEmulator,
 } from "../src/testing/mod.ts";
+import { sampleEvent, sampleFinding } from "./_fixtures.ts";
 
 const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
@@ -28,20 +27,8 @@ const CA = fixture("ca.pem");
 const CERT = fixture("server.pem");
 const KEY = fixture("server-key.pem");
 
-const EVENT: VectorVueEvent = {
-  source_system: "spectrastrike",
-  event_type: "PROCESS_ANOMALY",
-  occurred_at: "2026-11-28T12:00:00Z",
-  severity: "high",
-  asset_ref: "host-42",
-  message: "Unexpected child process of lsass.exe",
-};
-const FINDING: VectorVueFinding = {
-  title: "SMB signing disabled",
-  description: "Hosts accept unsigned SMB sessions.",
-  severity: "medium",
-  first_seen: "2026-11-28T12:00:00Z",
-};
+const EVENT = sampleEvent();
+const FINDING = sampleFinding();
 
 interface Harness {
   readonly emulator: VectorVueEmulator;

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RECENT_SECRETS, REDACTED, Scrubber, silentLogger } from "../src/logger.ts";
+import { TENANT } from "./_fixtures.ts";
 
 const PASSWORD = "correct-horse-battery-staple";
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ0ZW5hbnRfaWQiOiJ0In0.s1gnature-of-the-token";
@@ -120,7 +121,7 @@ describe("Scrubber", () => {
       endpoint: "/api/v1/integrations/spectrastrike/events",
       method: "POST",
       requestId: "req-1",
-      tenantId: "10000000-0000-0000-0000-000000000001",
+      tenantId: TENANT,
       outcome: "accepted",
       httpStatus: 202,
       attempt: 1,

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { createVectorVueEmulator, type ServedEmulator } from "../src/testing/mod.ts";
 import { type ConnectProxy, startConnectProxy } from "./_connect_proxy.ts";
+import { TENANT } from "./_fixtures.ts";
 
 const ON_DENO = typeof Deno !== "undefined";
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
@@ -27,7 +28,6 @@ export const PAGES: readonly string[] = [
 const CA_PATH = fileURLToPath(new URL("./fixtures/ca.pem", import.meta.url));
 const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
-const TENANT = "10000000-0000-0000-0000-000000000001";
 const PASSWORD = "readme-example-password";
 const PROXY_PASSWORD = "readme-proxy-password";
 

@@ -4,8 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { VECTORVUE_OPTIONS } from "../mod.ts";
-import type { OptionSpec } from "../src/options.ts";
+import { type OptionSpec, VECTORVUE_OPTIONS } from "../src/options.ts";
 import {
   BATCHER_OPTIONS,
   BULK_OPTIONS,

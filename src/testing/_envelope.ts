@@ -4,7 +4,7 @@ import type { EmulatorContext, IncomingRequest } from "./_context.ts";
 import { detailResponse, internalServerError, jsonResponse } from "./_http.ts";
 import { checkBearer } from "./_jwt.ts";
 import { pythonStrip } from "../payloads/_python_text.ts";
-import { checkRequestSignature, type EnvelopeSignature } from "./_signing.ts";
+import { checkRequestSignature, type EnvelopeSignature, signEnvelope } from "./_signing.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
 
 /** The `status` values an envelope can carry. */
@@ -30,6 +30,43 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** An envelope as a JSON response. */
 export function envelopeResponse(status: number, envelope: Envelope, nowMs: number): Response {
   return jsonResponse(status, envelope, nowMs);
+}
+
+/** What a success envelope says, and what its signature covers. */
+export interface SignedEnvelopeFields {
+  readonly requestId: string;
+  readonly status: EnvelopeStatus;
+  /** The data as the client receives it. */
+  readonly data: unknown;
+  /** The path the signature covers (the route's template for a path with a parameter). */
+  readonly path: string;
+  readonly tenantId: string;
+  readonly nowMs: number;
+  /** The data as the server holds it when that differs from `data` (datetimes). */
+  readonly signed?: unknown;
+}
+
+/**
+ * A success envelope as the server builds it: no errors, and the compliance signature (or
+ * `null` when no signing key is configured).
+ */
+export async function signedEnvelope(
+  ctx: EmulatorContext,
+  fields: SignedEnvelopeFields,
+): Promise<Envelope> {
+  return {
+    request_id: fields.requestId,
+    status: fields.status,
+    data: fields.data,
+    errors: [],
+    signature: await signEnvelope(
+      ctx.config.complianceSigningKey,
+      fields.path,
+      fields.tenantId,
+      "signed" in fields ? fields.signed : fields.data,
+      fields.nowMs,
+    ),
+  };
 }
 
 /** `_error_response`: a failed envelope with empty data and one error, never signed. */

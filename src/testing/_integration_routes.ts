@@ -5,12 +5,13 @@ import type { EmulatorContext, IncomingRequest } from "./_context.ts";
 import { sha256Hex } from "./_crypto.ts";
 import {
   admit,
-  type Envelope,
+  type Caller,
   envelopeResponse,
   errorEnvelope,
   persistedRequestId,
   readJsonBody,
   requestIdOf,
+  signedEnvelope,
 } from "./_envelope.ts";
 import { detailResponse, internalServerError, jsonResponse } from "./_http.ts";
 import { EVENTS, FINDINGS, type ItemKind } from "./_item_kinds.ts";
@@ -19,13 +20,46 @@ import { checkBearer } from "./_jwt.ts";
 import { validateModel } from "../payloads/_pydantic.ts";
 import { fromEpochMs, pydanticJson, pythonStr } from "../payloads/_python_datetime.ts";
 import { pythonStrip } from "../payloads/_python_text.ts";
-import { signEnvelope } from "./_signing.ts";
 import type { BatchItemResult } from "./_store.ts";
 import { parsePostgresUuid } from "./_uuid.ts";
 
 /** Path prefix of every integration route. */
 export const INTEGRATION_PREFIX = "/api/v1/integrations/spectrastrike";
 const STATUS_TEMPLATE = `${INTEGRATION_PREFIX}/ingest/status/{request_id}`;
+
+/**
+ * The answer stored under an idempotency key: replayed when the payload is the same, a 409
+ * when it differs; `undefined` when the key is new.
+ */
+function replayed(
+  ctx: EmulatorContext,
+  caller: Caller,
+  incoming: IncomingRequest,
+  idempotencyKey: string,
+  requestHash: string,
+): Response | undefined {
+  const { nowMs, path: endpoint } = incoming;
+  const stored = ctx.store.idempotent(caller.tenantId, endpoint, idempotencyKey);
+  if (stored !== undefined && stored.requestHash !== requestHash) {
+    return errorEnvelope(
+      caller.requestId,
+      "idempotency_conflict",
+      "Idempotency-Key reuse with different payload",
+      409,
+      nowMs,
+    );
+  }
+  if (stored !== undefined) {
+    return jsonResponse(
+      stored.statusCode,
+      undefined,
+      nowMs,
+      { "x-idempotent-replay": "true" },
+      jsonbStringify(stored.responseJson),
+    );
+  }
+  return undefined;
+}
 
 /** `POST .../events` and `POST .../findings`: one item; idempotency keys only on events. */
 async function ingestOne(
@@ -45,25 +79,8 @@ async function ingestOne(
   const requestHash = await sha256Hex(pythonCanonicalJson(body.value));
   if (idempotencyKey !== null) {
     // The replay check runs before schema validation, as on the server.
-    const stored = ctx.store.idempotent(caller.tenantId, endpoint, idempotencyKey);
-    if (stored !== undefined && stored.requestHash !== requestHash) {
-      return errorEnvelope(
-        caller.requestId,
-        "idempotency_conflict",
-        "Idempotency-Key reuse with different payload",
-        409,
-        nowMs,
-      );
-    }
-    if (stored !== undefined) {
-      return jsonResponse(
-        stored.statusCode,
-        undefined,
-        nowMs,
-        { "x-idempotent-replay": "true" },
-        jsonbStringify(stored.responseJson),
-      );
-    }
+    const replay = replayed(ctx, caller, incoming, idempotencyKey, requestHash);
+    if (replay !== undefined) return replay;
   }
 
   const validated = validateModel(kind.model, body.value);
@@ -93,20 +110,14 @@ async function ingestOne(
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
   });
-  const data = { [kind.idField]: uid };
-  const envelope: Envelope = {
-    request_id: caller.requestId,
+  const envelope = await signedEnvelope(ctx, {
+    requestId: caller.requestId,
     status: "accepted",
-    data,
-    errors: [],
-    signature: await signEnvelope(
-      ctx.config.complianceSigningKey,
-      endpoint,
-      caller.tenantId,
-      data,
-      nowMs,
-    ),
-  };
+    data: { [kind.idField]: uid },
+    path: endpoint,
+    tenantId: caller.tenantId,
+    nowMs,
+  });
   if (idempotencyKey !== null) {
     ctx.store.storeIdempotent(caller.tenantId, endpoint, idempotencyKey, {
       requestHash,
@@ -115,6 +126,38 @@ async function ingestOne(
     });
   }
   return envelopeResponse(202, envelope, nowMs);
+}
+
+/** Each item of a batch validated on its own: its result, and the accepted items with their ids. */
+async function validateItems(kind: ItemKind, items: readonly unknown[]): Promise<{
+  results: BatchItemResult[];
+  accepted: { uid: string; item: Record<string, unknown> }[];
+}> {
+  const results: BatchItemResult[] = [];
+  const accepted: { uid: string; item: Record<string, unknown> }[] = [];
+  for (const [index, raw] of items.entries()) {
+    const validated = validateModel(kind.model, raw);
+    if (validated.ok) {
+      const uid = await kind.id(validated.value);
+      accepted.push({ uid, item: validated.value });
+      results.push({
+        index,
+        item_id: uid,
+        status: "accepted",
+        error_code: null,
+        error_message: null,
+      });
+    } else {
+      results.push({
+        index,
+        item_id: null,
+        status: "failed",
+        error_code: "validation_failed",
+        error_message: validated.issues[0].msg,
+      });
+    }
+  }
+  return { results, accepted };
 }
 
 /** `POST .../events/batch` and `POST .../findings/batch`: 202 even when every item failed. */
@@ -148,30 +191,7 @@ async function ingestBatch(
     );
   }
 
-  const results: BatchItemResult[] = [];
-  const accepted: { uid: string; item: Record<string, unknown> }[] = [];
-  for (const [index, raw] of body.value.entries()) {
-    const validated = validateModel(kind.model, raw);
-    if (validated.ok) {
-      const uid = await kind.id(validated.value);
-      accepted.push({ uid, item: validated.value });
-      results.push({
-        index,
-        item_id: uid,
-        status: "accepted",
-        error_code: null,
-        error_message: null,
-      });
-    } else {
-      results.push({
-        index,
-        item_id: null,
-        status: "failed",
-        error_code: "validation_failed",
-        error_message: validated.issues[0].msg,
-      });
-    }
-  }
+  const { results, accepted } = await validateItems(kind, body.value);
   // Even an all-invalid batch writes a status row, so a bad request id or unknown tenant is a
   // 500 whatever the items were.
   const requestId = persistedRequestId(ctx, caller);
@@ -194,20 +214,15 @@ async function ingestBatch(
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
   });
-  const data = { summary: { total, accepted: accepted.length, failed }, results };
-  return envelopeResponse(202, {
-    request_id: caller.requestId,
+  const envelope = await signedEnvelope(ctx, {
+    requestId: caller.requestId,
     status,
-    data,
-    errors: [],
-    signature: await signEnvelope(
-      ctx.config.complianceSigningKey,
-      endpoint,
-      caller.tenantId,
-      data,
-      nowMs,
-    ),
-  }, nowMs);
+    data: { summary: { total, accepted: accepted.length, failed }, results },
+    path: endpoint,
+    tenantId: caller.tenantId,
+    nowMs,
+  });
+  return envelopeResponse(202, envelope, nowMs);
 }
 
 /**
@@ -248,19 +263,16 @@ async function ingestStatus(
   // The server signs `model_dump(mode="python")`: its datetimes reach `json.dumps` through
   // `default=str`, so the signed text differs from the JSON the client receives.
   const signed = { ...data, created_at: pythonStr(created), updated_at: pythonStr(updated) };
-  return envelopeResponse(200, {
-    request_id: requestId,
+  const envelope = await signedEnvelope(ctx, {
+    requestId,
     status: "accepted",
     data,
-    errors: [],
-    signature: await signEnvelope(
-      ctx.config.complianceSigningKey,
-      STATUS_TEMPLATE,
-      bearer.tenantId,
-      signed,
-      nowMs,
-    ),
-  }, nowMs);
+    path: STATUS_TEMPLATE,
+    tenantId: bearer.tenantId,
+    nowMs,
+    signed,
+  });
+  return envelopeResponse(200, envelope, nowMs);
 }
 
 /** Handlers of the integration routes, by route. */

@@ -2,12 +2,7 @@
 // 127.0.0.1, a client that trusts only the test CA, and small helpers to catch rejections.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import {
-  VectorVueClient,
-  type VectorVueConfig,
-  type VectorVueEvent,
-  type VectorVueFinding,
-} from "../../mod.ts";
+import { VectorVueClient, type VectorVueConfig } from "../../mod.ts";
 import {
   createVectorVueEmulator,
   type EmulatorOptions,
@@ -27,34 +22,7 @@ export const KEY = fixture("server-key.pem");
 export const UNTRUSTED_CERT = fixture("untrusted.pem");
 export const UNTRUSTED_KEY = fixture("untrusted-key.pem");
 
-export const TENANT = "10000000-0000-0000-0000-000000000001";
-export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
-
-/** An event the emulator accepts. */
-export function sampleEvent(extra: Record<string, unknown> = {}): VectorVueEvent {
-  return {
-    source_system: "spectrastrike-sensor",
-    event_type: "PROCESS_ANOMALY",
-    occurred_at: "2026-02-22T10:00:00Z",
-    severity: "high",
-    asset_ref: "host-nyc-01",
-    message: "Unexpected parent-child process chain",
-    metadata: { pid: 2244 },
-    ...extra,
-  } as VectorVueEvent;
-}
-
-/** A finding the emulator accepts. */
-export function sampleFinding(extra: Record<string, unknown> = {}): VectorVueFinding {
-  return {
-    title: "Suspicious PowerShell Script",
-    description: "Encoded command observed in endpoint telemetry",
-    severity: "critical",
-    first_seen: "2026-02-22T09:45:00Z",
-    asset_ref: "host-nyc-01",
-    ...extra,
-  } as VectorVueFinding;
-}
+export { OTHER_TENANT, sampleEvent, sampleFinding, TENANT } from "../_fixtures.ts";
 
 /**
  * The two ways the emulator serves: `Deno.serve` (HTTP/2 and HTTP/1.1 by ALPN; Node serves

@@ -15,36 +15,16 @@ export const FINDINGS = "/api/v1/integrations/spectrastrike/findings";
 export const FINDINGS_BATCH = "/api/v1/integrations/spectrastrike/findings/batch";
 export const STATUS = "/api/v1/integrations/spectrastrike/ingest/status/";
 
-export const TENANT = "10000000-0000-0000-0000-000000000001";
-export const OTHER_TENANT = "20000000-0000-0000-0000-000000000002";
+export {
+  OTHER_TENANT,
+  SAMPLE_EVENT,
+  SAMPLE_EVENT_ID,
+  SAMPLE_FINDING,
+  SAMPLE_FINDING_ID,
+  TENANT,
+} from "../_fixtures.ts";
 /** 2026-02-22T10:00:00Z, the contract's example instant. */
 export const T0 = Date.parse("2026-02-22T10:00:00Z");
-
-/** The contract's example event. */
-export const SAMPLE_EVENT = Object.freeze({
-  source_system: "spectrastrike-sensor",
-  event_type: "PROCESS_ANOMALY",
-  occurred_at: "2026-02-22T10:00:00Z",
-  severity: "high",
-  asset_ref: "host-nyc-01",
-  message: "Unexpected parent-child process chain",
-  metadata: { pid: 2244 },
-});
-/** Python's `deterministic_external_id("evt", ...)` for SAMPLE_EVENT. */
-export const SAMPLE_EVENT_ID = "evt_f6886339162b994e61320291";
-
-/** The contract's example finding. */
-export const SAMPLE_FINDING = Object.freeze({
-  title: "Suspicious PowerShell Script",
-  description: "Encoded command observed in endpoint telemetry",
-  severity: "critical",
-  status: "open",
-  first_seen: "2026-02-22T09:45:00Z",
-  asset_ref: "host-nyc-01",
-  recommendation: "Block script hash and isolate endpoint",
-});
-/** Python's `deterministic_external_id("fnd", ...)` for SAMPLE_FINDING. */
-export const SAMPLE_FINDING_ID = "fnd_4f626c9b7e968811a898be6a";
 
 /** A settable clock for `now`. */
 export function manualClock(start = T0): { now: () => number; advance(ms: number): void } {

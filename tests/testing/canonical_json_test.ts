@@ -4,8 +4,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { pythonCanonicalJson } from "../../src/testing/mod.ts";
+import { TENANT } from "../_fixtures.ts";
 
-const TENANT = "10000000-0000-0000-0000-000000000001";
 const SIGNED_AT = "2026-02-22T10:00:00.000000+00:00";
 const sign = (path: string, data: unknown) =>
   createHmac("sha256", "compliance-key")
