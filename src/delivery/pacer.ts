@@ -250,7 +250,7 @@ export class Pacer {
     return this.#refusals.beyondProven(
       now,
       window.windowMs,
-      this.#own.count(now, window.windowMs),
+      () => this.#own.count(now, window.windowMs),
       window.capacity,
     );
   }

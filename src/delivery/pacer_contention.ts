@@ -120,10 +120,10 @@ export class Refusals {
 
   /**
    * Whether the next request would use room no answer has proven since the last 429 (within
-   * two windows of it): more than this client held then (`own` now, in a window of
-   * `windowMs`), plus what its probes took since.
+   * two windows of it): more than this client held then (`own()` now, in a window of
+   * `windowMs`; counted only within those two windows), plus what its probes took since.
    */
-  beyondProven(now: number, windowMs: number, own: number, capacity: number): boolean {
-    return now - this.limitedAt < 2 * windowMs && own + 1 + this.othersAtLimit > capacity;
+  beyondProven(now: number, windowMs: number, own: () => number, capacity: number): boolean {
+    return now - this.limitedAt < 2 * windowMs && own() + 1 + this.othersAtLimit > capacity;
   }
 }

@@ -145,9 +145,9 @@ describe("Refusals", () => {
     const refusals = new Refusals();
     refusals.block(0, 100);
     refusals.othersAtLimit = 3;
-    assert.equal(refusals.beyondProven(100, 1_000, 1, 5), false, "2 + 3 fit in 5");
-    assert.equal(refusals.beyondProven(100, 1_000, 2, 5), true);
-    assert.equal(refusals.beyondProven(2_000, 1_000, 2, 5), false, "two windows later");
+    assert.equal(refusals.beyondProven(100, 1_000, () => 1, 5), false, "2 + 3 fit in 5");
+    assert.equal(refusals.beyondProven(100, 1_000, () => 2, 5), true);
+    assert.equal(refusals.beyondProven(2_000, 1_000, () => 2, 5), false, "two windows later");
   });
 });
 
