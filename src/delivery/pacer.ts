@@ -19,12 +19,13 @@
  * - pauses everyone while the server is unavailable (502/503/504, no answer),
  *   once, with the one back-off formula of `retry.ts`.
  *
- * Each of these is a piece of its own, pure and tested on a manual clock:
+ * Each of these is a piece of its own, tested on times given by hand:
  * `pacer_own_requests.ts` (the sliding-window record of its own requests and
  * when room comes), `pacer_contention.ts` (the estimate of others and the
- * refusals and probes since a 429), `pacer_window_learning.ts`,
- * `pacer_unavailable.ts` and `pacer_waiting.ts` (the waiters and the time they
- * wait). This class puts them together.
+ * refusals and probes since a 429), `pacer_window_learning.ts` (the learned
+ * window and the prediction of room), `pacer_unavailable.ts` (the pause) and
+ * `pacer_waiting.ts` (the waiters and the time they wait). `Pacer` puts them
+ * together; every growing wait is computed in `retry.ts`.
  *
  * @module
  */
@@ -39,8 +40,7 @@ import {
 import { ContentionEstimate, Refusals } from "./pacer_contention.ts";
 import { nextRoom, OwnRequests, type Sent } from "./pacer_own_requests.ts";
 import { UnavailablePause } from "./pacer_unavailable.ts";
-import { WaitClock, waitTracker, WakeSignal } from "./pacer_waiting.ts";
-import type { RequestTally } from "./pacer_waiting.ts";
+import { type RequestTally, WaitClock, waitTracker, WakeSignal } from "./pacer_waiting.ts";
 import { WindowLearning } from "./pacer_window_learning.ts";
 
 /**
