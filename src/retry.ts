@@ -54,8 +54,37 @@ export function backoffDelay(
   options: BackoffOptions,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** retry);
+  const ceiling = growing(options.backoffMs, 2, retry, options.maxBackoffMs);
   return Math.floor(random() * ceiling);
+}
+
+/** Jitter of the pacer's probe gaps (a fraction of the gap), so clients refused together drift apart. */
+export const PROBE_JITTER = 0.25;
+/** Refusals after which a failing probe's gap stops growing. */
+const PROBE_GROWTH_STEPS = 5;
+
+/**
+ * The gap before the pacer's next probe of a window others fill, after `refusals` probes in a
+ * row were refused: `spacingMs` growing fourfold per refusal (five times at most), capped by
+ * `maxMs`, then jittered by ±`PROBE_JITTER / 2` (others are replacing what leaves; clients
+ * refused together drift apart). The pacer's half of the back-off; the other half is
+ * {@linkcode backoffDelay}.
+ *
+ * @param random A source of numbers in `[0, 1)`; called once.
+ */
+export function probeGap(
+  refusals: number,
+  spacingMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const gap = growing(spacingMs, 4, Math.min(refusals, PROBE_GROWTH_STEPS), maxMs);
+  return gap * (1 - PROBE_JITTER / 2 + PROBE_JITTER * random());
+}
+
+/** `base` multiplied by `factor` `steps` times, capped: the one exponential growth of waits. */
+function growing(base: number, factor: number, steps: number, cap: number): number {
+  return Math.min(cap, base * factor ** steps);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   isRetryableStatus,
   isUnavailableStatus,
   parseRetryAfter,
+  probeGap,
   retryDelay,
 } from "../src/retry.ts";
 import { withTimerSpy } from "./_fake.ts";
@@ -39,6 +40,26 @@ describe("isRetryableStatus()", () => {
     for (const status of [200, 202, 301, 302, 405, 408, 413, 418, 501, 505]) {
       assert.equal(isRetryableStatus(status), false, `${status} must not be retried`);
     }
+  });
+});
+
+describe("probeGap()", () => {
+  test("probeGap() grows the spacing fourfold per refusal, five times at most, capped", () => {
+    const mid = () => 0.5; // no jitter: the factor is 1 - 0.125 + 0.25 * 0.5
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 9].map((refusals) => probeGap(refusals, 1, Infinity, mid)),
+      [1, 4, 16, 64, 256, 1024, 1024, 1024],
+    );
+    assert.equal(probeGap(3, 250, 5_000, mid), 5_000);
+  });
+
+  test("probeGap() jitters by an eighth either side, from one random draw", () => {
+    let draws = 0;
+    const at = (value: number) => () => (draws++, value);
+    assert.equal(probeGap(1, 100, Infinity, at(0)), 350);
+    const most = probeGap(1, 100, Infinity, at(ALMOST_ONE));
+    assert.ok(most > 449.9 && most <= 450, `${most}`);
+    assert.equal(draws, 2);
   });
 });
 

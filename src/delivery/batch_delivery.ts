@@ -228,7 +228,8 @@ export class BatchDelivery {
           // wait for its answer rather than each send their body again (every attempt costs a
           // copy of the body, which an outage would pile up as garbage).
           if (this.#probe !== undefined) {
-            await untilSettled(this.#probe, signal);
+            // The one abortable wait: until the probe's answer, or the signal aborts.
+            await abortableDelay(Infinity, signal, this.#probe);
             continue;
           }
           this.#probe = new Promise<void>((resolve) => {
@@ -286,20 +287,6 @@ export class BatchDelivery {
       }
     }
   }
-}
-
-/** Resolves when `promise` settles; rejects with the signal's reason if it aborts first. */
-function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
 }
 
 function asError(error: unknown): Error {

@@ -272,6 +272,34 @@ describe("BatchDelivery", () => {
     ]);
   });
 
+  test("aborting while waiting for the probing batch's answer fails the waiting batch at once", async () => {
+    const controller = new AbortController();
+    const down = new VectorVueTransportError("down", { kind: "connection", attempts: 1 });
+    let calls = 0;
+    let answer = () => {};
+    const send = async (body: SerializedBody) => {
+      if (++calls === 1) throw down;
+      // The probe's answer is slow and does not heed the signal: only the wait itself can end.
+      await new Promise<void>((resolve) => (answer = resolve));
+      return acceptAll(body);
+    };
+    const { deliver, settled } = run(send, { signal: controller.signal });
+    const probing = deliver(entries(1));
+    for (let i = 0; i < 1_000 && calls < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(calls, 2, "the first batch probes the failing server");
+    const waiting = deliver(entries(1, 1));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(calls, 2, "the second batch waits for the probe's answer");
+    controller.abort(new Error("operator stopped it"));
+    await waiting;
+    assert.deepEqual(settled.map((s) => [s.positions, s.outcomes[0].errorCode]), [[
+      [1],
+      "aborted",
+    ]]);
+    answer();
+    await probing;
+  });
+
   test("a key that is not 1-255 visible ASCII characters fails the batch before any send", async () => {
     const { send, sent } = sender();
     const { deliver, settled } = run(send, { idempotencyKey: () => "has space" });
