@@ -60,6 +60,17 @@ export function scriptedFetch(...replies: Reply[]) {
   return { fetch: fetchImpl as typeof fetch, seen, remaining: () => queue.length };
 }
 
+/**
+ * `fetch` whose every answer (or failure) takes `ms` longer: a run's time then outlasts a tiny
+ * `deliveryBudgetMs` whatever the jitter of the pauses between attempts (which may be 0).
+ */
+export function withLatency(fetchImpl: typeof fetch, ms: number): typeof fetch {
+  return async (input, init) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return await fetchImpl(input, init);
+  };
+}
+
 /** A JSON response. */
 export function json(
   status: number,

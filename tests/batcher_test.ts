@@ -8,7 +8,13 @@ import {
   VectorVueConfigError,
   VectorVueSerializationError,
 } from "../mod.ts";
-import { capturingLogger, fakeBatchServer, fakeClient as client, validJwt } from "./_fake.ts";
+import {
+  capturingLogger,
+  fakeBatchServer,
+  fakeClient as client,
+  validJwt,
+  withLatency,
+} from "./_fake.ts";
 
 const item = (i: number) => ({ id: `e${i}`, message: "x".repeat(20) });
 
@@ -114,8 +120,12 @@ describe("createBatcher()", () => {
       // maxRetries 1 and a 1 ms budget: two failures in a row dead-letter one batch.
       faults: [503, 503],
     });
-    // The run's pause after a failure (2-4 ms) outlasts the budget: no retry by the batcher.
-    const batcher = client(server.fetch, { maxRetries: 1, backoffMs: 4, maxBackoffMs: 4 })
+    // Each answer takes 2 ms, so the two attempts outlast the budget: no retry by the batcher.
+    const batcher = client(withLatency(server.fetch, 2), {
+      maxRetries: 1,
+      backoffMs: 4,
+      maxBackoffMs: 4,
+    })
       .createBatcher({
         kind: "events",
         maxBatchSize: 5,
@@ -158,13 +168,13 @@ describe("createBatcher()", () => {
     const outage = Array.from({ length: 6 }, () => new TypeError("connection refused"));
     const server = fakeBatchServer({ faults: outage });
     const failures: Error[] = [];
-    // Each refused connection takes 2 ms, so a batch's three attempts always outlast the 1 ms
-    // budget (with full jitter the pauses between them may be 0).
-    const slowFetch: typeof fetch = async (input, init) => {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return await server.fetch(input, init);
-    };
-    const batcher = client(slowFetch, { maxRetries: 2, backoffMs: 4, maxBackoffMs: 4, logger })
+    // Each refused connection takes 2 ms: a batch's attempts always outlast the 1 ms budget.
+    const batcher = client(withLatency(server.fetch, 2), {
+      maxRetries: 2,
+      backoffMs: 4,
+      maxBackoffMs: 4,
+      logger,
+    })
       .createBatcher({
         kind: "events",
         maxBatchSize: 2,

@@ -7,7 +7,7 @@ import {
   type VectorVueEvent,
   VectorVueSerializationError,
 } from "../mod.ts";
-import { fakeBatchServer, fakeClient as client, scriptedFetch } from "./_fake.ts";
+import { fakeBatchServer, fakeClient as client, scriptedFetch, withLatency } from "./_fake.ts";
 
 // The fake server takes anything: these items need not be valid events (the type says they are).
 const items = (count: number, extra: Record<string, unknown> = {}) =>
@@ -298,8 +298,12 @@ describe("sendEvents() / sendFindings()", () => {
   test("per-call maxRetries applies to every batch, over the client's default", async () => {
     const busy = () => new Response("busy", { status: 503 });
     const { fetch, seen } = scriptedFetch(busy, busy, busy, busy);
-    // A 1 ms delivery budget, shorter than the run's first pause (2-4 ms): no retry by the run.
-    const result = await client(fetch, { maxRetries: 3, timeoutMs: 10_000, backoffMs: 4 })
+    // A 1 ms delivery budget, shorter than the 2 ms the answer takes: no retry by the run.
+    const result = await client(withLatency(fetch, 2), {
+      maxRetries: 3,
+      timeoutMs: 10_000,
+      backoffMs: 4,
+    })
       .sendEvents(items(2), { maxRetries: 0, timeoutMs: 500, deliveryBudgetMs: 1 });
     assert.equal(seen.length, 1);
     assert.equal(result.failed, 2);
