@@ -200,6 +200,7 @@ export class SegmentSpace {
     return new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
   }
 
+  /** Wakes every append waiting for space, to look again. */
   wakeSpaceWaiters(): void {
     for (const wake of this.#spaceWaiters.splice(0)) wake();
   }

@@ -113,11 +113,13 @@ export class SegmentWriter {
     this.#wantRotate = true;
   }
 
+  /** Starts the commit loop, unless it runs (it takes what arrives meanwhile). */
   kick(): void {
     if (this.#committing !== undefined) return;
     this.#committing = Promise.resolve().then(() => this.#commitLoop());
   }
 
+  /** Resolves once everything handed over is written and the commit loop has ended. */
   async drain(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing;
   }
