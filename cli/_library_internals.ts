@@ -2,6 +2,6 @@
 // (decision 75). They are not public API: the CLI ships in the same package at the same
 // version, so it may use them, while users of the library cannot and are not promised them.
 // Everything else the CLI takes from the library comes through `mod.ts`, as a user's code would.
-export { didYouMean } from "../src/option_names.ts";
+export { didYouMean } from "../src/did_you_mean.ts";
 export { readJwtClaims } from "../src/jwt.ts";
 export { VECTORVUE_OPTIONS } from "../src/options.ts";

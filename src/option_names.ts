@@ -1,7 +1,6 @@
 /**
  * The options of a method call (`login`, `sendEvent`, …), read through the one
- * options mechanism (`option_rules.ts`); and the did-you-mean, for the callers
- * that match names of their own (variables, CLI flags).
+ * options mechanism (`option_rules.ts`).
  *
  * @module
  */
@@ -9,8 +8,6 @@
 import { VectorVueConfigError } from "./errors.ts";
 import { CALL_OPTIONS, mustBeObject } from "./option_tables.ts";
 import { callVoice, readOptions } from "./option_rules.ts";
-
-export { didYouMean } from "./did_you_mean.ts";
 
 /**
  * Checks the options object of a method: an object (or nothing), with only
