@@ -40,7 +40,7 @@ export function buildHeaders(
 export async function authorise(
   headers: Record<string, string>,
   operation: Operation,
-  session: ClientSession,
+  session: Pick<ClientSession, "bearer">,
   limits: CallOptions,
 ): Promise<string | undefined> {
   const token = operation.auth ? await session.bearer(limits) : undefined;
