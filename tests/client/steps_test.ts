@@ -252,7 +252,7 @@ describe("session", () => {
 });
 
 describe("exchange", () => {
-  function parts(replies: Response[]): { parts: PipelineParts; sent: Request[] } {
+  function parts(replies: Array<Response | Error>): { parts: PipelineParts; sent: Request[] } {
     const sent: Request[] = [];
     const config = resolveConfig({
       baseUrl: BASE,
@@ -261,7 +261,8 @@ describe("exchange", () => {
       maxBackoffMs: 1,
       fetch: (input, init) => {
         sent.push(new Request(input, init));
-        return Promise.resolve(replies.shift()!);
+        const reply = replies.shift()!;
+        return reply instanceof Error ? Promise.reject(reply) : Promise.resolve(reply);
       },
     });
     const scrubber = new Scrubber();
@@ -302,5 +303,13 @@ describe("exchange", () => {
     assert.equal(sent.length, 2);
     assert.notEqual(sent[0].headers.get("x-request-id"), sent[1].headers.get("x-request-id"));
     assert.equal(result.sentRequestId, sent[1].headers.get("x-request-id"));
+  });
+
+  test("retries a connection failure, counting it as a retry", async () => {
+    const { parts: p, sent } = parts([new TypeError("fetch failed"), json(200, { ok: true })]);
+    const result = await exchange(p, get, { maxRetries: 1 });
+    assert.equal(result.answer.status, 200);
+    assert.equal(result.retryCount, 1);
+    assert.equal(sent.length, 2);
   });
 });
