@@ -1,0 +1,25 @@
+/**
+ * The client's one way to log: through the configured logger, every field
+ * scrubbed of secrets, and never failing the call.
+ *
+ * @module
+ */
+
+import type { LogFields, Logger, Scrubber } from "../logger.ts";
+
+/** The levels the client logs at. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Logs one record, its fields scrubbed. */
+export type ClientLog = (level: LogLevel, message: string, fields: LogFields) => void;
+
+/** The client's log function over `logger`, scrubbing with `scrubber`. */
+export function clientLog(logger: Logger, scrubber: Scrubber): ClientLog {
+  return (level, message, fields) => {
+    try {
+      logger[level](message, scrubber.fields(fields));
+    } catch {
+      // A broken logger must not break delivery.
+    }
+  };
+}
