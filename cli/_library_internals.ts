@@ -1,5 +1,5 @@
 // The library internals the command line uses, in one place so the dependency is visible
-// (decision 75). They are not public API: the CLI ships in the same package at the same
+// (decision 78). They are not public API: the CLI ships in the same package at the same
 // version, so it may use them, while users of the library cannot and are not promised them.
 // Everything else the CLI takes from the library comes through `mod.ts`, as a user's code would.
 export { didYouMean } from "../src/did_you_mean.ts";

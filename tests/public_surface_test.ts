@@ -1,5 +1,5 @@
 // The public surface, name by name: a change to what `mod.ts` or `src/testing/mod.ts` exports
-// is a visible diff here (decision 75). Types are read from the entry point's text (they do not
+// is a visible diff here (decision 78). Types are read from the entry point's text (they do not
 // exist at run time); values are checked against the loaded module as well.
 import { test } from "node:test";
 import assert from "node:assert/strict";

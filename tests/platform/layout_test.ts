@@ -1,4 +1,4 @@
-// The platform seam's shape (decision 72): every runtime-specific file is in `src/platform/`, and
+// The platform seam's shape (decision 75): every runtime-specific file is in `src/platform/`, and
 // other code reaches a runtime only through a capability's entry (`src/platform/<name>.ts`), never
 // through a runtime's file, `Deno.*` or a `node:` module. A new `Deno.*` call in `src/delivery/`,
 // or an import of `network_deno.ts` from `src/client.ts`, fails here rather than only in the npm
