@@ -365,7 +365,7 @@ export class VectorVueClient {
    * ```
    */
   async close(): Promise<void> {
-    await this.#parts.connection.close();
+    await this.#parts.close();
   }
 
   /** Same as {@linkcode VectorVueClient.close}, for `await using`. */

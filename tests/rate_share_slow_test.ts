@@ -99,11 +99,10 @@ async function fourTogether() {
     assert.equal(emulator.events().length, 12_000);
     const requests = results.reduce((sum, r) => sum + r.requests, 0);
     const limited = results.reduce((sum, r) => sum + r.rateLimited, 0);
-    // The issue's target is a quarter. With default options (each client believes 240 per 60 s)
-    // none of four clients learns the 5 s window from its share alone, and each knocks about once
-    // a window: measured 0.23-0.26 on a loaded 2-core machine. Asserted at 0.3 so that the test
-    // is not flaky; the report prints the figure.
-    assert.ok(limited / requests <= 0.3, `${what}: ${limited} of ${requests} answered 429`);
+    // Clients of one server in one process share one pacer (pacer_sharing.ts): only the
+    // requests sent blind into the first window are refused (measured 5-6%). Four processes,
+    // which cannot share, are measured by scripts/rate_share_processes.ts.
+    assert.ok(limited / requests <= 0.25, `${what}: ${limited} of ${requests} answered 429`);
     return `${what}: ${within(what, elapsed, 120)}, ${requests} requests, ${limited} answered 429`;
   } finally {
     await close();

@@ -7,7 +7,7 @@
  */
 
 import { resolveConfig, type ResolvedConfig, type VectorVueConfig } from "../config.ts";
-import { Pacer } from "../delivery/pacer.ts";
+import { usePacer } from "../delivery/pacer_sharing.ts";
 import { AnswerErrors } from "./answer_errors.ts";
 import { exchange, type PipelineParts } from "./call_run.ts";
 import { ServerClock } from "./clock.ts";
@@ -26,6 +26,8 @@ export interface ClientParts {
   readonly session: ClientSession;
   readonly connection: ClientConnection;
   readonly endpoints: Endpoints;
+  /** Closes the connection and lets go of the shared pacer. */
+  close(): Promise<void>;
 }
 
 /** Checks `given` (throwing every problem at once) and wires the parts of a client. */
@@ -33,15 +35,24 @@ export function assembleClient(given: VectorVueConfig): ClientParts {
   const config = resolveConfig(given);
   const scrubber = scrubberFor(config, given);
   const log = clientLog(config.logger, scrubber);
-  const pacer = new Pacer(config.rateLimit, {
-    backoff: config,
-    onPause: (event) =>
+  // Shared with the other clients of this server in the process (`pacer_sharing.ts`).
+  const paced = usePacer(
+    {
+      origin: config.origin,
+      proxy: config.proxy?.url,
+      rateLimit: config.rateLimit,
+      backoff: config,
+      fetch: config.fetch,
+    },
+    (event) =>
       log("info", "vectorvue rate limit", {
         ...event,
         detail: "the server answered 429: its window for this address is full (others on the " +
           "address may hold part of it); this client probes for room and takes it",
       }),
-  });
+    config.logger,
+  );
+  const pacer = paced.pacer;
   const clock = new ServerClock(log);
   const connection = new ClientConnection(config);
   const errors = new AnswerErrors(config, scrubber);
@@ -73,5 +84,9 @@ export function assembleClient(given: VectorVueConfig): ClientParts {
     log,
     exchange: send,
   });
-  return { config, clock, session, connection, endpoints };
+  const close = async () => {
+    paced.release();
+    await connection.close();
+  };
+  return { config, clock, session, connection, endpoints, close };
 }
