@@ -89,6 +89,19 @@ async function readHolder(fs: SpoolFs, path: string): Promise<Holder | "gone" | 
   return "garbled";
 }
 
+/**
+ * Whether the temporary lock file at `path` was left by a starter of this host, boot and PID
+ * namespace whose process is gone (killed between writing it and linking it): it can go at once.
+ */
+export async function leftByDeadStarter(fs: SpoolFs, path: string): Promise<boolean> {
+  const holder = await readHolder(fs, path).catch(() => "gone" as const);
+  if (typeof holder !== "object") return false;
+  const me = await fs.identity();
+  const here = me.host !== "" && holder.host === me.host && holder.bootId === me.bootId &&
+    holder.pidNs === me.pidNs;
+  return here && holder.pid !== fs.pid && !fs.processExists(holder.pid);
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** When the lock file's lease was last renewed, or "gone". */

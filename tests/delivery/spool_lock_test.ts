@@ -3,6 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import process from "node:process";
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { Spool } from "../../src/delivery/spool.ts";
 import { VectorVueSpoolError, VectorVueSpoolLockedError } from "../../src/delivery/spool_error.ts";
@@ -187,6 +188,43 @@ describe("spool lock lease", () => {
       const spool = await Spool.open({ dir, maxBytes: MiB, lease });
       assert.deepEqual(await lockFiles(dir), ["spool.lock.6"]);
       await spool.close();
+    });
+  });
+});
+
+describe("temporary lock files of starters", () => {
+  const temporary = (token: string) => `spool.lock.${token}.tmp`;
+
+  test("a starter killed before linking its temporary lock file: the next start removes it at once, close leaves the directory empty", async () => {
+    await withTempDir(async (dir) => {
+      const identity = await spoolFs.identity();
+      // Written by a process of this host that is gone (the pid does not exist).
+      const dead = { token: "dead", pid: 2 ** 31 - 2, ...identity, since: "" };
+      await writeFile(`${dir}/${temporary("dead")}`, JSON.stringify(dead));
+      const spool = await Spool.open({ dir, maxBytes: MiB });
+      assert.deepEqual(await readdir(dir), ["spool.lock.1"]);
+      await spool.close();
+      assert.deepEqual(await readdir(dir), []);
+    });
+  });
+
+  test("a fresh temporary lock file of a live starter, of another host or unreadable is left alone; a minute old, removed", async () => {
+    await withTempDir(async (dir) => {
+      const identity = await spoolFs.identity();
+      // Our parent is alive here: a starter that may be linking its file right now.
+      const live = { token: "live", pid: process.ppid, ...identity, since: "" };
+      await writeFile(`${dir}/${temporary("live")}`, JSON.stringify(live));
+      await writeFile(`${dir}/${temporary("elsewhere")}`, foreignLock(2 ** 31 - 2));
+      await writeFile(`${dir}/${temporary("empty")}`, "");
+      const kept = [temporary("elsewhere"), temporary("empty"), temporary("live")];
+      const first = await Spool.open({ dir, maxBytes: MiB });
+      await first.close();
+      assert.deepEqual((await readdir(dir)).sort(), kept);
+      const old = new Date(Date.now() - 61_000);
+      for (const name of kept) await utimes(`${dir}/${name}`, old, old);
+      const second = await Spool.open({ dir, maxBytes: MiB });
+      await second.close();
+      assert.deepEqual(await readdir(dir), []);
     });
   });
 });
