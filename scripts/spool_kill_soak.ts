@@ -143,6 +143,15 @@ function describeRun(result: RunResult): string {
     `run ${ms(result.ms)}`;
 }
 
+/** The commit measured (with "+changes" when the work tree differs from it). */
+const commit = async () => {
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output()
+      .then((out) => new TextDecoder().decode(out.stdout).trim(), () => "");
+  const head = await git("rev-parse", "--short", "HEAD");
+  return (await git("status", "--porcelain", "--untracked-files=no")) ? `${head}+changes` : head;
+};
+
 const runtimeVersion = async () => {
   if (runtime === "deno") return `deno ${Deno.version.deno}`;
   const [command] = await runtimeCommand(runtime);
@@ -171,7 +180,7 @@ async function main(): Promise<boolean> {
     window,
     timeoutMs: 120_000,
   };
-  const version = await runtimeVersion();
+  const version = `${await runtimeVersion()}, commit ${await commit() || "unknown"}`;
   console.log(
     `spool soak: ${kills} kills, seed ${seed}, ${version}, spool ${dir} (maxBytes ${maxBytes})`,
   );
