@@ -5,7 +5,7 @@
  *
  * ```sh
  * deno run -A scripts/spool_kill_soak.ts [--kills 50] [--seed N] [--runtime deno|node|bun]
- *     [--max-bytes 4194304] [--window 64] [--final-events 2000] [--reuse-build] [--keep]
+ *     [--max-bytes 4194304] [--window 64] [--final-events 2000] [--reuse-build] [--keep] [--json]
  * ```
  *
  * The emulator runs in this process over HTTPS on 127.0.0.1 (no rate limit), so it outlives every
@@ -25,9 +25,10 @@
  * `event_id`), no event stored twice (acknowledged or not), no stored id that no producer added,
  * every run ended by its SIGKILL (none crashed, none stalled), the final run closed cleanly, no
  * lock lost or dead-lettered item logged, and the directory left with no `*.tmp`, no lock file
- * and no segment file. It reports the `damaged/` folder (a SIGKILL tears tails, which recovery
- * skips without loss; it should not damage a file), batches sent more than once (at least once on
- * the wire), kills by phase and durations. `--keep` keeps the spool directory.
+ * and no segment file. It reports the `damaged/` folder (a SIGKILL may tear the last write, which
+ * recovery skips without loss; it should damage no file), events sent more than once (at least
+ * once on the wire), kills by phase and durations. `--keep` keeps the spool directory; `--json` adds the
+ * summary as one JSON line at the end.
  *
  * @module
  */
@@ -64,6 +65,7 @@ const args = parseArgs({
     "final-events": { type: "string", default: "2000" },
     "reuse-build": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
   },
 }).values;
 const kills = Number(args.kills);
@@ -281,7 +283,25 @@ spool soak report (${version}, seed ${seed}, ${new Date().toISOString()})
   for (const [text, ok] of checks) console.log(`  ${ok ? "ok  " : "FAIL"} ${text}`);
   const other = logs.filter((l) => !/took over a stale lock|torn or corrupt tail/.test(l.message));
   for (const line of other.slice(0, 10)) console.log(`  log: ${JSON.stringify(line)}`);
-  return checks.every(([, ok]) => ok);
+  const passed = checks.every(([, ok]) => ok);
+  if (args.json) {
+    // One line for a test or a CI job to read.
+    console.log(JSON.stringify({
+      passed,
+      kills: killed.length,
+      phases: Object.fromEntries(byPhase),
+      acknowledged: acked.size,
+      stored: stored.size,
+      storedUnacknowledged: unackedStored,
+      lost: lost.length,
+      storedTwice: storedIds.length - stored.size,
+      ...wire,
+      damaged: left.damaged,
+      seconds,
+      failed: checks.filter(([, ok]) => !ok).map(([text]) => text),
+    }));
+  }
+  return passed;
 }
 
 if (!(await main())) Deno.exit(1);
