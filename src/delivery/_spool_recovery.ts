@@ -63,7 +63,7 @@ async function removeLeftovers(fs: SpoolFs, dir: string, names: readonly string[
       // Another starter's, being linked right now, must be left alone; a minute old is dead, and
       // so is one whose writer is known gone (killed before linking it).
       const since = await fs.mtime(path).catch(() => Date.now());
-      if (Date.now() - since > 60_000 || await leftByDeadStarter(fs, path).catch(() => false)) {
+      if (Date.now() - since > 60_000 || await leftByDeadStarter(fs, name).catch(() => false)) {
         await fs.remove(path).catch(() => {});
       }
     }
