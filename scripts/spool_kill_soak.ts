@@ -208,6 +208,123 @@ async function main(): Promise<boolean> {
   return passed;
 }
 
+/** What the soak found, in numbers. */
+function summarize(
+  results: RunResult[],
+  emulator: ReturnType<typeof createVectorVueEmulator>,
+  left: Leftovers,
+  seconds: number,
+) {
+  const acked = new Set(results.flatMap((r) => r.acked));
+  const storedIds = emulator.events().map((e) => e.event_id);
+  const stored = new Set(storedIds);
+  const lost = [...acked].filter((id) => !stored.has(id));
+  const logs = results.flatMap((r) => r.logs);
+  const count = (pattern: RegExp) => logs.filter((l) => pattern.test(l.message)).length;
+  const final = results.at(-1)!;
+  const killed = results.slice(0, -1);
+  const phases: Record<string, number> = {};
+  for (const r of killed) {
+    const key = `${r.plan.kind} → killed at ${r.phase}`;
+    phases[key] = (phases[key] ?? 0) + 1;
+  }
+  const readies = killed.flatMap((r) => r.msToReady === undefined ? [] : [r.msToReady]);
+  const backlogs = killed.flatMap((r) => r.backlog === undefined ? [] : [r.backlog]);
+  const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+  return {
+    kills: killed.length,
+    phases,
+    badEnds: killed.filter((r) => r.ended !== "SIGKILL" || r.stalled).length,
+    final: { phase: final.phase, ended: final.ended, acked: final.acked.length, ms: final.ms },
+    acknowledged: acked.size,
+    stored: stored.size,
+    storedUnacknowledged: [...stored].filter((id) => !acked.has(id)).length,
+    lost: lost.length,
+    lostExamples: lost.slice(0, 5),
+    storedTwice: storedIds.length - stored.size,
+    foreign: [...stored].filter((id) => !/^soak-r\d+-\d+$/.test(id)).length,
+    ...wireCounts(emulator.requests),
+    logs: {
+      all: logs.length,
+      takeovers: count(/took over a stale lock/),
+      tornTails: count(/torn or corrupt tail/),
+      damaged: count(/damaged segment;/),
+      writeFailures: count(/write failed/),
+      lockLost: count(/lost the lock/),
+      deadLettered: count(/dead-lettered/),
+      other: logs.filter((l) => !/took over a stale lock|torn or corrupt tail/.test(l.message))
+        .slice(0, 10),
+    },
+    left,
+    seconds,
+    msToReady: { mean: mean(readies), max: Math.max(0, ...readies) },
+    backlogAtReady: { mean: mean(backlogs), max: Math.max(0, ...backlogs) },
+  };
+}
+
+type Summary = ReturnType<typeof summarize>;
+
+/** The checks, each with what it found. */
+function checksOf(s: Summary): [string, boolean][] {
+  const { final, logs, left } = s;
+  return [
+    [`every run killed by SIGKILL (${s.badEnds} not)`, s.badEnds === 0],
+    [
+      `the final run closed and exited 0 (${final.phase}, ${final.ended})`,
+      final.phase === "closed" && final.ended === 0,
+    ],
+    [`acknowledged events lost: ${s.lost}`, s.lost === 0],
+    [`events stored twice: ${s.storedTwice}`, s.storedTwice === 0],
+    [`stored ids no producer added: ${s.foreign}`, s.foreign === 0],
+    [`locks lost: ${logs.lockLost}`, logs.lockLost === 0],
+    [`items dead-lettered: ${logs.deadLettered}`, logs.deadLettered === 0],
+    [`*.tmp left: ${left.tmp.length}`, left.tmp.length === 0],
+    [`lock files left: ${left.locks.length}`, left.locks.length === 0],
+    [`segment files left: ${left.segments.length}`, left.segments.length === 0],
+  ];
+}
+
+function printReport(s: Summary, checks: [string, boolean][], version: string): void {
+  const n = (x: number) => x.toFixed(0);
+  const damaged = s.left.damaged.map((d) => `${d.name} (${d.bytes} B)`).join(", ") || "empty";
+  const rows = [
+    ["kills", `${s.kills}: ${Object.entries(s.phases).map(([k, c]) => `${c} ${k}`).join(", ")}`],
+    ["acknowledged", `${s.acknowledged} (${s.final.acked} by the final run)`],
+    [
+      "stored",
+      `${s.stored} (${s.stored - s.storedUnacknowledged} acknowledged, ` +
+      `${s.storedUnacknowledged} never acknowledged, each at most once)`,
+    ],
+    ["lost", `${s.lost}${s.lost ? ` e.g. ${s.lostExamples.join(", ")}` : ""}`],
+    [
+      "duplicates",
+      `${s.storedTwice} stored twice; on the wire ${s.idsSentAgain} ids sent again ` +
+      `(${s.idsUnderTwoKeys} under a new key, ${s.idsSentTwiceByOneProcess} by one process) ` +
+      `in ${s.batches} batches`,
+    ],
+    [
+      "recovery logs",
+      `${s.logs.takeovers} stale-lock takeovers, ${s.logs.tornTails} torn tails skipped, ` +
+      `${s.logs.damaged} damaged segments, ${s.logs.writeFailures} write failures, ` +
+      `${s.logs.all} warnings/errors in all`,
+    ],
+    ["damaged/", damaged],
+    [
+      "durations",
+      `${s.seconds.toFixed(1)} s in all (${n(s.acknowledged / s.seconds)} acknowledged/s); ` +
+      `ready() after the spawn: mean ${n(s.msToReady.mean)} ms, max ${n(s.msToReady.max)} ms; ` +
+      `backlog at ready: mean ${n(s.backlogAtReady.mean)}, max ${s.backlogAtReady.max} items; ` +
+      `final run ${(s.final.ms / 1000).toFixed(1)} s`,
+    ],
+  ];
+  console.log(`\nspool soak report (${version}, seed ${seed}, ${new Date().toISOString()})`);
+  for (const [name, text] of rows) console.log(`  ${name.padEnd(20)} ${text}`);
+  console.log();
+  for (const [text, ok] of checks) console.log(`  ${ok ? "ok  " : "FAIL"} ${text}`);
+  for (const line of s.logs.other) console.log(`  log: ${JSON.stringify(line)}`);
+}
+
+/** Prints the report (and the JSON line with `--json`); whether every check passed. */
 function report(
   results: RunResult[],
   emulator: ReturnType<typeof createVectorVueEmulator>,
@@ -215,91 +332,14 @@ function report(
   seconds: number,
   version: string,
 ): boolean {
-  const acked = new Set(results.flatMap((r) => r.acked));
-  const storedIds = emulator.events().map((e) => e.event_id);
-  const stored = new Set(storedIds);
-  const lost = [...acked].filter((id) => !stored.has(id));
-  const foreign = [...stored].filter((id) => !/^soak-r\d+-\d+$/.test(id));
-  const unackedStored = [...stored].filter((id) => !acked.has(id)).length;
-  const wire = wireCounts(emulator.requests);
-  const logs = results.flatMap((r) => r.logs);
-  const count = (pattern: RegExp) => logs.filter((l) => pattern.test(l.message)).length;
-  const final = results.at(-1)!;
-  const killed = results.slice(0, -1);
-  const badEnds = killed.filter((r) => r.ended !== "SIGKILL" || r.stalled);
-  const byPhase = new Map<string, number>();
-  for (const r of killed) {
-    const key = `${r.plan.kind} → killed at ${r.phase}`;
-    byPhase.set(key, (byPhase.get(key) ?? 0) + 1);
-  }
-  const readies = killed.filter((r) => r.msToReady !== undefined).map((r) => r.msToReady!);
-  const backlogs = killed.filter((r) => r.backlog !== undefined).map((r) => r.backlog!);
-  const checks: [string, boolean][] = [
-    [`every run killed by SIGKILL (${badEnds.length} not)`, badEnds.length === 0],
-    [
-      `the final run closed and exited 0 (${final.phase}, ${final.ended})`,
-      final.phase === "closed" && final.ended === 0,
-    ],
-    [`acknowledged events lost: ${lost.length}`, lost.length === 0],
-    [`events stored twice: ${storedIds.length - stored.size}`, storedIds.length === stored.size],
-    [`stored ids no producer added: ${foreign.length}`, foreign.length === 0],
-    [`locks lost: ${count(/lost the lock/)}`, count(/lost the lock/) === 0],
-    [`items dead-lettered: ${count(/dead-lettered/)}`, count(/dead-lettered/) === 0],
-    [`*.tmp left: ${left.tmp.length}`, left.tmp.length === 0],
-    [`lock files left: ${left.locks.length}`, left.locks.length === 0],
-    [`segment files left: ${left.segments.length}`, left.segments.length === 0],
-  ];
-  const max = (xs: number[]) => xs.length ? Math.max(...xs) : 0;
-  const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-  console.log(`
-spool soak report (${version}, seed ${seed}, ${new Date().toISOString()})
-  kills                ${killed.length}: ${[...byPhase].map(([k, n]) => `${n} ${k}`).join(", ")}
-  acknowledged         ${acked.size} (${final.acked.length} by the final run)
-  stored               ${stored.size} (${
-    stored.size - unackedStored
-  } acknowledged, ${unackedStored} never acknowledged, each at most once)
-  lost                 ${lost.length}${lost.length ? ` e.g. ${lost.slice(0, 5).join(", ")}` : ""}
-  duplicates           ${
-    storedIds.length - stored.size
-  } stored twice; on the wire ${wire.idsSentAgain} ids sent again (${wire.idsUnderTwoKeys} under a new key, ${wire.idsSentTwiceByOneProcess} by one process) in ${wire.batches} batches
-  recovery logs        ${count(/took over a stale lock/)} stale-lock takeovers, ${
-    count(/torn or corrupt tail/)
-  } torn tails skipped, ${count(/damaged segment;/)} damaged segments, ${
-    count(/write failed/)
-  } write failures, ${logs.length} warnings/errors in all
-  damaged/             ${
-    left.damaged.length === 0
-      ? "empty"
-      : left.damaged.map((d) => `${d.name} (${d.bytes} B)`).join(", ")
-  }
-  durations            ${seconds.toFixed(1)} s in all (${
-    (acked.size / seconds).toFixed(0)
-  } acknowledged/s); ready() after a kill: mean ${mean(readies).toFixed(0)} ms, max ${
-    max(readies).toFixed(0)
-  } ms; backlog at ready: mean ${mean(backlogs).toFixed(0)}, max ${
-    max(backlogs)
-  } items; final run ${(final.ms / 1000).toFixed(1)} s
-`);
-  for (const [text, ok] of checks) console.log(`  ${ok ? "ok  " : "FAIL"} ${text}`);
-  const other = logs.filter((l) => !/took over a stale lock|torn or corrupt tail/.test(l.message));
-  for (const line of other.slice(0, 10)) console.log(`  log: ${JSON.stringify(line)}`);
+  const summary = summarize(results, emulator, left, seconds);
+  const checks = checksOf(summary);
+  printReport(summary, checks, version);
   const passed = checks.every(([, ok]) => ok);
   if (args.json) {
     // One line for a test or a CI job to read.
-    console.log(JSON.stringify({
-      passed,
-      kills: killed.length,
-      phases: Object.fromEntries(byPhase),
-      acknowledged: acked.size,
-      stored: stored.size,
-      storedUnacknowledged: unackedStored,
-      lost: lost.length,
-      storedTwice: storedIds.length - stored.size,
-      ...wire,
-      damaged: left.damaged,
-      seconds,
-      failed: checks.filter(([, ok]) => !ok).map(([text]) => text),
-    }));
+    const failed = checks.filter(([, ok]) => !ok).map(([text]) => text);
+    console.log(JSON.stringify({ passed, failed, version, seed, ...summary }));
   }
   return passed;
 }
