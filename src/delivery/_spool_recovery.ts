@@ -4,6 +4,7 @@
 import type { SpoolFs } from "../platform/files.ts";
 import type { Logger } from "../logger.ts";
 import { osCode, spoolErrorFrom } from "./spool_error.ts";
+import { leftByDeadStarter } from "./spool_lock.ts";
 import { itemTextRange, type PreviousSegment, scanSegment } from "./spool_record.ts";
 import type { BacklogItem } from "./_spool_backlog.ts";
 import { FIRST_FORMAT, type LiveItem, SEGMENT, type Segment } from "./_spool_segment.ts";
@@ -59,9 +60,12 @@ async function removeLeftovers(fs: SpoolFs, dir: string, names: readonly string[
     if (name.startsWith("segment-")) {
       await fs.remove(path).catch(() => {});
     } else if (name.startsWith("spool.lock.")) {
-      // Another starter's, being linked right now, must be left alone; a minute old is dead.
+      // Another starter's, being linked right now, must be left alone; a minute old is dead, and
+      // so is one whose writer is known gone (killed before linking it).
       const since = await fs.mtime(path).catch(() => Date.now());
-      if (Date.now() - since > 60_000) await fs.remove(path).catch(() => {});
+      if (Date.now() - since > 60_000 || await leftByDeadStarter(fs, name).catch(() => false)) {
+        await fs.remove(path).catch(() => {});
+      }
     }
   }
 }

@@ -89,6 +89,37 @@ async function readHolder(fs: SpoolFs, path: string): Promise<Holder | "gone" | 
   return "garbled";
 }
 
+/** Where a pid means something (host, boot, PID namespace): FNV-1a, 32 bits, 8 hex digits. */
+function placeOf(me: HostIdentity): string {
+  let hash = 0x811c9dc5;
+  for (const char of `${me.host}\n${me.bootId}\n${me.pidNs}`) {
+    hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/**
+ * A starter's temporary lock file. Its name carries the starter's pid and place, so that a
+ * later start can tell a dead starter's file even when it is empty (killed before writing it).
+ */
+export function temporaryLockName(token: string, pid: number, me: HostIdentity): string {
+  return `spool.lock.${token}.${pid}-${placeOf(me)}.tmp`;
+}
+
+const TEMPORARY = /^spool\.lock\.[^.]+\.(\d+)-([0-9a-f]{8})\.tmp$/;
+
+/**
+ * Whether the temporary lock file `name` was left by a starter of this host, boot and PID
+ * namespace whose process is gone (killed between creating it and linking it): it can go at once.
+ */
+export async function leftByDeadStarter(fs: SpoolFs, name: string): Promise<boolean> {
+  const match = TEMPORARY.exec(name);
+  if (match === null) return false;
+  const me = await fs.identity();
+  const pid = Number(match[1]);
+  return me.host !== "" && match[2] === placeOf(me) && pid !== fs.pid && !fs.processExists(pid);
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** When the lock file's lease was last renewed, or "gone". */
@@ -152,10 +183,11 @@ async function claim(
   dir: string,
   generation: number,
   token: string,
+  me: HostIdentity,
   text: string,
 ): Promise<boolean> {
   const path = `${dir}/${lockName(generation)}`;
-  const temporary = `${dir}/spool.lock.${token}.tmp`;
+  const temporary = `${dir}/${temporaryLockName(token, fs.pid, me)}`;
   let written = false;
   try {
     const file = await fs.createAppend(temporary);
@@ -218,7 +250,7 @@ export async function acquireLock(
       tookOver = holder;
     }
     const generation = (top ?? 0) + 1;
-    if (!(await claim(fs, dir, generation, token, text))) continue;
+    if (!(await claim(fs, dir, generation, token, me, text))) continue;
     const path = `${dir}/${lockName(generation)}`;
     // A starter that saw an older listing may have linked a generation lower than the lock:
     // the highest wins, the others step back.

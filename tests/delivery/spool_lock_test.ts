@@ -3,8 +3,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import process from "node:process";
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { Spool } from "../../src/delivery/spool.ts";
+import { temporaryLockName } from "../../src/delivery/spool_lock.ts";
 import { VectorVueSpoolError, VectorVueSpoolLockedError } from "../../src/delivery/spool_error.ts";
 import { type LineChild, startLockChild } from "./_child_process.ts";
 import { recordingLogger, spoolFs, withTempDir } from "./_spool_helpers.ts";
@@ -187,6 +189,48 @@ describe("spool lock lease", () => {
       const spool = await Spool.open({ dir, maxBytes: MiB, lease });
       assert.deepEqual(await lockFiles(dir), ["spool.lock.6"]);
       await spool.close();
+    });
+  });
+});
+
+describe("temporary lock files of starters", () => {
+  const DEAD = 2 ** 31 - 2;
+
+  test("a starter killed before linking its temporary lock file (empty or written): the next start removes it at once, close leaves the directory empty", async () => {
+    await withTempDir(async (dir) => {
+      const identity = await spoolFs.identity();
+      // Left by processes of this host that are gone: one killed before it wrote a byte.
+      await writeFile(`${dir}/${temporaryLockName("a", DEAD, identity)}`, "");
+      const written = JSON.stringify({ token: "b", pid: DEAD, ...identity, since: "" });
+      await writeFile(`${dir}/${temporaryLockName("b", DEAD, identity)}`, written);
+      const spool = await Spool.open({ dir, maxBytes: MiB });
+      assert.deepEqual(await readdir(dir), ["spool.lock.1"]);
+      await spool.close();
+      assert.deepEqual(await readdir(dir), []);
+    });
+  });
+
+  test("a fresh temporary lock file of a live starter, of another host or PID namespace, or without a pid in its name is left alone; a minute old, removed", async () => {
+    await withTempDir(async (dir) => {
+      const identity = await spoolFs.identity();
+      const kept = [
+        // Our parent is alive here: a starter that may be linking its file right now.
+        temporaryLockName("live", process.ppid, identity),
+        // A pid that is not alive here means nothing about a starter of another namespace.
+        temporaryLockName("elsewhere", DEAD, { ...identity, pidNs: "pid:[1]" }),
+        temporaryLockName("other-host", DEAD, { ...identity, host: "other-host" }),
+        // An older version's name.
+        "spool.lock.0b4f6c1e-8f7a-4d3e-9b2a-1c5d7e9f0a3b.tmp",
+      ].sort();
+      for (const name of kept) await writeFile(`${dir}/${name}`, "");
+      const first = await Spool.open({ dir, maxBytes: MiB });
+      await first.close();
+      assert.deepEqual((await readdir(dir)).sort(), kept);
+      const old = new Date(Date.now() - 61_000);
+      for (const name of kept) await utimes(`${dir}/${name}`, old, old);
+      const second = await Spool.open({ dir, maxBytes: MiB });
+      await second.close();
+      assert.deepEqual(await readdir(dir), []);
     });
   });
 });
