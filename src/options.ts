@@ -300,9 +300,8 @@ export const VECTORVUE_OPTIONS: readonly OptionSpec[] = Object.freeze(TABLE);
 type Row = (typeof TABLE)[number];
 
 /**
- * The options that have a default, with the type of their value. Written out rather than
- * derived, so that the table's vocabulary stays internal (decision 78); the compiler checks
- * these names against the table's rows, both ways, and each type against the option's.
+ * The options that have a default, with the type of their value. Written out (not derived) so
+ * the table's vocabulary stays internal; the compiler checks it against the table, both ways.
  *
  * @example
  * ```ts
