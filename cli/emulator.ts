@@ -11,6 +11,11 @@ import { createTestCertificates } from "./test_certificates.ts";
 import { defaultHelp, readFlag } from "./flag_options.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
 
+/** The emulator's default rate limit as `--rate-limit` writes it (`240/60`), from its table. */
+const DEFAULT_RATE = `${EMULATOR_DEFAULTS.integrationRequests}/${
+  EMULATOR_DEFAULTS.integrationWindowMs / 1000
+}`;
+
 const FLAGS: readonly FlagSpec[] = [
   {
     name: "hostname",
@@ -56,7 +61,8 @@ const FLAGS: readonly FlagSpec[] = [
     name: "rate-limit",
     type: "string",
     value: "N/S",
-    help: "N requests per S seconds per client address (default 240/60, the real server's)",
+    help:
+      `N requests per S seconds per client address (default ${DEFAULT_RATE}, the real server's)`,
   },
   { name: "no-rate-limit", type: "boolean", help: "turn the server's rate limits off" },
 ];
@@ -164,7 +170,9 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
         ? "off"
         : rateLimit
         ? `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s`
-        : "240 requests per 60 s"
+        : `${EMULATOR_DEFAULTS.integrationRequests} requests per ${
+          EMULATOR_DEFAULTS.integrationWindowMs / 1000
+        } s`
     }`,
     `Try: VECTORVUE_BASE_URL=${server.url} VECTORVUE_CA_CERT=${caPath ?? "<ca.pem>"} \\`,
     `  VECTORVUE_USERNAME=${EMULATOR_DEFAULTS.username} VECTORVUE_PASSWORD=${EMULATOR_DEFAULTS.password} \\`,

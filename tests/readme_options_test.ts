@@ -187,3 +187,12 @@ test("each flag that sets an option shows its option's default in its help and t
     }
   }
 });
+
+test("the emulator's --rate-limit help shows EmulatorOptions' default rate limit", () => {
+  const rate = EMULATOR_OPTIONS.find((row) => row.name === "rateLimit")!.default as {
+    requests: number;
+    windowMs: number;
+  };
+  const help = emulatorCommand.flags.find((spec) => spec.name === "rate-limit")?.help ?? "";
+  assert.match(help, new RegExp(`\\(default ${rate.requests}/${rate.windowMs / 1000},`), help);
+});
