@@ -54,13 +54,7 @@ export {
   VectorVueSpoolLockedError,
 } from "./src/delivery/spool_error.ts";
 export { configFromEnv } from "./src/env.ts";
-export {
-  // The names of the options that have a default: the keys of VectorVueDefaults.
-  type DefaultedOption,
-  DEFAULTS,
-  ENV_VARIABLES,
-  type VectorVueDefaults,
-} from "./src/options.ts";
+export { DEFAULTS, ENV_VARIABLES, type VectorVueDefaults } from "./src/options.ts";
 export type { PauseInfo, RateLimit } from "./src/delivery/pacer.ts";
 export type {
   EnvelopeError,

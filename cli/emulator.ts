@@ -8,16 +8,27 @@ import { createVectorVueEmulator, EMULATOR_DEFAULTS } from "../src/testing/mod.t
 import { type FlagSpec, UsageError } from "./args.ts";
 import { type Command, EXIT } from "./command.ts";
 import { createTestCertificates } from "./test_certificates.ts";
+import { defaultHelp, readFlag } from "./flag_options.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
+
+/** The emulator's default rate limit as `--rate-limit` writes it (`240/60`), from its table. */
+const DEFAULT_RATE = `${EMULATOR_DEFAULTS.integrationRequests}/${
+  EMULATOR_DEFAULTS.integrationWindowMs / 1000
+}`;
 
 const FLAGS: readonly FlagSpec[] = [
   {
     name: "hostname",
     type: "string",
     value: "IP",
-    help: "address to listen on (default 127.0.0.1)",
+    help: `address to listen on ${defaultHelp("hostname")}`,
   },
-  { name: "port", type: "integer", value: "N", help: "port, 0 for a free one (default 8443)" },
+  {
+    name: "port",
+    type: "integer",
+    value: "N",
+    help: `port, 0 for a free one ${defaultHelp("port")}`,
+  },
   {
     name: "ca-out",
     type: "string",
@@ -43,14 +54,15 @@ const FLAGS: readonly FlagSpec[] = [
     name: "max-batch-size",
     type: "integer",
     value: "N",
-    help: "server batch maximum (default 250)",
+    help: `server batch maximum ${defaultHelp("max-batch-size")}`,
   },
   { name: "http1", type: "boolean", help: "offer HTTP/1.1 only (no HTTP/2 by ALPN)" },
   {
     name: "rate-limit",
     type: "string",
     value: "N/S",
-    help: "N requests per S seconds per client address (default 240/60, the real server's)",
+    help:
+      `N requests per S seconds per client address (default ${DEFAULT_RATE}, the real server's)`,
   },
   { name: "no-rate-limit", type: "boolean", help: "turn the server's rate limits off" },
 ];
@@ -84,8 +96,9 @@ type Flags = Readonly<Record<string, string | number | boolean | undefined>>;
 /** The flags' problems (all of them), and the port and rate limit they give. */
 function readFlags(flags: Flags) {
   const problems: string[] = [];
-  const port = (flags.port as number | undefined) ?? 8443;
-  if (port > 65535) problems.push(`--port must be 0..65535, got ${port}`);
+  const hostname = readFlag<string>("hostname", flags, problems);
+  const port = readFlag<number>("port", flags, problems);
+  const maxBatchSize = readFlag<number>("max-batch-size", flags, problems);
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     problems.push("--cert and --key go together");
   }
@@ -106,11 +119,11 @@ function readFlags(flags: Flags) {
       rateLimit = { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 };
     }
   }
-  return { problems, port, rateLimit };
+  return { problems, hostname, port, maxBatchSize, rateLimit };
 }
 
 async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
-  const { problems, port, rateLimit } = readFlags(flags);
+  const { problems, hostname, port, maxBatchSize, rateLimit } = readFlags(flags);
   if (problems.length > 0) throw new UsageError(problems);
 
   let cert: string, key: string, caPath: string | undefined;
@@ -132,11 +145,11 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
   const emulator = createVectorVueEmulator({
     signatureSecret: flags["signature-secret"] as string | undefined,
     complianceSigningKey: flags["compliance-signing-key"] as string | undefined,
-    maxBatchSize: flags["max-batch-size"] as number | undefined,
+    maxBatchSize,
     rateLimit,
   });
   const server = await emulator.serve({
-    hostname: (flags.hostname as string | undefined) ?? "127.0.0.1",
+    hostname,
     port,
     cert,
     key,
@@ -157,7 +170,9 @@ async function serveEmulator(flags: Flags, system: CliSystem): Promise<number> {
         ? "off"
         : rateLimit
         ? `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s`
-        : "240 requests per 60 s"
+        : `${EMULATOR_DEFAULTS.integrationRequests} requests per ${
+          EMULATOR_DEFAULTS.integrationWindowMs / 1000
+        } s`
     }`,
     `Try: VECTORVUE_BASE_URL=${server.url} VECTORVUE_CA_CERT=${caPath ?? "<ca.pem>"} \\`,
     `  VECTORVUE_USERNAME=${EMULATOR_DEFAULTS.username} VECTORVUE_PASSWORD=${EMULATOR_DEFAULTS.password} \\`,

@@ -16,6 +16,7 @@ import {
 } from "./checkpoint.ts";
 import type { Command } from "./command.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionConfig } from "./connection.ts";
+import { defaultHelp, readFlag } from "./flag_options.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
 import type { Kind } from "./send_chunks.ts";
 import { type RunOptions, SendRun } from "./send_run.ts";
@@ -33,7 +34,12 @@ const FLAGS: readonly FlagSpec[] = [
     value: "N",
     help: "items per request, at most 1000 (VECTORVUE_MAX_BATCH_SIZE, default 100)",
   },
-  { name: "concurrency", type: "integer", value: "N", help: "requests in flight (default 2)" },
+  {
+    name: "concurrency",
+    type: "integer",
+    value: "N",
+    help: `requests in flight, at most 16 ${defaultHelp("concurrency")}`,
+  },
   {
     name: "dead-letter",
     type: "string",
@@ -137,10 +143,7 @@ async function prepareSend(args: ParsedArgs, system: CliSystem): Promise<Prepare
   else if (kind !== "events" && kind !== "findings") {
     problems.push(`--kind must be events or findings, got "${kind}"`);
   }
-  const concurrency = (flags.concurrency as number | undefined) ?? 2;
-  if (concurrency < 1 || concurrency > 16) {
-    problems.push(`--concurrency must be 1..16, got ${concurrency}`);
-  }
+  const concurrency = readFlag<number>("concurrency", flags, problems);
   const input = args.positionals[0] ?? "-";
   const fromStdin = input === "-";
   if (fromStdin && flags.resume) {

@@ -74,6 +74,22 @@ export interface Voice {
 /** The client's voice, and every table's unless it kept its own. */
 export const CLIENT_VOICE: Voice = Object.freeze({ kind: "option", quote: '"', lead: ", got " });
 
+/** The command line's voice for a flag that sets an option: `--concurrency must be …, got 0`. */
+export const FLAG_VOICE: Voice = Object.freeze({
+  kind: "option",
+  quote: "",
+  lead: ", got ",
+  path: "--",
+});
+
+/** A flag's problem by the row of the option it sets (`flag`: its name without dashes). */
+export function flagProblem(flag: string, row: OptionRow, value: unknown): string | undefined {
+  const problem = scalarProblem(row, value);
+  return problem === undefined
+    ? undefined
+    : problemText({ ...row, name: flag }, problem, value, FLAG_VOICE);
+}
+
 /** The client's voice for a method's options: each problem led by the method's name. */
 export function callVoice(method: string): Voice {
   return { ...CLIENT_VOICE, prefix: `${method}: ` };
@@ -165,7 +181,10 @@ export function scalarProblem(row: OptionRow, value: unknown): string | undefine
   }
   if (!meetsRule(row, value)) return `must be ${words}`;
   if (row.max !== undefined && (value as number) > row.max) {
-    return `must be at most ${row.max} (the server's hard limit)`;
+    // A row that states its range says it again; otherwise the bound is the server's.
+    return row.words !== undefined
+      ? `must be ${row.words}`
+      : `must be at most ${row.max} (the server's hard limit)`;
   }
   return undefined;
 }

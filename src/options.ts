@@ -300,40 +300,8 @@ export const VECTORVUE_OPTIONS: readonly OptionSpec[] = Object.freeze(TABLE);
 type Row = (typeof TABLE)[number];
 
 /**
- * The options that have a default (the compiler checks this list against the
- * table's rows, both ways).
- *
- * @example
- * ```ts
- * import type { DefaultedOption } from "@spectrastrike/vectorvue-client";
- *
- * const name: DefaultedOption = "timeoutMs";
- * ```
- */
-export type DefaultedOption =
-  | "baseUrl"
-  | "timeoutMs"
-  | "verifyTls"
-  | "http2"
-  | "maxConnections"
-  | "maxRetries"
-  | "backoffMs"
-  | "maxBackoffMs"
-  | "maxBatchSize"
-  | "rateLimit"
-  | "rateLimitWaitMs"
-  | "requireHttps"
-  | "maxResponseBytes"
-  | "validatePayloads";
-
-type TableDefaulted = Extract<Row, { readonly default: unknown }>["name"];
-const defaultsAgree:
-  [Exclude<TableDefaulted, DefaultedOption>, Exclude<DefaultedOption, TableDefaulted>] extends
-    [never, never] ? true : never = true;
-void defaultsAgree;
-
-/**
- * The options that have a default, with the type of their value.
+ * The options that have a default, with the type of their value. Written out (not derived) so
+ * the table's vocabulary stays internal; the compiler checks it against the table, both ways.
  *
  * @example
  * ```ts
@@ -343,8 +311,47 @@ void defaultsAgree;
  * ```
  */
 export type VectorVueDefaults = {
-  readonly [K in DefaultedOption]-?: NonNullable<VectorVueConfig[K]>;
+  /** Default of {@linkcode VectorVueConfig.baseUrl}. */
+  readonly baseUrl: string;
+  /** Default of {@linkcode VectorVueConfig.timeoutMs}. */
+  readonly timeoutMs: number;
+  /** Default of {@linkcode VectorVueConfig.verifyTls}. */
+  readonly verifyTls: boolean;
+  /** Default of {@linkcode VectorVueConfig.http2}. */
+  readonly http2: boolean;
+  /** Default of {@linkcode VectorVueConfig.maxConnections}. */
+  readonly maxConnections: number;
+  /** Default of {@linkcode VectorVueConfig.maxRetries}. */
+  readonly maxRetries: number;
+  /** Default of {@linkcode VectorVueConfig.backoffMs}. */
+  readonly backoffMs: number;
+  /** Default of {@linkcode VectorVueConfig.maxBackoffMs}. */
+  readonly maxBackoffMs: number;
+  /** Default of {@linkcode VectorVueConfig.maxBatchSize}. */
+  readonly maxBatchSize: number;
+  /** Default of {@linkcode VectorVueConfig.rateLimit}. */
+  readonly rateLimit: RateLimit | false;
+  /** Default of {@linkcode VectorVueConfig.rateLimitWaitMs}. */
+  readonly rateLimitWaitMs: number;
+  /** Default of {@linkcode VectorVueConfig.requireHttps}. */
+  readonly requireHttps: boolean;
+  /** Default of {@linkcode VectorVueConfig.maxResponseBytes}. */
+  readonly maxResponseBytes: number;
+  /** Default of {@linkcode VectorVueConfig.validatePayloads}. */
+  readonly validatePayloads: boolean;
 };
+
+type TableDefaulted = Extract<Row, { readonly default: unknown }>["name"];
+type DefaultedOption = keyof VectorVueDefaults;
+const defaultsAgree:
+  [Exclude<TableDefaulted, DefaultedOption>, Exclude<DefaultedOption, TableDefaulted>] extends
+    [never, never] ? true : never = true;
+void defaultsAgree;
+// Each default's type is its option's (without `undefined`), both ways.
+type OptionTypes = { readonly [K in DefaultedOption]-?: NonNullable<VectorVueConfig[K]> };
+const typesAgree: [OptionTypes, VectorVueDefaults] extends [VectorVueDefaults, OptionTypes] ? true
+  : never = true;
+void typesAgree;
 
 // Every option of VectorVueConfig has a row (a missing one fails type checking here).
 const everyOptionHasARow: Exclude<keyof VectorVueConfig, Row["name"]> extends never ? true

@@ -12,6 +12,10 @@ import {
   SPOOL_OPTIONS,
 } from "../src/option_tables.ts";
 import { EMULATOR_OPTIONS, EMULATOR_USER_OPTIONS } from "../src/testing/_options.ts";
+import { SERVE_OPTIONS } from "../src/testing/_serve_options.ts";
+import { FLAG_OPTIONS } from "../cli/flag_options.ts";
+import { sendCommand } from "../cli/send.ts";
+import { emulatorCommand } from "../cli/emulator.ts";
 
 const HEADER = ["option", "default", "environment variable", "meaning"];
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
@@ -134,6 +138,7 @@ for (
     ["SpoolOptions", SPOOL_OPTIONS],
     ["EmulatorOptions", EMULATOR_OPTIONS],
     ["EmulatorUser", EMULATOR_USER_OPTIONS],
+    ["ServeOptions", SERVE_OPTIONS],
   ] as const
 ) {
   test(`${type}'s @default tags and properties are its options table's`, {
@@ -154,4 +159,40 @@ test("literal() writes a default as a @default tag does", () => {
   assert.equal(literal("https://127.0.0.1"), '"https://127.0.0.1"');
   assert.equal(literal({ requests: 240, windowMs: 60_000 }), "{ requests: 240, windowMs: 60000 }");
   assert.equal(literal([{ role: "operator" }]), '[{ role: "operator" }]');
+});
+
+// A flag that sets an option takes that option's row: its default (the emulator's `--port`
+// excepted, a port a person can type) and its check; its help and docs/command-line.md say the
+// table's default.
+test("each flag that sets an option shows its option's default in its help and the guide", () => {
+  const options: Record<string, readonly { name: string; default?: unknown }[]> = {
+    concurrency: BULK_OPTIONS,
+    hostname: SERVE_OPTIONS,
+    port: SERVE_OPTIONS,
+    "max-batch-size": EMULATOR_OPTIONS,
+  };
+  const optionName: Record<string, string> = { "max-batch-size": "maxBatchSize" };
+  const guide = read("docs/command-line.md");
+  const flags = [...sendCommand.flags, ...emulatorCommand.flags];
+  assert.deepEqual(Object.keys(FLAG_OPTIONS).sort(), Object.keys(options).sort());
+  for (const [flag, row] of Object.entries(FLAG_OPTIONS)) {
+    const option = options[flag].find((r) => r.name === (optionName[flag] ?? flag));
+    assert.ok(option !== undefined, flag);
+    if (flag !== "port") assert.equal(row.default, option.default, `--${flag}'s default`);
+    const help = flags.find((spec) => spec.name === flag)?.help ?? "";
+    assert.match(help, new RegExp(`\\(default ${row.default}\\)`), `--${flag}'s help: ${help}`);
+    const said = new RegExp(`\`--${flag} [A-Z]+\` \\(default ([^,)]+)`).exec(guide)?.[1];
+    if (said !== undefined) {
+      assert.equal(said, String(row.default), `docs/command-line.md --${flag}`);
+    }
+  }
+});
+
+test("the emulator's --rate-limit help shows EmulatorOptions' default rate limit", () => {
+  const rate = EMULATOR_OPTIONS.find((row) => row.name === "rateLimit")!.default as {
+    requests: number;
+    windowMs: number;
+  };
+  const help = emulatorCommand.flags.find((spec) => spec.name === "rate-limit")?.help ?? "";
+  assert.match(help, new RegExp(`\\(default ${rate.requests}/${rate.windowMs / 1000},`), help);
 });

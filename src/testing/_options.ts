@@ -136,7 +136,7 @@ const DEFAULT_USER = Object.freeze({
 });
 
 /** The emulator's voice (Deno std's wording, which it has always had). */
-const VOICE: Voice = {
+export const EMULATOR_VOICE: Voice = {
   kind: "option",
   quote: "'",
   lead: ": current value is ",
@@ -257,7 +257,7 @@ function randomSecret(): string {
 
 /** A problem in the emulator's voice: `'<subject>' must be <requirement>: current value is …`. */
 function say(problems: string[], name: string, words: string, value: unknown): void {
-  problems.push(problemText({ name, rule: "any" }, `must be ${words}`, value, VOICE));
+  problems.push(problemText({ name, rule: "any" }, `must be ${words}`, value, EMULATOR_VOICE));
 }
 
 /** The users, each checked as the server reads it (its strip, PostgreSQL's UUID input). */
@@ -321,7 +321,7 @@ function readRateLimit(raw: unknown, problems: string[]) {
     say(problems, "rateLimit", "false or an object", raw);
   }
   const given = typeof raw === "object" && raw !== null ? raw : {};
-  const read = readOptions(given, RATE_LIMIT_OPTIONS, { ...VOICE, path: "rateLimit." });
+  const read = readOptions(given, RATE_LIMIT_OPTIONS, { ...EMULATOR_VOICE, path: "rateLimit." });
   problems.push(...read.problems);
   return read.values as { requests: number; windowMs: number; clientEventsPerMinute: number };
 }
@@ -330,7 +330,7 @@ function readRateLimit(raw: unknown, problems: string[]) {
  * Validates and normalises options, reporting every problem at once in one `TypeError`.
  */
 export function normaliseOptions(options: EmulatorOptions = {}): EmulatorConfig {
-  const { values, problems } = readOptions(options, EMULATOR_OPTIONS, VOICE);
+  const { values, problems } = readOptions(options, EMULATOR_OPTIONS, EMULATOR_VOICE);
   const users = readUsers(values.users, problems);
   const tenants = readTenants(options.tenants, users, problems);
   if (options.jwtSecret !== undefined && pythonStrip(String(options.jwtSecret)) === "") {

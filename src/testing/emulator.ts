@@ -9,6 +9,7 @@ import { type EmulatorOptions, normaliseOptions } from "./_options.ts";
 import { SlidingWindowLimiter } from "./_rate_limit.ts";
 import { dispatch } from "./_router.ts";
 import { serveHttps } from "../platform/serving.ts";
+import { serveSettings } from "./_serve_options.ts";
 import {
   EmulatorStore,
   type StoredClientEvent,
@@ -295,12 +296,7 @@ export function createVectorVueEmulator(options?: EmulatorOptions): VectorVueEmu
     },
 
     async serve(serveOptions) {
-      const { hostname = "127.0.0.1", port = 0, cert, key, http2 } = serveOptions ?? {};
-      if (typeof cert !== "string" || typeof key !== "string") {
-        throw new TypeError(
-          "Cannot serve the VectorVue emulator: 'cert' and 'key' must be PEM strings",
-        );
-      }
+      const { hostname, port, cert, key, http2 } = serveSettings(serveOptions);
       const closing = new AbortController();
       const served = await serveHttps(
         (request, { remoteAddr, disconnected }) =>

@@ -41,6 +41,11 @@ export class InFlightLimit {
     return this.#peak;
   }
 
+  /** Whether a task asked now would wait for a slot. */
+  get full(): boolean {
+    return this.#inFlight >= this.#size || this.#head < this.#waiting.length;
+  }
+
   /** Runs `task` once a slot is free; rejects with the signal's reason if it aborts first. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.#acquire(signal);

@@ -272,3 +272,27 @@ describe(
     });
   },
 );
+
+test("serve() reports every problem with its options at once, with a did-you-mean, before listening", async () => {
+  const emulator = createVectorVueEmulator();
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    emulator.serve({ hostnme: "::1", port: 70_000, cert: "", key: 1 } as any),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError);
+      assert.equal(
+        error.message,
+        "Cannot serve the VectorVue emulator: unknown option 'hostnme' (did you mean 'hostname'?); " +
+          "'port' must be an integer from 0 to 65535: current value is 70000; " +
+          "'cert' must be a PEM string: current value is \"\"; " +
+          "'key' must be a PEM string: current value is 1",
+      );
+      return true;
+    },
+  );
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    emulator.serve(undefined as any),
+    /Cannot serve the VectorVue emulator: options must be an object/,
+  );
+});

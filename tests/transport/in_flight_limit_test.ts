@@ -145,3 +145,41 @@ test("PoolGrowthLimit gives a finished slot to the next task a timer task later,
   gates[2].finish();
   await Promise.all(results);
 });
+
+test("PoolGrowthLimit frees a finished slot once a task started after it has finished, without a timer", async () => {
+  const limit = new PoolGrowthLimit(2);
+  const started: number[] = [];
+  const gates = Array.from({ length: 3 }, (_, id) => gate(started, id));
+  const first = limit.run(gates[0].task);
+  gates[0].finish();
+  await first;
+  // Task 1 starts after task 0 finished; task 0's slot still counts, so task 2 waits.
+  const second = limit.run(gates[1].task);
+  const third = limit.run(gates[2].task);
+  await microtasks();
+  assert.deepEqual(started, [0, 1]);
+  // Task 1's answer took turns of the event loop: task 0's connection is back by then.
+  gates[1].finish();
+  await second;
+  await microtasks();
+  assert.deepEqual(started, [0, 1, 2]);
+  gates[2].finish();
+  await third;
+});
+
+test("PoolGrowthLimit sets no timer for calls one after another", async () => {
+  const limit = new PoolGrowthLimit(3);
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  try {
+    for (let i = 0; i < 20; i++) assert.equal(await limit.run(() => Promise.resolve(i)), i);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assert.equal(timers, 0);
+  assert.ok(limit.peak <= 3, `peak ${limit.peak}`);
+});
