@@ -8,7 +8,7 @@ import type { EnvironmentRead } from "./process_common.ts";
 export type { AppendFile, EnvironmentRead };
 
 /** A signal the command line reacts to. */
-export type SignalName = "SIGINT" | "SIGTERM";
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 /** The operating system as the command line sees it. */
 export interface CliSystem {

@@ -1,0 +1,110 @@
+// `vectorvue ship` as a child process whose standard input the test writes as it goes (a pipe
+// that stays open), its JSON log lines read as they come, and the lines a writer produces.
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { cliCommand, event, type Run } from "./_cli.ts";
+
+const isDeno = typeof Deno !== "undefined";
+const encoder = new TextEncoder();
+
+/** A running shipper. */
+export interface Shipper {
+  /** Writes to its standard input (resolves once the pipe took it). */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Closes its standard input. */
+  endInput(): Promise<void>;
+  kill(signal: "SIGTERM" | "SIGINT" | "SIGKILL" | "SIGHUP"): void;
+  readonly done: Promise<Run>;
+  /** What it has written so far. */
+  output(): { stdout: string; stderr: string };
+  /** Its JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+}
+
+/** Only what the child needs, so the developer's own `VECTORVUE_*` cannot leak in. */
+function childEnv(env: Record<string, string>): Record<string, string> {
+  const keep: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "TMPDIR"]) {
+    const value = process.env[name];
+    if (value !== undefined) keep[name] = value;
+  }
+  return { ...keep, ...env };
+}
+
+function parseLogs(stderr: string): Array<Record<string, unknown>> {
+  return stderr.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Starts `vectorvue ship ARGS` with its standard input open. */
+export function startShip(args: readonly string[], env: Record<string, string>): Shipper {
+  const [command, ...rest] = [...cliCommand(), "ship", ...args];
+  const seen = { stdout: "", stderr: "" };
+  const bytes = (data: string | Uint8Array) =>
+    typeof data === "string" ? encoder.encode(data) : data;
+  const common = {
+    output: () => ({ ...seen }),
+    logs: () => parseLogs(seen.stderr),
+  };
+  if (isDeno) {
+    const child = new Deno.Command(command, {
+      args: rest,
+      env: childEnv(env),
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const collect = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) seen[into] += text;
+    };
+    const done = Promise.all([
+      child.status,
+      collect(child.stdout, "stdout"),
+      collect(child.stderr, "stderr"),
+    ]).then(([status]) => ({
+      code: status.signal ? null : status.code,
+      signal: status.signal as NodeJS.Signals | null,
+      ...seen,
+    }));
+    return {
+      ...common,
+      write: (data) => writer.write(bytes(data)),
+      endInput: () => writer.close().catch(() => {}),
+      kill: (signal) => child.kill(signal),
+      done,
+    };
+  }
+  const child: ChildProcess = spawn(command, rest, { env: childEnv(env), stdio: "pipe" });
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (seen.stdout += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (seen.stderr += chunk));
+  child.stdin!.on("error", () => {});
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, ...seen }));
+  });
+  return {
+    ...common,
+    write: (data) =>
+      new Promise<void>((resolve) => void child.stdin!.write(bytes(data), () => resolve())),
+    endInput: () => new Promise<void>((resolve) => void child.stdin!.end(() => resolve())),
+    kill: (signal) => void child.kill(signal),
+    done,
+  };
+}
+
+/** NDJSON of events `from`..`to` (inclusive), one a line, unique by `event_id`. */
+export function eventLines(from: number, to: number, prefix = "ship"): string {
+  let text = "";
+  for (let n = from; n <= to; n++) {
+    text += `${JSON.stringify({ ...event(n), event_id: `${prefix}-${n}` })}\n`;
+  }
+  return text;
+}
