@@ -13,7 +13,7 @@ import { serveMetrics } from "./metrics_server.ts";
 import { ShipDeadLetters } from "./ship_dead_letter.ts";
 import { DeliveryHealth } from "./ship_health.ts";
 import type { ItemOrigin, OriginBatcher, ShipLine } from "./ship_lines.ts";
-import { ShipLog } from "./ship_log.ts";
+import type { ShipLog } from "./ship_log.ts";
 import { shipMetrics } from "./ship_metrics.ts";
 import type { ShipSettings } from "./ship_options.ts";
 import { STDIN_SOURCE, stdinLines } from "./ship_stdin.ts";
