@@ -69,6 +69,7 @@ const ROOT = {
   ],
   types: [
     "APIErrorInit",
+    "AddOptions",
     "BatchItemResultData",
     "BatchResultData",
     "BatcherOptions",
@@ -95,6 +96,7 @@ const ROOT = {
     "IdempotencyKeyMaker",
     "IngestCounts",
     "IngestStatusData",
+    "ItemOrigin",
     "ItemOutcome",
     "LogFields",
     "Logger",

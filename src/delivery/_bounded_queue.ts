@@ -9,6 +9,7 @@
 
 import { type Packed, takeBatch } from "./batch_delivery.ts";
 import { ByteArena, type Slot } from "./_byte_arena.ts";
+import type { ItemOrigin } from "./batcher_types.ts";
 
 /**
  * An item added: `position` is its order of `add()`. Only its JSON is held (as UTF-8 bytes in the
@@ -22,6 +23,8 @@ export interface Entry extends Packed {
   readonly spoolSeq?: number;
   /** Idempotency key of the batch this item was in when an earlier process sent it. */
   readonly batchKey?: string;
+  /** Where the item came from (`add(item, { origin })`), for `onDeadLetter`. */
+  readonly origin?: ItemOrigin;
 }
 
 /**
@@ -172,7 +175,11 @@ export class BoundedQueue {
    * next position: one copy, reused in place once answered for, and copied into the batch body.
    * The text is decoded only when asked for.
    */
-  store(fields: Pick<Entry, "spoolSeq" | "batchKey">, text: string, size: number): Entry {
+  store(
+    fields: Pick<Entry, "spoolSeq" | "batchKey" | "origin">,
+    text: string,
+    size: number,
+  ): Entry {
     const slot = this.#arena.store(text, size - 1);
     return {
       position: this.#nextPosition++,
@@ -240,14 +247,17 @@ export class BoundedQueue {
     }
   }
 
-  /** Empties the queue (not what is in flight): the items, rebuilt, with their bytes released. */
-  takeAllQueued(): unknown[] {
+  /**
+   * Empties the queue (not what is in flight): the items, rebuilt, and their origins, with their
+   * bytes released.
+   */
+  takeAllQueued(): { items: unknown[]; origins: (ItemOrigin | undefined)[] } {
     const entries = this.#entries.slice(this.#head);
     this.#entries = [];
     this.#head = 0;
     this.#queuedBytes = 0;
     const items = entries.map(itemOf);
     for (const entry of entries) this.#arena.release(entry.slot);
-    return items;
+    return { items, origins: entries.map((entry) => entry.origin) };
   }
 }

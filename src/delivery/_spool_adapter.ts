@@ -11,7 +11,7 @@ import { VectorVueError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
-import { VectorVueBatcherClosedError } from "./batcher_types.ts";
+import { type ItemOrigin, VectorVueBatcherClosedError } from "./batcher_types.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import { DEFAULT_SPOOL_MAX_BYTES } from "../option_tables.ts";
 import { Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
@@ -29,7 +29,11 @@ export interface SpoolAdapterHost {
   /** Where new and recovered entries are queued and sent from. */
   readonly scheduler: BatchScheduler;
   /** Counts items as dead-lettered and hands them on. */
-  deadLetter(items: unknown[], error: Error): Promise<void>;
+  deadLetter(
+    items: unknown[],
+    error: Error,
+    origins: readonly (ItemOrigin | undefined)[],
+  ): Promise<void>;
 }
 
 /** See the module comment. */
@@ -112,9 +116,12 @@ export class SpoolAdapter {
     return Promise.allSettled([...this.#adding]);
   }
 
-  /** Queues one item, on disk (write + fsync, shared with the items around it) first. */
-  async add(item: Record<string, unknown>): Promise<void> {
-    const adding = this.#addSpooled(item);
+  /**
+   * Queues one item, on disk (write + fsync, shared with the items around it) first, with its
+   * origin: durable, as the spool's latest position of its source, once this resolves.
+   */
+  async add(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
+    const adding = this.#addSpooled(item, origin);
     this.#adding.add(adding);
     try {
       return await adding;
@@ -123,7 +130,7 @@ export class SpoolAdapter {
     }
   }
 
-  async #addSpooled(item: Record<string, unknown>): Promise<void> {
+  async #addSpooled(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
     const { queue } = this.#host;
     // Once open, no await before the append (one item's cost counts at these rates).
     if (this.#spool === undefined) await this.ready();
@@ -134,7 +141,7 @@ export class SpoolAdapter {
     else await queue.reserveWhenRoom(size, () => this.#checkOpen());
     let spoolSeq: number;
     try {
-      spoolSeq = await this.#spool!.append(text, size - 1);
+      spoolSeq = await this.#spool!.append(text, size - 1, origin);
     } catch (error) {
       if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
       throw error;
@@ -142,7 +149,8 @@ export class SpoolAdapter {
       queue.unreserve(1, size);
       queue.wakeAll();
     }
-    this.#host.scheduler.enqueue(queue.store({ spoolSeq }, text, size));
+    const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
+    this.#host.scheduler.enqueue(queue.store(fields, text, size));
   }
 
   #checkOpen(): void {
@@ -248,20 +256,25 @@ export class SpoolAdapter {
   /** Queues items read from the backlog; one whose text is not JSON is dead-lettered. */
   #queueRecovered(
     spool: Spool,
-    read: readonly { seq: number; text: string; batchKey?: string }[],
+    read: readonly { seq: number; text: string; batchKey?: string; origin?: ItemOrigin }[],
   ): void {
     const { queue } = this.#host;
     // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
     // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
-    const unreadable: { seq: number; text: string }[] = [];
-    for (const { seq, text, batchKey } of read) {
+    const unreadable: { seq: number; text: string; origin?: ItemOrigin }[] = [];
+    for (const { seq, text, batchKey, origin } of read) {
       try {
         JSON.parse(text); // only to know it can be sent: the entry keeps the text
       } catch {
-        unreadable.push({ seq, text });
+        unreadable.push({ seq, text, origin });
         continue;
       }
-      queue.push(queue.store({ spoolSeq: seq, batchKey }, text, utf8Length(text) + 1));
+      const fields = origin === undefined ? { spoolSeq: seq, batchKey } : {
+        spoolSeq: seq,
+        batchKey,
+        origin,
+      };
+      queue.push(queue.store(fields, text, utf8Length(text) + 1));
     }
     if (unreadable.length > 0) {
       spool.settle(unreadable.map((spooled) => spooled.seq));
@@ -270,6 +283,7 @@ export class SpoolAdapter {
         new VectorVueSpoolError("io", "an item in the spool is not valid JSON", {
           path: spool.dir,
         }),
+        unreadable.map((spooled) => spooled.origin),
       );
     }
     // Everything recovered is old already: it goes out at once, not after flushIntervalMs.

@@ -7,7 +7,12 @@ import type { AppendFile, SpoolFs } from "../platform/files.ts";
 import type { Logger } from "../logger.ts";
 import type { SpoolLock } from "./spool_lock.ts";
 import { spoolErrorFrom, type VectorVueSpoolError } from "./spool_error.ts";
-import { encodeRecord, type PreviousSegment, writeItemRecords } from "./spool_record.ts";
+import {
+  encodeRecord,
+  type PreviousSegment,
+  type RecordOrigin,
+  writeItemRecords,
+} from "./spool_record.ts";
 import type { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
 import { type Segment, segmentName } from "./_spool_segment.ts";
 
@@ -25,6 +30,9 @@ export interface Pending {
   /** Sequence number of an item record. */
   readonly seq?: number;
   readonly addedAt?: number;
+  /** Where an item came from, and its source as UTF-8. */
+  readonly origin?: RecordOrigin;
+  readonly sourceBytes?: Uint8Array;
   /** Called once the record is written (before its fsync). */
   readonly written?: () => void;
   /** Called once the record is fsynced (with an item's sequence number). */
@@ -267,13 +275,16 @@ export class SegmentWriter {
     const name = segmentName(id, this.#writer);
     const path = `${this.#dir}/${name}`;
     // The header is fsynced under a temporary name first, so a segment file without one (an
-    // empty file, say) is always damage, never a crash between creating and writing it.
+    // empty file, say) is always damage, never a crash between creating and writing it. It
+    // carries the durable positions of the sources (every group before it is fsynced: see
+    // closeActive), so that they outlive the segments their items were in.
     const temporary = `${path}.tmp`;
     const header = encodeRecord({
       kind: "header",
       writer: this.#writer,
       segment: id,
       prev: this.#previous,
+      origins: this.#ledger.origins.pairs(),
     });
     let file: AppendFile | undefined;
     try {
@@ -328,11 +339,24 @@ export class SegmentWriter {
     await file.close().catch(() => {});
   }
 
+  /**
+   * Closes the active segment and starts a new one (its header holds the positions of the
+   * sources), best effort: on a full disk the last segment stays, holding them as well.
+   */
+  async startSegment(): Promise<void> {
+    await this.closeActive();
+    await this.#activeFor(0).catch(() => {});
+  }
+
+  /**
+   * Closes the active segment when asked to, and deletes what is settled; with origins, the
+   * newest segment stays (it holds the latest position of each source, with its header).
+   */
   async rotateAndReclaim(): Promise<void> {
     if (this.#wantRotate) {
       this.#wantRotate = false;
       if (this.#ledger.liveCount === 0 && this.#pending.length === 0) await this.closeActive();
     }
-    await this.#space.reclaim(() => this.#active?.segment);
+    await this.#space.reclaim(() => this.#active?.segment, this.#ledger.origins.size > 0);
   }
 }
