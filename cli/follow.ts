@@ -1,0 +1,219 @@
+/**
+ * Following files as `tail -F` does, for `vectorvue ship`: lines appended are handed out as they
+ * are written (a partial last line waits for its newline); globs are expanded again for new
+ * files; a file renamed away is finished through its open handle while the new one is read; a
+ * truncated file (copy-and-truncate) is read again from 0 as a new source, and its copy, when
+ * the patterns match it, carries the old source on from where we were.
+ *
+ * Every line carries its file's `source` (device, inode and a hash of its head, see
+ * `cli/file_identity.ts`) and the byte offset just past it: a restarted follower given those
+ * positions resumes each file where the spool says, with no other state.
+ *
+ * Open files: at most `maxOpenFiles` (default 256). A file found while that many are open waits
+ * (an `unreadable` event says so) until one closes (files close once they lost their name, were
+ * read to their end and did not grow for `lingerMs`).
+ *
+ * @module
+ */
+import type { CliSystem } from "../src/platform/command_line.ts";
+import { FileTable } from "./follow_table.ts";
+import type { FileLag, FollowedLine, FollowEvent, FollowOptions } from "./follow_types.ts";
+
+export type {
+  FileLag,
+  FollowedLine,
+  FollowEvent,
+  FollowEventKind,
+  FollowOptions,
+} from "./follow_types.ts";
+
+/** The defaults of {@linkcode FollowOptions}. */
+export const FOLLOW_DEFAULTS = {
+  pollMs: 250,
+  rescanMs: 1000,
+  maxLineBytes: 1024 * 1024,
+  lingerMs: 5000,
+  maxOpenFiles: 256,
+} as const;
+
+/**
+ * Follows files; hand out their lines through {@linkcode Follower.lines}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { currentSystem } from "../src/platform/command_line.ts";
+ * import { Follower } from "./follow.ts";
+ * const dir = mkdtempSync(`${tmpdir()}/follow-`);
+ * writeFileSync(`${dir}/a.log`, "one\ntwo\npart");
+ * const follower = new Follower(currentSystem(), {
+ *   patterns: [`${dir}/*.log`],
+ *   fromStart: true,
+ *   positions: new Map(),
+ * });
+ * const lines = follower.lines();
+ * const { value } = await lines.next();
+ * assert.deepEqual(value?.map((line) => line.text), ["one", "two"]);
+ * await follower.close();
+ * ```
+ */
+export class Follower {
+  readonly #options: Required<Omit<FollowOptions, "signal" | "onEvent">>;
+  readonly #table: FileTable;
+  readonly #signal: AbortSignal | undefined;
+  #closed = false;
+  #rescan = true;
+  #lastLook = -Infinity;
+  #lastExpand = -Infinity;
+  /** Where the round-robin over files starts next. */
+  #cursor = 0;
+  /** Wakes a pull waiting for the next look. */
+  #wake: (() => void) | undefined;
+  /** The look or read under way (close waits for it before closing handles). */
+  #busy: Promise<unknown> = Promise.resolve();
+
+  constructor(system: CliSystem, options: FollowOptions) {
+    const onEvent = options.onEvent;
+    this.#options = {
+      ...FOLLOW_DEFAULTS,
+      now: Date.now,
+      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    } as Required<Omit<FollowOptions, "signal" | "onEvent">>;
+    this.#signal = options.signal;
+    this.#table = new FileTable(system, {
+      patterns: options.patterns,
+      fromStart: options.fromStart,
+      positions: options.positions,
+      lingerMs: this.#options.lingerMs,
+      maxOpenFiles: this.#options.maxOpenFiles,
+      now: this.#options.now,
+      emit: (event: FollowEvent) => onEvent?.(event),
+    });
+    this.#signal?.addEventListener("abort", () => void this.close(), { once: true });
+  }
+
+  /**
+   * Chunks of lines, in file order per file (one file per chunk, files taken in turn). Pulled:
+   * nothing is read while the consumer does not ask, so back-pressure never drops a line. Ends
+   * when the signal aborts or `close()` is called.
+   */
+  async *lines(): AsyncIterableIterator<readonly FollowedLine[]> {
+    while (!this.#isClosed()) {
+      const chunk = await this.#run(() => this.#next());
+      if (chunk.length > 0) {
+        yield chunk;
+        continue;
+      }
+      await this.#sleep();
+    }
+  }
+
+  /** Expands the patterns at the next look, and looks now (SIGHUP). */
+  rescan(): void {
+    this.#rescan = true;
+    this.#lastLook = -Infinity;
+    this.#wake?.();
+  }
+
+  /** How far behind each followed file is (copies waiting as spares are not listed). */
+  files(): readonly FileLag[] {
+    const now = this.#options.now();
+    return [...this.#table.files.values()]
+      .filter((file) => file.copyOf === undefined)
+      .map((file) => ({
+        path: file.path,
+        source: file.source,
+        size: file.size,
+        position: file.position,
+        lagBytes: Math.max(0, file.size - file.position),
+        lagSeconds: file.lag.secondsBehind(file.position, now),
+      }));
+  }
+
+  /** Looks at the files now (what a pull does when the poll interval passed); for tests. */
+  look(): Promise<void> {
+    return this.#run(() => this.#look(true));
+  }
+
+  /** Stops: the iterator ends, every file is closed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    await this.#busy.catch(() => {});
+    await this.#table.closeAll();
+  }
+
+  #isClosed(): boolean {
+    return this.#closed || this.#signal?.aborted === true;
+  }
+
+  /** Runs `work` after what is under way (reads and looks never overlap). */
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#busy.then(work);
+    this.#busy = result.catch(() => {});
+    return result;
+  }
+
+  async #look(force: boolean): Promise<void> {
+    if (this.#isClosed()) return;
+    // Scheduling runs on the process's clock; `now` (which tests may hold still) dates events.
+    const now = performance.now();
+    if (!force && now - this.#lastLook < this.#options.pollMs) return;
+    const expand = this.#rescan || now - this.#lastExpand >= this.#options.rescanMs;
+    this.#rescan = false;
+    await this.#table.look(expand);
+    this.#lastLook = now;
+    if (expand) this.#lastExpand = now;
+  }
+
+  /** The next chunk: the next file in turn with complete lines, after a look when one is due. */
+  async #next(): Promise<FollowedLine[]> {
+    await this.#look(false);
+    const files = [...this.#table.files.values()];
+    for (let turn = 0; turn < files.length && !this.#isClosed(); turn++) {
+      const index = (this.#cursor + turn) % files.length;
+      const file = files[index];
+      if (!file.readable) continue;
+      const source = file.source;
+      const result = await file.readLines(this.#options.maxLineBytes);
+      const emit = this.#table.emit.bind(this.#table);
+      for (const skipped of result.skipped) {
+        emit({
+          kind: "line-too-long",
+          path: file.path,
+          source,
+          position: skipped.offset,
+          bytes: skipped.bytes,
+          reason: skipped.complete
+            ? `a line of ${skipped.bytes} bytes, over ${this.#options.maxLineBytes}, was skipped`
+            : `a line over ${this.#options.maxLineBytes} bytes is being skipped to its newline`,
+        });
+      }
+      if (result.lines.length === 0) continue;
+      this.#cursor = index + 1;
+      return result.lines.map((line) => {
+        if (line.invalid) {
+          emit({ kind: "invalid-utf8", path: file.path, source, position: line.offset });
+        }
+        return { source, path: file.path, text: line.text, offset: line.offset, end: line.end };
+      });
+    }
+    return [];
+  }
+
+  /** Waits for the next look (or a wake-up). */
+  async #sleep(): Promise<void> {
+    const wait = Math.max(1, this.#lastLook + this.#options.pollMs - performance.now());
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = undefined;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The files a follower follows, reconciled with the file system at each look: which name holds
+ * which file (device and inode), which file is new, grew, was truncated, renamed, deleted or
+ * copied, and which source each file carries (settled from its head, see
+ * `cli/file_identity.ts`). Reading lines is `cli/follow.ts`'s; this only looks.
+ *
+ * @module
+ */
+import type { CliSystem, FileStat } from "../src/platform/command_line.ts";
+import { HEAD_BYTES, headHash, readHeadOf } from "./file_identity.ts";
+import { FollowedFile, keyOf } from "./follow_file.ts";
+import { expandPattern } from "./follow_glob.ts";
+import { endStart } from "./follow_lines.ts";
+import { settle } from "./follow_settle.ts";
+import type { FollowEvent } from "./follow_types.ts";
+
+/** The options the table uses, defaults applied. */
+export interface TableOptions {
+  readonly patterns: readonly string[];
+  readonly fromStart: boolean;
+  readonly positions: ReadonlyMap<string, number>;
+  readonly lingerMs: number;
+  readonly maxOpenFiles: number;
+  readonly emit: (event: FollowEvent) => void;
+  readonly now: () => number;
+}
+
+/** Bytes read from the end to find where following from the end starts. */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * The followed files and the sources known but not followed now (recovered positions, and
+ * sources whose file ended, for a copy found later).
+ */
+export class FileTable {
+  /** Followed files by device and inode. */
+  readonly files: Map<string, FollowedFile> = new Map();
+  /** Sources not held by a followed file, with the position to resume them at. */
+  readonly known: Map<string, number>;
+  readonly #system: CliSystem;
+  readonly #options: TableOptions;
+  /** The last expansion of the patterns. */
+  #paths: string[] = [];
+  /** Paths reported unreadable, with why, so each problem is reported once while it lasts. */
+  readonly #reported = new Map<string, string>();
+  #looks = 0;
+
+  constructor(system: CliSystem, options: TableOptions) {
+    this.#system = system;
+    this.#options = options;
+    this.known = new Map(options.positions);
+  }
+
+  /** The followed file holding `source`, if any. */
+  holder(source: string): FollowedFile | undefined {
+    for (const file of this.files.values()) if (file.source === source) return file;
+    return undefined;
+  }
+
+  /**
+   * Looks at the file system once: expands the globs when `expand` (or when a followed file lost
+   * its name, to find it under its new one), then reconciles names, new files, sizes,
+   * truncations and sources.
+   */
+  async look(expand: boolean): Promise<void> {
+    const now = this.#options.now();
+    const stats = new Map<string, FileStat | undefined>();
+    const statOf = async (path: string) => {
+      if (!stats.has(path)) stats.set(path, await this.#stat(path));
+      return stats.get(path);
+    };
+    for (const file of this.files.values()) {
+      const stat = await statOf(file.path);
+      if (!stat || keyOf(stat) !== file.key) expand = true;
+    }
+    if (expand || this.#looks === 0) this.#paths = await this.#expand();
+    const byKey = new Map<string, string>();
+    for (const path of this.#paths) {
+      const stat = await statOf(path);
+      if (stat?.isFile) {
+        if (!byKey.has(keyOf(stat))) byKey.set(keyOf(stat), path);
+      } else if (stat) {
+        this.#report(path, `not a regular file${stat.isDirectory ? " (a directory)" : ""}`);
+      }
+    }
+    this.#rename(byKey, stats, now);
+    await this.#open(byKey, now);
+    for (const file of [...this.files.values()]) await this.#measure(file, now);
+    await settle(this, [...this.files.values()].filter((file) => this.#unsettled(file)));
+    for (const file of [...this.files.values()]) await this.#maybeLetGo(file, now);
+    this.#looks++;
+  }
+
+  /** Emits an event (for `settle`). */
+  emit(event: FollowEvent): void {
+    this.#options.emit(event);
+  }
+
+  async #stat(path: string): Promise<FileStat | undefined> {
+    try {
+      return await this.#system.stat(path);
+    } catch (error) {
+      this.#report(path, (error as Error).message);
+      return undefined;
+    }
+  }
+
+  async #expand(): Promise<string[]> {
+    const paths = new Set<string>();
+    for (const pattern of this.#options.patterns) {
+      try {
+        for (const path of await expandPattern(this.#system, pattern)) paths.add(path);
+      } catch (error) {
+        this.#report(pattern, (error as Error).message);
+      }
+    }
+    return [...paths];
+  }
+
+  /** Reports `path` unreadable once while the reason lasts. */
+  #report(path: string, reason: string): void {
+    if (this.#reported.get(path) === reason) return;
+    this.#reported.set(path, reason);
+    this.#options.emit({ kind: "unreadable", path, source: "", reason });
+  }
+
+  /** Follows each followed file to the name that holds it now, or notes that none does. */
+  #rename(byKey: Map<string, string>, stats: Map<string, FileStat | undefined>, now: number) {
+    for (const file of this.files.values()) {
+      const path = byKey.get(file.key);
+      if (path !== undefined) {
+        if (path !== file.path) {
+          this.emit({ kind: "rotated", path: file.path, source: file.source, newPath: path });
+          file.path = path;
+        }
+        file.named = true;
+        continue;
+      }
+      if (!file.named) continue;
+      file.named = false;
+      file.grewAt = now;
+      const there = stats.get(file.path);
+      this.emit({
+        kind: there?.isFile ? "rotated" : "gone",
+        path: file.path,
+        source: file.source,
+        position: file.position,
+        reason: there?.isFile
+          ? "its name holds another file now; this one is read to its end"
+          : `${there ? "a directory" : "nothing"} is at its name now; it is read to its end`,
+      });
+    }
+  }
+
+  /** Opens the files that matched names hold and that are not followed yet. */
+  async #open(byKey: Map<string, string>, now: number) {
+    for (const [key, path] of byKey) {
+      if (this.files.has(key)) continue;
+      if (this.files.size >= this.#options.maxOpenFiles) {
+        this.#report(path, `waiting: ${this.#options.maxOpenFiles} files are open already`);
+        continue;
+      }
+      let handle;
+      try {
+        handle = await this.#system.openRead(path);
+      } catch (error) {
+        this.#report(path, (error as Error).message);
+        continue;
+      }
+      const stat = await handle.stat().catch(() => undefined);
+      if (!stat || keyOf(stat) !== key || !stat.isFile) {
+        await handle.close().catch(() => {}); // replaced between the look and the open
+        continue;
+      }
+      this.#reported.delete(path);
+      const file = new FollowedFile(path, stat, now, handle);
+      if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
+        const tailStart = Math.max(0, stat.size - TAIL_BYTES);
+        const tail = new Uint8Array(stat.size - tailStart);
+        const read = await handle.read(tail, tailStart);
+        const start = endStart(tail.subarray(0, read), tailStart, stat.size);
+        file.position = start.position;
+        file.skipping = start.skipping;
+      }
+      this.files.set(key, file);
+    }
+  }
+
+  /** Takes the size of an open file; notes growth; detects a truncation. */
+  async #measure(file: FollowedFile, now: number): Promise<void> {
+    if (!file.handle) return;
+    let stat;
+    try {
+      stat = await file.handle.stat();
+    } catch {
+      return;
+    }
+    const changed = stat.size !== file.size || stat.mtimeMs !== file.mtimeMs;
+    const previous = file.size;
+    file.size = stat.size;
+    file.mtimeMs = stat.mtimeMs;
+    if (!changed) return;
+    if (stat.size > previous) file.grewAt = now;
+    file.lag.saw(stat.size, now);
+    if (file.source === "" || file.copyOf !== undefined) return;
+    const length = file.headLength;
+    let truncated = stat.size < file.position || stat.size < length;
+    if (!truncated) {
+      const head = await readHeadOf(file.handle, length);
+      truncated = head.length < length || !file.source.endsWith(await headHash(head));
+    }
+    if (truncated) this.#truncated(file, previous, now);
+  }
+
+  /** A truncated file: its source ends (or goes on in a copy); the file starts again from 0. */
+  #truncated(file: FollowedFile, lastSize: number, now: number): void {
+    const source = file.source;
+    const position = file.position;
+    const unread = Math.max(0, lastSize - position);
+    const copy = [...this.files.values()].find((other) => other.copyOf === source);
+    this.emit({
+      kind: "truncated",
+      path: file.path,
+      source,
+      position,
+      bytes: unread,
+      reason: copy
+        ? `read on from its copy ${copy.path}; the file is read from 0 as a new source`
+        : `the file is read from 0 as a new source; bytes written between our last read and ` +
+          `the truncation are lost (${unread} seen unread) unless a copy appears under the patterns`,
+    });
+    if (copy) this.#adopt(copy, source, position);
+    else this.known.set(source, position);
+    file.restart(now);
+  }
+
+  /** Makes `copy` the file of `source`, read on from `position`. */
+  #adopt(copy: FollowedFile, source: string, position: number): void {
+    copy.copyOf = undefined;
+    copy.source = source;
+    copy.position = position;
+    copy.stalledAt = -1;
+    this.emit({
+      kind: "resumed",
+      path: copy.path,
+      source,
+      position,
+      reason: "read on from a copy of the file",
+    });
+  }
+
+  #unsettled(file: FollowedFile): boolean {
+    return file.handle !== undefined && file.source === "" && file.copyOf === undefined;
+  }
+
+  /** Lets go of a file that lost its name once it is read and has not grown for `lingerMs`. */
+  async #maybeLetGo(file: FollowedFile, now: number): Promise<void> {
+    if (file.named || now - file.grewAt < this.#options.lingerMs) return;
+    const done = file.copyOf !== undefined || file.position >= file.size ||
+      file.stalledAt === file.size || file.source === "";
+    if (!done) return;
+    this.files.delete(file.key);
+    await file.close();
+    const left = file.copyOf === undefined ? Math.max(0, file.size - file.position) : 0;
+    this.emit({
+      kind: "closed",
+      path: file.path,
+      source: file.source,
+      position: file.position,
+      bytes: left,
+      reason: left > 0 ? "an unterminated last line was left unread" : undefined,
+    });
+    if (file.source === "" || file.copyOf !== undefined) return;
+    const copy = [...this.files.values()].find((other) => other.copyOf === file.source);
+    if (copy) this.#adopt(copy, file.source, file.position);
+    else this.known.set(file.source, file.position);
+  }
+
+  /** Closes every file. */
+  async closeAll(): Promise<void> {
+    for (const file of this.files.values()) await file.close();
+    this.files.clear();
+  }
+
+  /** The bytes to read for settling heads: enough for every known source's head too. */
+  headBytes(): number {
+    let length = HEAD_BYTES;
+    for (const source of this.known.keys()) {
+      const parts = source.split(":");
+      if (parts.length === 4) length = Math.max(length, Math.min(Number(parts[2]) || 0, 1 << 20));
+    }
+    return length;
+  }
+}
