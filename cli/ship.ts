@@ -16,6 +16,7 @@ import {
   SHIP_DEFAULTS,
   type ShipSettings,
 } from "./ship_options.ts";
+import { Follower } from "./follow.ts";
 import { type FollowerFactory, ShipRun } from "./ship_run.ts";
 import { ShipLog } from "./ship_log.ts";
 import { STDIN_SOURCE } from "./ship_stdin.ts";
@@ -171,11 +172,6 @@ async function prepareShip(args: ParsedArgs, system: CliSystem): Promise<Prepare
   return { problems, config, settings, stateDir, deadLetter };
 }
 
-/** Until the follower is merged: following files is refused with a clear word. */
-const follower: FollowerFactory = () => {
-  throw new UsageError("following files is not available yet: ship - reads standard input");
-};
-
 async function runShip(args: ParsedArgs, system: CliSystem): Promise<number> {
   const { problems, config, settings, stateDir, deadLetter } = await prepareShip(args, system);
   if (problems.length > 0) throw new UsageError(problems);
@@ -196,7 +192,7 @@ async function runShip(args: ParsedArgs, system: CliSystem): Promise<number> {
         stateDir,
         deadLetter,
         json: args.flags.json === true,
-        follower,
+        follower: followerOn(system),
       },
       log,
       health,
@@ -204,4 +200,9 @@ async function runShip(args: ParsedArgs, system: CliSystem): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+/** The follower of a run, on the real file system. */
+function followerOn(system: CliSystem): FollowerFactory {
+  return (options) => new Follower(system, options);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BatcherStats } from "../mod.ts";
+import type { VectorVueBatcher } from "../mod.ts";
 import { DEAD_LETTER_KEY } from "./input.ts";
 
 /** One complete line read, and where it is: the shape of the follower's `FollowedLine`. */
@@ -24,23 +24,15 @@ export interface ShipLine {
   readonly tooLong?: boolean;
 }
 
-/** Where an item comes from, as the spool records it with the item. */
-export interface ItemOrigin {
-  readonly source: string;
-  readonly position: number;
-}
-
-/** The batcher as the shipper uses it (a spooled `VectorVueBatcher`). */
-export interface OriginBatcher {
-  /** Resolves once the item and its origin are durable in the spool. */
-  add(item: Record<string, unknown>, options: { readonly origin: ItemOrigin }): Promise<void>;
-  /** Per source, the position past the last item taken (recovered from the spool). */
-  origins(): ReadonlyMap<string, number>;
-  ready(): Promise<void>;
-  flush(): Promise<void>;
-  close(options?: { readonly signal?: AbortSignal }): Promise<void>;
-  stats(): BatcherStats;
-}
+/**
+ * The batcher as the shipper uses it (a spooled `VectorVueBatcher`): `add(item, { origin })`
+ * resolves once the item and its origin are durable in the spool; `origins()` says per source
+ * where the last item taken ends.
+ */
+export type OriginBatcher = Pick<
+  VectorVueBatcher,
+  "add" | "origins" | "ready" | "flush" | "close" | "stats"
+>;
 
 /** What a line holds: an item to send, nothing (blank), or why it cannot be sent. */
 export type LineContent =

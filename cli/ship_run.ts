@@ -5,14 +5,15 @@
  *
  * @module
  */
-import type { RejectedItem, VectorVueClient } from "../mod.ts";
+import type { ItemOrigin, RejectedItem, VectorVueClient } from "../mod.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
+import type { Follower, FollowEvent, FollowOptions } from "./follow.ts";
 import { EXIT } from "./command.ts";
 import { describeError } from "./errors.ts";
 import { serveMetrics } from "./metrics_server.ts";
 import { ShipDeadLetters } from "./ship_dead_letter.ts";
 import { DeliveryHealth } from "./ship_health.ts";
-import type { ItemOrigin, OriginBatcher, ShipLine } from "./ship_lines.ts";
+import type { OriginBatcher, ShipLine } from "./ship_lines.ts";
 import type { ShipLog } from "./ship_log.ts";
 import { shipMetrics } from "./ship_metrics.ts";
 import type { ShipSettings } from "./ship_options.ts";
@@ -21,39 +22,11 @@ import { ShipStop } from "./ship_stop.ts";
 import { type ShipSummary, writeSummary } from "./ship_summary.ts";
 import { LineTaker } from "./ship_take.ts";
 
-/** How a followed file stands, for the lag metrics. */
-export interface FollowedFile {
-  readonly path: string;
-  readonly source: string;
-  readonly lagBytes: number;
-  readonly lagSeconds: number;
-}
-
-/** The follower as the shipper uses it (`cli/follow.ts`). */
-export interface FollowerLike {
-  lines(): AsyncIterable<readonly ShipLine[]>;
-  rescan(): void;
-  files(): readonly FollowedFile[];
-  close(): unknown;
-}
-
-/** A change the follower reports (found, rotated, truncated, gone, ...). */
-export interface FollowEventLike {
-  readonly kind: string;
-  readonly path: string;
-  readonly source: string;
-  readonly [field: string]: unknown;
-}
+/** The follower as the shipper uses it. */
+export type FollowerLike = Pick<Follower, "lines" | "rescan" | "files" | "close">;
 
 /** Makes the follower of a run. */
-export type FollowerFactory = (options: {
-  readonly patterns: readonly string[];
-  readonly fromStart: boolean;
-  readonly positions: ReadonlyMap<string, number>;
-  readonly maxLineBytes: number;
-  readonly onEvent: (event: FollowEventLike) => void;
-  readonly signal: AbortSignal;
-}) => FollowerLike;
+export type FollowerFactory = (options: FollowOptions) => FollowerLike;
 
 /** What a run is asked to do, once its arguments are checked. */
 export interface ShipRunOptions {
@@ -149,12 +122,8 @@ export class ShipRun {
       deliveryBudgetMs: DELIVER_UNTIL_DELIVERED_MS,
       spool: { dir: `${this.#options.stateDir}/spool`, maxBytes: settings.spoolMaxBytes },
       onRejected: (items) => this.#rejected(items),
-      onDeadLetter: (
-        items: unknown[],
-        error: Error,
-        origins?: readonly (ItemOrigin | undefined)[],
-      ) => this.#failed(items, error, origins),
-    }) as unknown as OriginBatcher;
+      onDeadLetter: (items, error, origins) => this.#failed(items, error, origins),
+    });
     this.#batcher = batcher;
     try {
       await batcher.ready();
@@ -212,7 +181,7 @@ export class ShipRun {
     const stdin = this.#options.inputs.length === 1 && this.#options.inputs[0] === STDIN_SOURCE;
     let source: AsyncIterable<readonly ShipLine[]>;
     if (stdin) {
-      const before = originsOf(batcher).get(STDIN_SOURCE);
+      const before = batcher.origins().get(STDIN_SOURCE);
       if (before !== undefined) {
         this.#log.log(
           "info",
@@ -227,7 +196,7 @@ export class ShipRun {
       this.#follower = this.#options.follower({
         patterns: this.#options.inputs,
         fromStart: this.#options.settings.fromStart,
-        positions: originsOf(batcher),
+        positions: batcher.origins(),
         maxLineBytes: MAX_LINE_BYTES,
         onEvent: (event) => this.#fileEvent(event),
         signal,
@@ -258,12 +227,12 @@ export class ShipRun {
     return this.#closing;
   }
 
-  #fileEvent(event: FollowEventLike): void {
+  #fileEvent(event: FollowEvent): void {
     if (event.source) this.#paths.set(event.source, event.path);
     const level = LOGGED_EVENTS[event.kind];
     if (level === undefined) return;
     const { kind, path, ...fields } = event;
-    this.#log.log(level, `file_${kind.replace(/-/g, "_")}`, `${path}: ${kind}`, {
+    this.#log.log(level, `file_${kind.replace(/-/g, "_")}`, `${path}: ${event.reason ?? kind}`, {
       path,
       ...fields,
     });
@@ -271,12 +240,11 @@ export class ShipRun {
 
   #rejected(items: RejectedItem[]): Promise<void> {
     return this.#deadLetters.write(items.map((rejected) => {
-      const origin = (rejected as RejectedItem & { origin?: ItemOrigin }).origin;
       return {
         reason: "rejected" as const,
         code: rejected.errorCode,
         message: rejected.errorMessage,
-        ...this.#where(origin),
+        ...this.#where(rejected.origin),
         item: rejected.item,
       };
     }));
@@ -380,8 +348,3 @@ const STATE_WORDS: Readonly<Record<string, string>> = {
   refused: "the server refuses the credentials: lines wait in the spool",
   starting: "starting",
 };
-
-/** The batcher's origins (none before the batcher records them). */
-function originsOf(batcher: OriginBatcher): ReadonlyMap<string, number> {
-  return typeof batcher.origins === "function" ? batcher.origins() : new Map();
-}

@@ -59,10 +59,12 @@ export class BatchOutcomes {
     outcomes.forEach((outcome, position) => {
       if (outcome.status === "accepted") this.#accepted++;
       else if (outcome.status === "rejected") {
+        const origin = entries[position].origin;
         rejected.push({
           item: itemOf(entries[position]),
           errorCode: outcome.errorCode ?? "rejected",
           errorMessage: outcome.errorMessage ?? "",
+          ...(origin === undefined ? {} : { origin }),
         });
       } else {
         undelivered.push(itemOf(entries[position]));

@@ -90,6 +90,8 @@ export interface RejectedItem {
   readonly errorCode: string;
   /** The server's message. */
   readonly errorMessage: string;
+  /** Where the item came from, as given to `add(item, { origin })` (kept in the spool). */
+  readonly origin?: ItemOrigin;
 }
 
 /**

@@ -78,7 +78,13 @@ export function startShip(args: readonly string[], env: Record<string, string>):
       ...common,
       write: (data) => writer.write(bytes(data)),
       endInput: () => writer.close().catch(() => {}),
-      kill: (signal) => child.kill(signal),
+      kill: (signal) => {
+        try {
+          child.kill(signal);
+        } catch {
+          // Ended already.
+        }
+      },
       done,
     };
   }
@@ -107,4 +113,30 @@ export function eventLines(from: number, to: number, prefix = "ship"): string {
     text += `${JSON.stringify({ ...event(n), event_id: `${prefix}-${n}` })}\n`;
   }
   return text;
+}
+
+/**
+ * Per `event_id`, the `Idempotency-Key`s of the batch requests that carried it. A line read twice
+ * (a repeat) goes out in two different batches, under two keys; a batch sent again after a crash
+ * keeps its key. So "each id under exactly one key" means no line was shipped twice.
+ */
+export function keysById(
+  requests: readonly {
+    method: string;
+    path: string;
+    body: string;
+    headers: Readonly<Record<string, string>>;
+  }[],
+): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const request of requests) {
+    if (request.method !== "POST" || !request.path.endsWith("/batch")) continue;
+    const key = request.headers["idempotency-key"] ?? "(none)";
+    for (const item of JSON.parse(request.body) as Array<{ event_id?: string }>) {
+      const id = String(item.event_id);
+      if (!keys.has(id)) keys.set(id, new Set());
+      keys.get(id)!.add(key);
+    }
+  }
+  return keys;
 }
