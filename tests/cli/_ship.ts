@@ -140,3 +140,37 @@ export function keysById(
   }
   return keys;
 }
+
+/** The samples of a Prometheus text page, by `name{labels}`. */
+export function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+/** A GET's status and text. */
+export async function get(url: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url);
+  return { status: response.status, text: await response.text() };
+}
+
+/** The metrics a shipper serves at `base`. */
+export async function metricsOf(base: string): Promise<Map<string, number>> {
+  return parseMetrics((await get(`${base}/metrics`)).text);
+}
+
+/** Waits (checking every 50 ms, at most `timeoutMs`) until `condition` resolves true. */
+export async function eventually(
+  condition: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
