@@ -56,7 +56,10 @@ export class DeliveryHealth {
   hooks(): VectorVueHooks {
     return {
       beforeRequest: [() => this.attemptStarted()],
-      afterResponse: [(context: HookContext) => this.answered(context.status ?? 0)],
+      afterResponse: [
+        (context: HookContext) =>
+          this.answered(context.status ?? 0, !context.route.includes("/auth/")),
+      ],
       beforeRetry: [(context: HookContext) => {
         // An attempt that got an answer was seen by afterResponse: only the unanswered remain.
         if (context.status === undefined && context.error !== undefined) {
@@ -71,8 +74,11 @@ export class DeliveryHealth {
     this.#troubleSince ??= this.#now();
   }
 
-  /** An attempt got an HTTP answer with `status`. */
-  answered(status: number): void {
+  /**
+   * An attempt got an HTTP answer with `status`; `delivery` is false for a login, whose success
+   * says the server is there but not yet that it takes batches.
+   */
+  answered(status: number, delivery = true): void {
     if (status >= 500) {
       this.#trouble("unavailable", `server answered HTTP ${status}`);
       return;
@@ -84,6 +90,7 @@ export class DeliveryHealth {
     }
     // Any other answer (a 429 included) is a server that is there and judging requests.
     this.#troubleSince = undefined;
+    if (!delivery) return;
     const now = this.#now();
     if (status === 429) {
       this.#last429 = now;

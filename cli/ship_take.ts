@@ -98,33 +98,31 @@ export class LineTaker {
       this.#batcher.add(entry.item, {
         origin: { source: entry.origin.source, position: entry.origin.end },
       });
-    let failedAt = lines.length;
-    let failure: unknown;
+    // Lines before `upTo` are taken; a line counts once its own add (and those before) resolved.
+    let marked = 0;
+    const markTaken = (upTo: number) => {
+      for (; marked < upTo; marked++) {
+        const line = lines[marked];
+        const before = this.taken.get(line.source);
+        this.taken.set(line.source, { lines: (before?.lines ?? 0) + 1, end: line.end });
+      }
+    };
     if (this.#fits(adds.length, bytes)) {
       const results = await Promise.allSettled(adds.map(add));
+      this.added += results.filter((result) => result.status === "fulfilled").length;
       const first = results.findIndex((result) => result.status === "rejected");
       if (first >= 0) {
-        failedAt = adds[first].line;
-        failure = (results[first] as PromiseRejectedResult).reason;
+        markTaken(adds[first].line);
+        throw (results[first] as PromiseRejectedResult).reason;
       }
-      this.added += results.filter((result) => result.status === "fulfilled").length;
     } else {
       for (const entry of adds) {
-        try {
-          await add(entry);
-          this.added++;
-        } catch (error) {
-          failedAt = entry.line;
-          failure = error;
-          break;
-        }
+        markTaken(entry.line);
+        await add(entry);
+        this.added++;
       }
     }
-    for (const line of lines.slice(0, failedAt)) {
-      const before = this.taken.get(line.source);
-      this.taken.set(line.source, { lines: (before?.lines ?? 0) + 1, end: line.end });
-    }
-    if (failedAt < lines.length) throw failure;
+    markTaken(lines.length);
   }
 
   /** Whether `count` items of about `bytes` fit the queue and the spool without waiting. */
