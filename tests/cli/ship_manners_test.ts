@@ -20,7 +20,8 @@ describe("vectorvue ship manners", () => {
       const env = { ...target.env, VECTORVUE_MAX_BACKOFF_SECONDS: "1" };
       const state = join(dir, "state");
       const args = ["--kind", "events", "--state-dir", state, "--spool-max-bytes", "65536"];
-      const shipper = startShip([...args, "--metrics-port", "0", log], env);
+      args.push("--grace-seconds", "1");
+      const shipper = startShip([...args, "--json", "--metrics-port", "0", log], env);
       try {
         await shipper.endInput();
         await until(() => started(shipper.logs()) !== undefined, 30_000);
@@ -40,13 +41,22 @@ describe("vectorvue ship manners", () => {
         const lag = [...metrics].find(([name]) => name.startsWith("vectorvue_ship_lag_bytes{"));
         assert.ok(lag !== undefined && lag[1] > 0, "the file is behind");
         assert.equal(target.emulator.events().length, 0);
+        // SIGTERM while the server refuses: out within the grace period, the rest kept on disk.
+        const stopping = Date.now();
+        shipper.kill("SIGTERM");
+        const stopped = await shipper.done;
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.ok(Date.now() - stopping < 10_000, `stopped after ${Date.now() - stopping} ms`);
+        assert.ok(JSON.parse(stopped.stdout).leftInSpool > 0, stopped.stdout);
+        // The server is back: a new shipper on the state directory delivers the spool, reads on.
         target.emulator.clearFaults();
+        const next = startShip([...args, "--json", log], env);
+        await next.endInput();
         await until(() => target.emulator.events().length === 2_000, 60_000);
+        next.kill("SIGTERM");
+        assert.equal((await next.done).code, 0);
         const twice = [...keysById(target.emulator.requests)].filter(([, keys]) => keys.size !== 1);
         assert.deepEqual(twice, []);
-        shipper.kill("SIGTERM");
-        const end = await shipper.done;
-        assert.equal(end.code, 0, end.stderr);
         const dead = join(state, "dead-letter.ndjson");
         assert.equal(existsSync(dead) ? readFileSync(dead, "utf8") : "", "");
       } finally {
