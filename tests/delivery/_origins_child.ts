@@ -21,7 +21,7 @@ interface ChildConfig {
 }
 
 const config: ChildConfig = JSON.parse(process.argv[process.argv.length - 1]);
-const print = (line: string) => process.stdout.write(`${line}\n`);
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const client = new VectorVueClient({
   baseUrl: config.baseUrl,

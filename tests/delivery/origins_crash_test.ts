@@ -74,6 +74,7 @@ describe(`item origins across SIGKILL (${isDeno ? "deno" : "node"} child)`, () =
         const acked = new Array<number>(SOURCES).fill(0);
         const plan = killAfterAcks();
         let last: Map<string, number> | undefined;
+        const problems: string[] = [];
         for (const [run, target] of plan.entries()) {
           let acks = 0;
           const { child, exited } = startChild(
@@ -84,18 +85,19 @@ describe(`item origins across SIGKILL (${isDeno ? "deno" : "node"} child)`, () =
                 const recovered = new Map<string, number>(JSON.parse(rest.join(" ")));
                 for (let s = 0; s < SOURCES; s++) {
                   const position = recovered.get(`/var/log/source-${s}.ndjson`) ?? 0;
-                  assert.ok(
-                    position >= acked[s],
-                    `run ${run}: source ${s} recovered at ${position}, below its acked ${acked[s]}`,
-                  );
+                  if (position < acked[s]) {
+                    problems.push(`run ${run}: source ${s} at ${position}, below ${acked[s]}`);
+                  }
                 }
               } else if (word === "ack") {
                 const [s, position] = rest.map(Number);
-                assert.ok(position > acked[s], `source ${s}: ack ${position} out of order`);
+                if (position <= acked[s]) {
+                  problems.push(`source ${s}: ack ${position} out of order`);
+                }
                 acked[s] = position;
                 acks++;
               } else if (word === "rejected") {
-                assert.fail(`the server refused a line: ${rest.join(" ")}`);
+                problems.push(`the server refused a line: ${rest.join(" ")}`);
               } else if (word === "closed") {
                 last = new Map(JSON.parse(rest.join(" ")));
               }
@@ -107,6 +109,8 @@ describe(`item origins across SIGKILL (${isDeno ? "deno" : "node"} child)`, () =
             },
           );
           const outcome = await exited;
+          // Checked here: what a line handler throws would not fail the test.
+          assert.deepEqual(problems, []);
           assert.equal(outcome, target === undefined ? 0 : "SIGKILL", `run ${run} ended so`);
         }
         const wanted = Array.from(
