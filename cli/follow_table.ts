@@ -7,7 +7,7 @@
  * @module
  */
 import type { CliSystem, FileStat } from "../src/platform/command_line.ts";
-import { HEAD_BYTES, headHash, readHeadOf } from "./file_identity.ts";
+import { HEAD_BYTES, parseSource } from "./file_identity.ts";
 import { FollowedFile, keyOf } from "./follow_file.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
@@ -203,12 +203,7 @@ export class FileTable {
     if (stat.size > previous) file.grewAt = now;
     file.lag.saw(stat.size, now);
     if (file.source === "" || file.copyOf !== undefined) return;
-    const length = file.headLength;
-    let truncated = stat.size < file.position || stat.size < length;
-    if (!truncated) {
-      const head = await readHeadOf(file.handle, length);
-      truncated = head.length < length || !file.source.endsWith(await headHash(head));
-    }
+    const truncated = stat.size < file.position || await file.headChanged();
     if (truncated) this.#truncated(file, previous, now);
   }
 
@@ -232,6 +227,23 @@ export class FileTable {
     if (copy) this.#adopt(copy, source, position);
     else this.known.set(source, position);
     file.restart(now);
+  }
+
+  /** `source`'s file ended at `position`: a copy waiting takes it on, or a later one may. */
+  #ended(source: string, position: number, deleted: boolean): void {
+    const copy = [...this.files.values()].find((other) => other.copyOf === source);
+    if (copy) this.#adopt(copy, source, position);
+    // A deleted file cannot come back: a file made later with its head is not it.
+    else if (!deleted) this.known.set(source, position);
+  }
+
+  /**
+   * A read found the head of `file` changed: it was truncated (and maybe written again) since
+   * the last look. What the read gave is dropped (it may be the new content at old offsets).
+   */
+  truncatedAtRead(file: FollowedFile, position: number): void {
+    file.position = position;
+    this.#truncated(file, file.size, this.#options.now());
   }
 
   /** Makes `copy` the file of `source`, read on from `position`. */
@@ -260,6 +272,7 @@ export class FileTable {
       file.stalledAt === file.size || file.source === "";
     if (!done) return;
     this.files.delete(file.key);
+    const links = await file.handle?.stat().then((stat) => stat.nlink, () => 1);
     await file.close();
     const left = file.copyOf === undefined ? Math.max(0, file.size - file.position) : 0;
     this.emit({
@@ -271,9 +284,7 @@ export class FileTable {
       reason: left > 0 ? "an unterminated last line was left unread" : undefined,
     });
     if (file.source === "" || file.copyOf !== undefined) return;
-    const copy = [...this.files.values()].find((other) => other.copyOf === file.source);
-    if (copy) this.#adopt(copy, file.source, file.position);
-    else this.known.set(file.source, file.position);
+    this.#ended(file.source, file.position, links === 0);
   }
 
   /** Closes every file. */
@@ -286,8 +297,7 @@ export class FileTable {
   headBytes(): number {
     let length = HEAD_BYTES;
     for (const source of this.known.keys()) {
-      const parts = source.split(":");
-      if (parts.length === 4) length = Math.max(length, Math.min(Number(parts[2]) || 0, 1 << 20));
+      length = Math.max(length, Math.min(parseSource(source)?.length ?? 0, 1 << 20));
     }
     return length;
   }

@@ -14,7 +14,7 @@ describe("Follower: lines as they are written", () => {
       assert.deepEqual(texts(first), ["one", "two"]);
       assert.deepEqual(first.map((line) => [line.offset, line.end]), [[0, 4], [4, 8]]);
       assert.equal(first[0].path, path);
-      assert.match(first[0].source, /^\d+:\d+:\d+:[0-9a-f]{16}$/);
+      assert.match(first[0].source, /^\d+:\d+:\d+:\d+:[0-9a-f]{16}$/);
       appendFileSync(path, "f\nthree\n");
       const next = await run.take(2);
       assert.deepEqual(texts(next), ["half", "three"]);
