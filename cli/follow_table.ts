@@ -9,6 +9,7 @@
 import type { CliSystem, FileStat } from "../src/platform/command_line.ts";
 import { HEAD_BYTES, parseSource } from "./file_identity.ts";
 import { FollowedFile, keyOf } from "./follow_file.ts";
+import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
 import { settle } from "./follow_settle.ts";
@@ -85,7 +86,10 @@ export class FileTable {
     }
     this.#rename(byKey, stats, now);
     await this.#open(byKey, now);
-    for (const file of [...this.files.values()]) await this.#measure(file, now);
+    for (const file of [...this.files.values()]) {
+      await this.#wake(file, stats.get(file.path));
+      await this.#measure(file, now);
+    }
     await settle(this, [...this.files.values()].filter((file) => this.#unsettled(file)));
     for (const file of [...this.files.values()]) await this.#maybeLetGo(file, now);
     this.#looks++;
@@ -117,11 +121,42 @@ export class FileTable {
     return [...paths];
   }
 
-  /** Reports `path` unreadable once while the reason lasts. */
-  #report(path: string, reason: string): void {
+  /** Reports `path` unreadable (or deferred) once while the reason lasts. */
+  #report(path: string, reason: string, kind: "unreadable" | "deferred" = "unreadable"): void {
     if (this.#reported.get(path) === reason) return;
     this.#reported.set(path, reason);
-    this.#options.emit({ kind: "unreadable", path, source: "", reason });
+    this.#options.emit({ kind, path, source: "", reason });
+  }
+
+  /** Whether a handle may be opened now, resting an idle file if that makes room. */
+  async #room(path: string): Promise<boolean> {
+    if (openCount(this.files.values()) < this.#options.maxOpenFiles) return true;
+    const rest = toRest(this.files.values());
+    if (rest) {
+      await rest.close();
+      return true;
+    }
+    const max = this.#options.maxOpenFiles;
+    this.#report(path, `waiting: ${max} files are open with lines to read`, "deferred");
+    return false;
+  }
+
+  /** Opens `path` and checks that it is still the file `key` names. */
+  async #openChecked(path: string, key: string) {
+    let handle;
+    try {
+      handle = await this.#system.openRead(path);
+    } catch (error) {
+      this.#report(path, (error as Error).message);
+      return undefined;
+    }
+    const stat = await handle.stat().catch(() => undefined);
+    if (!stat || keyOf(stat) !== key || !stat.isFile) {
+      await handle.close().catch(() => {}); // replaced between the look and the open
+      return undefined;
+    }
+    this.#reported.delete(path);
+    return { handle, stat };
   }
 
   /** Follows each followed file to the name that holds it now, or notes that none does. */
@@ -155,24 +190,10 @@ export class FileTable {
   /** Opens the files that matched names hold and that are not followed yet. */
   async #open(byKey: Map<string, string>, now: number) {
     for (const [key, path] of byKey) {
-      if (this.files.has(key)) continue;
-      if (this.files.size >= this.#options.maxOpenFiles) {
-        this.#report(path, `waiting: ${this.#options.maxOpenFiles} files are open already`);
-        continue;
-      }
-      let handle;
-      try {
-        handle = await this.#system.openRead(path);
-      } catch (error) {
-        this.#report(path, (error as Error).message);
-        continue;
-      }
-      const stat = await handle.stat().catch(() => undefined);
-      if (!stat || keyOf(stat) !== key || !stat.isFile) {
-        await handle.close().catch(() => {}); // replaced between the look and the open
-        continue;
-      }
-      this.#reported.delete(path);
+      if (this.files.has(key) || !(await this.#room(path))) continue;
+      const opened = await this.#openChecked(path, key);
+      if (!opened) continue;
+      const { handle, stat } = opened;
       const file = new FollowedFile(path, stat, now, handle);
       if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
         const tailStart = Math.max(0, stat.size - TAIL_BYTES);
@@ -184,6 +205,14 @@ export class FileTable {
       }
       this.files.set(key, file);
     }
+  }
+
+  /** Opens a resting file again when its name shows it changed (and there is room). */
+  async #wake(file: FollowedFile, stat: FileStat | undefined): Promise<void> {
+    if (file.handle || !file.named || !stat || keyOf(stat) !== file.key) return;
+    if (stat.size === file.size && stat.mtimeMs === file.mtimeMs) return;
+    if (!(await this.#room(file.path))) return;
+    file.handle = (await this.#openChecked(file.path, file.key))?.handle;
   }
 
   /** Takes the size of an open file; notes growth; detects a truncation. */
@@ -268,7 +297,7 @@ export class FileTable {
   /** Lets go of a file that lost its name once it is read and has not grown for `lingerMs`. */
   async #maybeLetGo(file: FollowedFile, now: number): Promise<void> {
     if (file.named || now - file.grewAt < this.#options.lingerMs) return;
-    const done = file.copyOf !== undefined || file.position >= file.size ||
+    const done = !file.handle || file.copyOf !== undefined || file.position >= file.size ||
       file.stalledAt === file.size || file.source === "";
     if (!done) return;
     this.files.delete(file.key);
