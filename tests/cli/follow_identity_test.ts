@@ -120,6 +120,25 @@ describe("Follower: identity and restarts", () => {
     }
   });
 
+  test("after a restart, a new file with a deleted file's first line is not taken for its copy", async () => {
+    const { dir, remove } = tempDir();
+    const path = `${dir}/app.log`;
+    writeFileSync(path, "1\n"); // its source's head is this one line
+    const source = await sourceOfFile(path);
+    unlinkSync(path);
+    writeFileSync(`${dir}/other`, "keeps the inode busy\n");
+    writeFileSync(path, "1\nabc\n");
+    const run = follow({ patterns: [path], positions: new Map([[source, 4]]) });
+    try {
+      const lines = await run.take(2);
+      assert.deepEqual(texts(lines), ["1", "abc"], "no newline at the position: not a copy");
+      assert.notEqual(lines[0].source, source);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
   test("a symlink is followed to its target; pointed elsewhere, the new target is read from 0", async () => {
     const { dir, remove } = tempDir();
     writeFileSync(`${dir}/one`, "1\n");
