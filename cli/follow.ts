@@ -186,10 +186,17 @@ export class Follower {
       if (!file.readable) continue;
       const source = file.source;
       const before = file.position;
-      const result = await file.readLines(this.#options.maxLineBytes);
-      if (await file.headChanged()) {
-        // Truncated since the last look: what was read may be new bytes at old offsets.
-        this.#table.truncatedAtRead(file, before);
+      let result;
+      try {
+        result = await file.readLines(this.#options.maxLineBytes);
+        if (await file.headChanged()) {
+          // Truncated since the last look: what was read may be new bytes at old offsets.
+          this.#table.truncatedAtRead(file, before);
+          continue;
+        }
+      } catch (error) {
+        file.position = before;
+        await this.#table.fail(file, error);
         continue;
       }
       const emit = this.#table.emit.bind(this.#table);

@@ -101,6 +101,25 @@ export class FollowedFile {
     return head.length < identity.length || (await headHash(head)) !== identity.hash;
   }
 
+  /**
+   * Whether the bytes after `position` (as far as the last look's size) hold a newline, so a
+   * read would give a line (or end a skipped one); a file holding only an unterminated line
+   * does not.
+   */
+  async hasLineEnd(): Promise<boolean> {
+    const left = this.size - this.position;
+    if (!this.handle || left <= 0) return false;
+    if (left > READ_BYTES) return true;
+    const bytes = new Uint8Array(left);
+    let filled = 0;
+    while (filled < left) {
+      const read = await this.handle.read(bytes.subarray(filled), this.position + filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return bytes.subarray(0, filled).includes(0x0a);
+  }
+
   /** Starts again from 0 as a new file (after a truncation). */
   restart(now: number): void {
     this.source = "";

@@ -72,7 +72,7 @@ export class FileTable {
     };
     for (const file of this.files.values()) {
       const stat = await statOf(file.path);
-      if (!stat || keyOf(stat) !== file.key) expand = true;
+      if (file.named && (!stat || keyOf(stat) !== file.key)) expand = true;
     }
     if (expand || this.#looks === 0) this.#paths = await this.#expand();
     const byKey = new Map<string, string>();
@@ -87,8 +87,12 @@ export class FileTable {
     this.#rename(byKey, stats, now);
     await this.#open(byKey, now);
     for (const file of [...this.files.values()]) {
-      await this.#wake(file, stats.get(file.path));
-      await this.#measure(file, now);
+      try {
+        await this.#wake(file, stats.get(file.path), now);
+        await this.#measure(file, now);
+      } catch (error) {
+        await this.fail(file, error);
+      }
     }
     await settle(this, [...this.files.values()].filter((file) => this.#unsettled(file)));
     for (const file of [...this.files.values()]) await this.#maybeLetGo(file, now);
@@ -195,24 +199,58 @@ export class FileTable {
       if (!opened) continue;
       const { handle, stat } = opened;
       const file = new FollowedFile(path, stat, now, handle);
-      if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
-        const tailStart = Math.max(0, stat.size - TAIL_BYTES);
-        const tail = new Uint8Array(stat.size - tailStart);
-        const read = await handle.read(tail, tailStart);
-        const start = endStart(tail.subarray(0, read), tailStart, stat.size);
-        file.position = start.position;
-        file.skipping = start.skipping;
-      }
       this.files.set(key, file);
+      if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
+        try {
+          const tailStart = Math.max(0, stat.size - TAIL_BYTES);
+          const tail = new Uint8Array(stat.size - tailStart);
+          const read = await handle.read(tail, tailStart);
+          const start = endStart(tail.subarray(0, read), tailStart, stat.size);
+          file.position = start.position;
+          file.skipping = start.skipping;
+        } catch (error) {
+          await this.fail(file, error);
+        }
+      }
     }
   }
 
-  /** Opens a resting file again when its name shows it changed (and there is room). */
-  async #wake(file: FollowedFile, stat: FileStat | undefined): Promise<void> {
+  /**
+   * Opens a resting file again when its name shows it changed (and there is room); until then
+   * its size (and lag) come from its name.
+   */
+  async #wake(file: FollowedFile, stat: FileStat | undefined, now: number): Promise<void> {
     if (file.handle || !file.named || !stat || keyOf(stat) !== file.key) return;
-    if (stat.size === file.size && stat.mtimeMs === file.mtimeMs) return;
+    if (stat.size > file.size) {
+      file.grewAt = now;
+      file.lag.saw(stat.size, now);
+    }
+    file.size = Math.max(file.size, stat.size);
+    if (stat.size === file.position && stat.mtimeMs === file.mtimeMs) return;
     if (!(await this.#room(file.path))) return;
     file.handle = (await this.#openChecked(file.path, file.key))?.handle;
+    // The next measure takes the size from the handle and checks the head (a truncation while
+    // resting must be seen).
+    file.mtimeMs = -1;
+  }
+
+  /**
+   * A followed file failed to read (EIO, a vanished mount): let go of it, report it; its
+   * source is known at its position, so a later look that finds it again resumes it.
+   */
+  async fail(file: FollowedFile, error: unknown): Promise<void> {
+    this.files.delete(file.key);
+    await file.close();
+    this.emit({
+      kind: "unreadable",
+      path: file.path,
+      source: file.source,
+      position: file.position,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    if (file.source !== "" && file.copyOf === undefined) {
+      this.#ended(file.source, file.position, false);
+    }
   }
 
   /** Takes the size of an open file; notes growth; detects a truncation. */
@@ -297,8 +335,8 @@ export class FileTable {
   /** Lets go of a file that lost its name once it is read and has not grown for `lingerMs`. */
   async #maybeLetGo(file: FollowedFile, now: number): Promise<void> {
     if (file.named || now - file.grewAt < this.#options.lingerMs) return;
-    const done = !file.handle || file.copyOf !== undefined || file.position >= file.size ||
-      file.stalledAt === file.size || file.source === "";
+    const done = !file.handle || file.copyOf !== undefined || file.source === "" ||
+      !(await file.hasLineEnd().catch(() => false));
     if (!done) return;
     this.files.delete(file.key);
     const links = await file.handle?.stat().then((stat) => stat.nlink, () => 1);
