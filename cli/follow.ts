@@ -171,13 +171,34 @@ export class Follower {
   /** The next chunk: the next file in turn with complete lines, after a look when one is due. */
   async #next(): Promise<FollowedLine[]> {
     await this.#look(false);
-    const files = [...this.#table.files.values()];
-    for (let turn = 0; turn < files.length && !this.#isClosed(); turn++) {
-      const index = (this.#cursor + turn) % files.length;
-      const file = files[index];
+    // Files that lost their name first: a rotated file is finished before its successor; the
+    // others in turn, so that one busy file does not starve the rest.
+    const all = [...this.#table.files.values()];
+    const named = all.filter((file) => file.named);
+    const turn = named.length > 0 ? this.#cursor % named.length : 0;
+    const order = [
+      ...all.filter((file) => !file.named),
+      ...named.slice(turn),
+      ...named.slice(0, turn),
+    ];
+    for (const file of order) {
+      if (this.#isClosed()) break;
       if (!file.readable) continue;
       const source = file.source;
-      const result = await file.readLines(this.#options.maxLineBytes);
+      const before = file.position;
+      let result;
+      try {
+        result = await file.readLines(this.#options.maxLineBytes);
+        if (await file.headChanged()) {
+          // Truncated since the last look: what was read may be new bytes at old offsets.
+          this.#table.truncatedAtRead(file, before);
+          continue;
+        }
+      } catch (error) {
+        file.position = before;
+        await this.#table.fail(file, error);
+        continue;
+      }
       const emit = this.#table.emit.bind(this.#table);
       for (const skipped of result.skipped) {
         emit({
@@ -192,7 +213,7 @@ export class Follower {
         });
       }
       if (result.lines.length === 0) continue;
-      this.#cursor = index + 1;
+      if (file.named) this.#cursor = named.indexOf(file) + 1;
       return result.lines.map((line) => {
         if (line.invalid) {
           emit({ kind: "invalid-utf8", path: file.path, source, position: line.offset });

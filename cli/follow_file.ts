@@ -5,7 +5,7 @@
  * @module
  */
 import type { FileStat, ReadHandle } from "../src/platform/command_line.ts";
-import { parseSource } from "./file_identity.ts";
+import { headHash, parseSource, readHeadOf } from "./file_identity.ts";
 import { LagClock } from "./follow_lag.ts";
 import { splitLines, type SplitResult } from "./follow_lines.ts";
 
@@ -24,7 +24,7 @@ export function keyOf(stat: Pick<FileStat, "dev" | "ino">): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { FollowedFile } from "./follow_file.ts";
- * const file = new FollowedFile("/logs/a.log", { dev: 1, ino: 2, size: 0, mtimeMs: 0 }, 0);
+ * const file = new FollowedFile("/logs/a.log", { dev: 1, ino: 2, birthtimeMs: 0, size: 0, mtimeMs: 0 }, 0);
  * assert.equal(file.key, "1:2");
  * assert.equal(file.source, "");
  * ```
@@ -34,6 +34,8 @@ export class FollowedFile {
   path: string;
   readonly dev: number;
   readonly ino: number;
+  /** Birth time in whole ms (0 when unknown). */
+  readonly born: number;
   /** Open while it is read; `undefined` once closed. */
   handle: ReadHandle | undefined;
   /** Its identity (see `cli/file_identity.ts`), "" until its head is settled. */
@@ -57,13 +59,14 @@ export class FollowedFile {
 
   constructor(
     path: string,
-    stat: Pick<FileStat, "dev" | "ino" | "size" | "mtimeMs">,
+    stat: Pick<FileStat, "dev" | "ino" | "birthtimeMs" | "size" | "mtimeMs">,
     now: number,
     handle?: ReadHandle,
   ) {
     this.path = path;
     this.dev = stat.dev;
     this.ino = stat.ino;
+    this.born = stat.birthtimeMs;
     this.size = stat.size;
     this.mtimeMs = stat.mtimeMs;
     this.grewAt = now;
@@ -85,6 +88,36 @@ export class FollowedFile {
   get readable(): boolean {
     return this.handle !== undefined && this.source !== "" && this.copyOf === undefined &&
       this.position < this.size && this.stalledAt !== this.size;
+  }
+
+  /**
+   * Whether the file's head no longer is the one its source names (truncated, maybe written
+   * again): an append-only file's head never changes.
+   */
+  async headChanged(): Promise<boolean> {
+    const identity = parseSource(this.source);
+    if (!identity || !this.handle) return false;
+    const head = await readHeadOf(this.handle, identity.length);
+    return head.length < identity.length || (await headHash(head)) !== identity.hash;
+  }
+
+  /**
+   * Whether the bytes after `position` (as far as the last look's size) hold a newline, so a
+   * read would give a line (or end a skipped one); a file holding only an unterminated line
+   * does not.
+   */
+  async hasLineEnd(): Promise<boolean> {
+    const left = this.size - this.position;
+    if (!this.handle || left <= 0) return false;
+    if (left > READ_BYTES) return true;
+    const bytes = new Uint8Array(left);
+    let filled = 0;
+    while (filled < left) {
+      const read = await this.handle.read(bytes.subarray(filled), this.position + filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return bytes.subarray(0, filled).includes(0x0a);
   }
 
   /** Starts again from 0 as a new file (after a truncation). */

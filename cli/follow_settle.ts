@@ -14,8 +14,16 @@
  *
  * @module
  */
-import { headHash, parseSource, readHeadOf, settledHeadLength, sourceOf } from "./file_identity.ts";
+import {
+  headHash,
+  parseSource,
+  readHeadOf,
+  sameInode,
+  settledHeadLength,
+  sourceOf,
+} from "./file_identity.ts";
 import type { FollowedFile } from "./follow_file.ts";
+
 import type { FollowEvent } from "./follow_types.ts";
 
 /** What `settle` needs of the table. */
@@ -48,23 +56,40 @@ async function hashOf(candidate: Candidate, length: number): Promise<string | un
 async function matches(
   table: SettleTable,
   candidate: Candidate,
-  sameInode: boolean,
+  byInode: boolean,
 ): Promise<string[]> {
   const { file } = candidate;
   const found: string[] = [];
   const sources = new Set(table.known.keys());
-  if (!sameInode) {
+  if (!byInode) {
     // A copy may be of a source followed now.
     for (const source of liveSources(table, file)) sources.add(source);
   }
   for (const source of sources) {
     const identity = parseSource(source);
     if (!identity) continue;
-    const same = identity.dev === file.dev && identity.ino === file.ino;
-    if (same !== sameInode) continue;
-    if ((await hashOf(candidate, identity.length)) === identity.hash) found.push(source);
+    if (sameInode(identity, file) !== byInode) continue;
+    if ((await hashOf(candidate, identity.length)) !== identity.hash) continue;
+    if (!byInode && !(await lineEndsAt(file, positionOf(table, source)))) continue;
+    found.push(source);
   }
   return found;
+}
+
+function positionOf(table: SettleTable, source: string): number {
+  return table.known.get(source) ?? table.holder(source)?.position ?? 0;
+}
+
+/**
+ * Whether a copy of a file at `position` may be `file`: positions are at line ends, so the byte
+ * before is a newline in the copy, when the copy is that long (a file created with the same
+ * first line as another is not taken for its copy).
+ */
+async function lineEndsAt(file: FollowedFile, position: number): Promise<boolean> {
+  if (position === 0 || file.size < position || !file.handle) return true;
+  const byte = new Uint8Array(1);
+  const read = await file.handle.read(byte, position - 1).catch(() => 0);
+  return read === 1 && byte[0] === 0x0a;
 }
 
 function liveSources(table: SettleTable, file: FollowedFile): string[] {
@@ -134,7 +159,8 @@ export async function settle(table: SettleTable, files: readonly FollowedFile[])
       continue;
     }
     const hash = (await hashOf(candidate, candidate.length))!;
-    file.source = sourceOf({ dev: file.dev, ino: file.ino, length: candidate.length, hash });
+    const { dev, ino, born } = file;
+    file.source = sourceOf({ dev, ino, born, length: candidate.length, hash });
     table.emit({ kind: "found", path: file.path, source: file.source, position: file.position });
   }
 }

@@ -7,8 +7,9 @@
  * @module
  */
 import type { CliSystem, FileStat } from "../src/platform/command_line.ts";
-import { HEAD_BYTES, headHash, readHeadOf } from "./file_identity.ts";
+import { HEAD_BYTES, parseSource } from "./file_identity.ts";
 import { FollowedFile, keyOf } from "./follow_file.ts";
+import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
 import { settle } from "./follow_settle.ts";
@@ -71,7 +72,7 @@ export class FileTable {
     };
     for (const file of this.files.values()) {
       const stat = await statOf(file.path);
-      if (!stat || keyOf(stat) !== file.key) expand = true;
+      if (file.named && (!stat || keyOf(stat) !== file.key)) expand = true;
     }
     if (expand || this.#looks === 0) this.#paths = await this.#expand();
     const byKey = new Map<string, string>();
@@ -85,7 +86,14 @@ export class FileTable {
     }
     this.#rename(byKey, stats, now);
     await this.#open(byKey, now);
-    for (const file of [...this.files.values()]) await this.#measure(file, now);
+    for (const file of [...this.files.values()]) {
+      try {
+        await this.#wake(file, stats.get(file.path), now);
+        await this.#measure(file, now);
+      } catch (error) {
+        await this.fail(file, error);
+      }
+    }
     await settle(this, [...this.files.values()].filter((file) => this.#unsettled(file)));
     for (const file of [...this.files.values()]) await this.#maybeLetGo(file, now);
     this.#looks++;
@@ -117,11 +125,42 @@ export class FileTable {
     return [...paths];
   }
 
-  /** Reports `path` unreadable once while the reason lasts. */
-  #report(path: string, reason: string): void {
+  /** Reports `path` unreadable (or deferred) once while the reason lasts. */
+  #report(path: string, reason: string, kind: "unreadable" | "deferred" = "unreadable"): void {
     if (this.#reported.get(path) === reason) return;
     this.#reported.set(path, reason);
-    this.#options.emit({ kind: "unreadable", path, source: "", reason });
+    this.#options.emit({ kind, path, source: "", reason });
+  }
+
+  /** Whether a handle may be opened now, resting an idle file if that makes room. */
+  async #room(path: string): Promise<boolean> {
+    if (openCount(this.files.values()) < this.#options.maxOpenFiles) return true;
+    const rest = toRest(this.files.values());
+    if (rest) {
+      await rest.close();
+      return true;
+    }
+    const max = this.#options.maxOpenFiles;
+    this.#report(path, `waiting: ${max} files are open with lines to read`, "deferred");
+    return false;
+  }
+
+  /** Opens `path` and checks that it is still the file `key` names. */
+  async #openChecked(path: string, key: string) {
+    let handle;
+    try {
+      handle = await this.#system.openRead(path);
+    } catch (error) {
+      this.#report(path, (error as Error).message);
+      return undefined;
+    }
+    const stat = await handle.stat().catch(() => undefined);
+    if (!stat || keyOf(stat) !== key || !stat.isFile) {
+      await handle.close().catch(() => {}); // replaced between the look and the open
+      return undefined;
+    }
+    this.#reported.delete(path);
+    return { handle, stat };
   }
 
   /** Follows each followed file to the name that holds it now, or notes that none does. */
@@ -155,34 +194,62 @@ export class FileTable {
   /** Opens the files that matched names hold and that are not followed yet. */
   async #open(byKey: Map<string, string>, now: number) {
     for (const [key, path] of byKey) {
-      if (this.files.has(key)) continue;
-      if (this.files.size >= this.#options.maxOpenFiles) {
-        this.#report(path, `waiting: ${this.#options.maxOpenFiles} files are open already`);
-        continue;
-      }
-      let handle;
-      try {
-        handle = await this.#system.openRead(path);
-      } catch (error) {
-        this.#report(path, (error as Error).message);
-        continue;
-      }
-      const stat = await handle.stat().catch(() => undefined);
-      if (!stat || keyOf(stat) !== key || !stat.isFile) {
-        await handle.close().catch(() => {}); // replaced between the look and the open
-        continue;
-      }
-      this.#reported.delete(path);
+      if (this.files.has(key) || !(await this.#room(path))) continue;
+      const opened = await this.#openChecked(path, key);
+      if (!opened) continue;
+      const { handle, stat } = opened;
       const file = new FollowedFile(path, stat, now, handle);
-      if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
-        const tailStart = Math.max(0, stat.size - TAIL_BYTES);
-        const tail = new Uint8Array(stat.size - tailStart);
-        const read = await handle.read(tail, tailStart);
-        const start = endStart(tail.subarray(0, read), tailStart, stat.size);
-        file.position = start.position;
-        file.skipping = start.skipping;
-      }
       this.files.set(key, file);
+      if (this.#looks === 0 && !this.#options.fromStart && stat.size > 0) {
+        try {
+          const tailStart = Math.max(0, stat.size - TAIL_BYTES);
+          const tail = new Uint8Array(stat.size - tailStart);
+          const read = await handle.read(tail, tailStart);
+          const start = endStart(tail.subarray(0, read), tailStart, stat.size);
+          file.position = start.position;
+          file.skipping = start.skipping;
+        } catch (error) {
+          await this.fail(file, error);
+        }
+      }
+    }
+  }
+
+  /**
+   * Opens a resting file again when its name shows it changed (and there is room); until then
+   * its size (and lag) come from its name.
+   */
+  async #wake(file: FollowedFile, stat: FileStat | undefined, now: number): Promise<void> {
+    if (file.handle || !file.named || !stat || keyOf(stat) !== file.key) return;
+    if (stat.size > file.size) {
+      file.grewAt = now;
+      file.lag.saw(stat.size, now);
+    }
+    file.size = Math.max(file.size, stat.size);
+    if (stat.size === file.position && stat.mtimeMs === file.mtimeMs) return;
+    if (!(await this.#room(file.path))) return;
+    file.handle = (await this.#openChecked(file.path, file.key))?.handle;
+    // The next measure takes the size from the handle and checks the head (a truncation while
+    // resting must be seen).
+    file.mtimeMs = -1;
+  }
+
+  /**
+   * A followed file failed to read (EIO, a vanished mount): let go of it, report it; its
+   * source is known at its position, so a later look that finds it again resumes it.
+   */
+  async fail(file: FollowedFile, error: unknown): Promise<void> {
+    this.files.delete(file.key);
+    await file.close();
+    this.emit({
+      kind: "unreadable",
+      path: file.path,
+      source: file.source,
+      position: file.position,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    if (file.source !== "" && file.copyOf === undefined) {
+      this.#ended(file.source, file.position, false);
     }
   }
 
@@ -203,12 +270,7 @@ export class FileTable {
     if (stat.size > previous) file.grewAt = now;
     file.lag.saw(stat.size, now);
     if (file.source === "" || file.copyOf !== undefined) return;
-    const length = file.headLength;
-    let truncated = stat.size < file.position || stat.size < length;
-    if (!truncated) {
-      const head = await readHeadOf(file.handle, length);
-      truncated = head.length < length || !file.source.endsWith(await headHash(head));
-    }
+    const truncated = stat.size < file.position || await file.headChanged();
     if (truncated) this.#truncated(file, previous, now);
   }
 
@@ -234,6 +296,23 @@ export class FileTable {
     file.restart(now);
   }
 
+  /** `source`'s file ended at `position`: a copy waiting takes it on, or a later one may. */
+  #ended(source: string, position: number, deleted: boolean): void {
+    const copy = [...this.files.values()].find((other) => other.copyOf === source);
+    if (copy) this.#adopt(copy, source, position);
+    // A deleted file cannot come back: a file made later with its head is not it.
+    else if (!deleted) this.known.set(source, position);
+  }
+
+  /**
+   * A read found the head of `file` changed: it was truncated (and maybe written again) since
+   * the last look. What the read gave is dropped (it may be the new content at old offsets).
+   */
+  truncatedAtRead(file: FollowedFile, position: number): void {
+    file.position = position;
+    this.#truncated(file, file.size, this.#options.now());
+  }
+
   /** Makes `copy` the file of `source`, read on from `position`. */
   #adopt(copy: FollowedFile, source: string, position: number): void {
     copy.copyOf = undefined;
@@ -256,10 +335,11 @@ export class FileTable {
   /** Lets go of a file that lost its name once it is read and has not grown for `lingerMs`. */
   async #maybeLetGo(file: FollowedFile, now: number): Promise<void> {
     if (file.named || now - file.grewAt < this.#options.lingerMs) return;
-    const done = file.copyOf !== undefined || file.position >= file.size ||
-      file.stalledAt === file.size || file.source === "";
+    const done = !file.handle || file.copyOf !== undefined || file.source === "" ||
+      !(await file.hasLineEnd().catch(() => false));
     if (!done) return;
     this.files.delete(file.key);
+    const links = await file.handle?.stat().then((stat) => stat.nlink, () => 1);
     await file.close();
     const left = file.copyOf === undefined ? Math.max(0, file.size - file.position) : 0;
     this.emit({
@@ -271,9 +351,7 @@ export class FileTable {
       reason: left > 0 ? "an unterminated last line was left unread" : undefined,
     });
     if (file.source === "" || file.copyOf !== undefined) return;
-    const copy = [...this.files.values()].find((other) => other.copyOf === file.source);
-    if (copy) this.#adopt(copy, file.source, file.position);
-    else this.known.set(file.source, file.position);
+    this.#ended(file.source, file.position, links === 0);
   }
 
   /** Closes every file. */
@@ -286,8 +364,7 @@ export class FileTable {
   headBytes(): number {
     let length = HEAD_BYTES;
     for (const source of this.known.keys()) {
-      const parts = source.split(":");
-      if (parts.length === 4) length = Math.max(length, Math.min(Number(parts[2]) || 0, 1 << 20));
+      length = Math.max(length, Math.min(parseSource(source)?.length ?? 0, 1 << 20));
     }
     return length;
   }

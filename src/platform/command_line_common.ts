@@ -12,6 +12,10 @@ export interface FileStat {
   /** Device and inode: the file's identity while it exists (a name can point to another later). */
   readonly dev: number;
   readonly ino: number;
+  /** When the inode was created, in whole ms; 0 where the file system does not say. */
+  readonly birthtimeMs: number;
+  /** How many names the file has (0 once deleted, while a handle keeps it). */
+  readonly nlink: number;
   readonly size: number;
   readonly mtimeMs: number;
   readonly isFile: boolean;

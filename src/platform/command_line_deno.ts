@@ -30,6 +30,8 @@ function fileStat(info: Deno.FileInfo): FileStat {
   return {
     dev: info.dev,
     ino: info.ino ?? 0,
+    birthtimeMs: Math.floor(info.birthtime?.getTime() ?? 0),
+    nlink: info.nlink ?? 1,
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
     isFile: info.isFile,

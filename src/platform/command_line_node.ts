@@ -38,6 +38,8 @@ function fileStat(info: Stats): FileStat {
   return {
     dev: info.dev,
     ino: info.ino,
+    birthtimeMs: Math.floor(info.birthtimeMs || 0),
+    nlink: info.nlink,
     size: info.size,
     mtimeMs: info.mtimeMs,
     isFile: info.isFile(),

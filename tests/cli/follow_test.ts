@@ -1,6 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { Follower } from "../../cli/follow.ts";
+import { currentSystem } from "../../src/platform/command_line.ts";
+import type { ReadHandle } from "../../src/platform/command_line.ts";
 import { follow, tempDir, texts } from "./_follow.ts";
 
 describe("Follower: lines as they are written", () => {
@@ -14,7 +17,7 @@ describe("Follower: lines as they are written", () => {
       assert.deepEqual(texts(first), ["one", "two"]);
       assert.deepEqual(first.map((line) => [line.offset, line.end]), [[0, 4], [4, 8]]);
       assert.equal(first[0].path, path);
-      assert.match(first[0].source, /^\d+:\d+:\d+:[0-9a-f]{16}$/);
+      assert.match(first[0].source, /^\d+:\d+:\d+:\d+:[0-9a-f]{16}$/);
       appendFileSync(path, "f\nthree\n");
       const next = await run.take(2);
       assert.deepEqual(texts(next), ["half", "three"]);
@@ -79,6 +82,98 @@ describe("Follower: lines as they are written", () => {
       assert.equal(lines[0].path, `${dir}/b.log`);
     } finally {
       await run.close();
+      remove();
+    }
+  });
+
+  test("SIGHUP's rescan() finds a new file before the rescan interval", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "a1\n");
+    const run = follow({ patterns: [`${dir}/*.log`], rescanMs: 3_600_000 });
+    try {
+      await run.take(1);
+      writeFileSync(`${dir}/b.log`, "b1\n");
+      appendFileSync(`${dir}/a.log`, "marker\n");
+      assert.deepEqual(await run.until("marker"), [], "not expanded yet");
+      run.follower.rescan();
+      assert.deepEqual(texts(await run.take(1)), ["b1"]);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
+  test("a file that fails to read is let go, reported, and resumed at its position when found again", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "1\n");
+    const real = currentSystem();
+    let failures = 1;
+    const system = {
+      ...real,
+      async openRead(path: string): Promise<ReadHandle> {
+        const handle = await real.openRead(path);
+        return {
+          ...handle,
+          read: (into: Uint8Array, at: number) =>
+            into.length >= 65_536 && at > 0 && failures-- > 0
+              ? Promise.reject(new Error("EIO: i/o error"))
+              : handle.read(into, at),
+        };
+      },
+    };
+    const run = follow({ patterns: [`${dir}/a.log`] }, system);
+    try {
+      const [first] = await run.take(1);
+      appendFileSync(`${dir}/a.log`, "2\n3\n");
+      const lines = await run.take(2);
+      assert.deepEqual(texts(lines), ["2", "3"]);
+      assert.equal(lines[0].source, first.source);
+      assert.deepEqual(run.of("unreadable").map((event) => event.reason), ["EIO: i/o error"]);
+      assert.deepEqual(run.of("resumed").map((event) => event.position), [2]);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
+  test("an unterminated last line of a file that lost its name is reported when it is let go", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "1\ncut off");
+    const run = follow({ patterns: [`${dir}/a.log`], lingerMs: 0 });
+    try {
+      await run.take(1);
+      renameSync(`${dir}/a.log`, `${dir}/a.old`);
+      for (let i = 0; i < 100 && run.of("closed").length === 0; i++) await run.follower.look();
+      assert.deepEqual(run.of("closed").map((event) => [event.position, event.bytes]), [[2, 7]]);
+      assert.deepEqual(run.follower.files(), []);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
+  test("the iterator ends on close() and on the signal's abort, waiting pulls included", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "");
+    const controller = new AbortController();
+    const options = {
+      patterns: [`${dir}/a.log`],
+      fromStart: true,
+      positions: new Map(),
+      pollMs: 5,
+    };
+    const aborted = new Follower(currentSystem(), { ...options, signal: controller.signal });
+    const closed = new Follower(currentSystem(), options);
+    try {
+      const waiting = [aborted.lines().next(), closed.lines().next()];
+      controller.abort();
+      await closed.close();
+      assert.deepEqual(await Promise.all(waiting), [
+        { value: undefined, done: true },
+        { value: undefined, done: true },
+      ]);
+    } finally {
+      await aborted.close();
       remove();
     }
   });
