@@ -151,6 +151,8 @@ export class ShipRun {
     let fatal: unknown;
     try {
       fatal = await this.#readAll(batcher);
+      // After a failure, what is in flight is not waited for: the spool keeps it.
+      if (fatal !== undefined) this.#stop.giveUp.abort(fatal);
       await this.#close();
     } finally {
       unlisten();

@@ -93,6 +93,24 @@ describe("vectorvue ship manners", () => {
     });
   });
 
+  test("a second shipper on the same state directory exits 1 naming the one that holds it", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const args = ["-", "--kind", "events", "--state-dir", join(dir, "state")];
+      const first = startShip(args, target.env);
+      try {
+        await until(() => first.logs().some((line) => line.event === "started"), 30_000);
+        const second = await runCli(["ship", ...args], { env: target.env, stdin: "" });
+        assert.equal(second.code, 1, second.stderr);
+        assert.match(second.stderr, /"event":"failed","msg":"cannot open the spool: [^"]*\d+/);
+        first.kill("SIGTERM");
+        assert.equal((await first.done).code, 0);
+      } finally {
+        first.kill("SIGKILL");
+        await first.done;
+      }
+    });
+  });
+
   test("bad flags: every problem at once, nothing started", async () => {
     const run = await runCli([
       "ship",
