@@ -3,10 +3,12 @@
  * item is added to the spooled batcher with its origin, and the line counts as taken only once
  * its `add()` has resolved (it is then on disk with how far its source was read).
  *
- * Items are added in the order of their lines, so that the spool never holds a line without the
- * ones before it from the same source. Adds that find room go out together (they share one
- * fsync) and keep their order; when the queue or the spool is too full for a whole group, lines
- * are added one at a time instead, since adds that wait for room may resume in any order.
+ * Items are added in the order of their lines (the batcher keeps that order, also for adds that
+ * wait for room), so the spool never holds a line without the ones before it from the same
+ * source. Adds that find room go out together (they share one fsync); when the queue or the spool
+ * is too full for a whole group, lines are added one at a time, so that each line counts as taken
+ * as soon as its own add resolved: while reading waits on a full spool, the metrics and a stop's
+ * report of what was taken stay exact.
  *
  * @module
  */

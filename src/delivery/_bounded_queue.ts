@@ -61,6 +61,9 @@ export class BoundedQueue {
   /** The `position` the next item added gets. */
   #nextPosition = 0;
   #peakHeld = 0;
+  /** Callers of reserveWhenRoom() waiting in line, and the promise the next one waits for. */
+  #inLine = 0;
+  #line: Promise<void> = Promise.resolve();
   /** Callers waiting for room, woken when items leave or the batcher closes. */
   #roomWaiters: (() => void)[] = [];
 
@@ -141,16 +144,41 @@ export class BoundedQueue {
   }
 
   /**
-   * Waits until an item of `size` bytes fits, then reserves its place (the caller releases it);
-   * `checkOpen` throws when the wait must end without a place.
+   * Waits until an item of `size` bytes fits, reserves its place (the caller releases it) and
+   * returns what `whenReserved` returns, called at once, before the next caller in line goes on;
+   * `checkOpen` throws when the wait must end without a place. Callers wait in line: places are
+   * taken in the order they were asked for, so a smaller item never overtakes a larger one (the
+   * items of one source, with their origins, stay in the order they were added).
    */
-  async reserveWhenRoom(size: number, checkOpen: () => void): Promise<void> {
-    while (!this.hasRoomFor(size)) {
-      await this.roomFreed();
-      checkOpen();
+  async reserveWhenRoom<T>(size: number, checkOpen: () => void, whenReserved: () => T): Promise<T> {
+    if (this.#inLine === 0 && this.hasRoomFor(size)) {
+      this.#reservedItems++;
+      this.#reservedBytes += size;
+      return whenReserved();
     }
-    this.#reservedItems++;
-    this.#reservedBytes += size;
+    const previous = this.#line;
+    let leave!: () => void;
+    this.#line = new Promise<void>((resolve) => leave = resolve);
+    this.#inLine++;
+    try {
+      await previous;
+      checkOpen();
+      while (!this.hasRoomFor(size)) {
+        await this.roomFreed();
+        checkOpen();
+      }
+      this.#reservedItems++;
+      this.#reservedBytes += size;
+      return whenReserved();
+    } finally {
+      this.#inLine--;
+      leave();
+    }
+  }
+
+  /** Whether callers wait in line for a place (a new one must then join the line). */
+  get waitingInLine(): boolean {
+    return this.#inLine > 0;
   }
 
   /** Resolves when room may have been freed (or the batcher closes). */

@@ -100,6 +100,11 @@ export class SpoolAdapter {
     this.#keepOnDisk = true;
   }
 
+  /** The spool's positions per source (empty until it is open). */
+  origins(): Map<string, number> {
+    return this.#spool?.origins() ?? new Map();
+  }
+
   /** Resolves once open, or rejects with the error that prevents it. */
   async ready(): Promise<void> {
     await this.opening;
@@ -137,11 +142,20 @@ export class SpoolAdapter {
     if (this.#host.closed()) throw new VectorVueBatcherClosedError();
     const text = serializeItem(item, this.#host.what);
     const size = utf8Length(text) + 1;
-    if (queue.hasRoomFor(size)) queue.reserve(1, size);
-    else await queue.reserveWhenRoom(size, () => this.#checkOpen());
+    let appended: Promise<number>;
+    if (!queue.waitingInLine && queue.hasRoomFor(size)) {
+      queue.reserve(1, size);
+      appended = this.#spool!.append(text, size - 1, origin);
+    } else {
+      // Appended once its place is reserved, before the next add() in line goes on: the order
+      // of add() calls is the order of the spool's sequence numbers (and of each source's items).
+      ({ appended } = await queue.reserveWhenRoom(size, () => this.#checkOpen(), () => ({
+        appended: this.#spool!.append(text, size - 1, origin),
+      })));
+    }
     let spoolSeq: number;
     try {
-      spoolSeq = await this.#spool!.append(text, size - 1, origin);
+      spoolSeq = await appended;
     } catch (error) {
       if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
       throw error;

@@ -187,19 +187,19 @@ export class VectorVueBatcher {
     if (this.#spooling !== undefined) return await this.#spooling.add(item, origin);
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
-    await this.#queue.reserveWhenRoom(size, () => {
-      if (this.#closed) throw new VectorVueBatcherClosedError();
+    const fields = origin === undefined ? {} : { origin };
+    // Queued as soon as its place is reserved, in the order of add() calls.
+    await this.#queue.reserveWhenRoom(size, () => this.#assertOpen(), () => {
+      this.#queue.unreserve(1, size);
+      this.#scheduler.enqueue(this.#queue.store(fields, text, size));
+      if (origin !== undefined) this.#origins.set(origin.source, origin.position);
     });
-    this.#queue.unreserve(1, size);
-    this.#scheduler.enqueue(this.#queue.store(origin === undefined ? {} : { origin }, text, size));
-    if (origin !== undefined) this.#origins.set(origin.source, origin.position);
   }
 
   /**
    * Per source, the position of the last item taken (`add(item, { origin })` resolved), for the
    * most recent 4,096 sources, oldest first; a copy. With a spool (after `ready()`), durable:
    * recovered after a crash, settled and deleted items included. Without one, in memory only.
-   *
    * @example Where to resume reading a file (see `add()` for one added with its origin)
    * ```ts
    * import type { VectorVueBatcher } from "@spectrastrike/vectorvue-client";
@@ -208,8 +208,7 @@ export class VectorVueBatcher {
    * ```
    */
   origins(): ReadonlyMap<string, number> {
-    if (this.#spooling === undefined) return this.#origins.snapshot();
-    return this.#spooling.spool?.origins() ?? new Map();
+    return this.#spooling?.origins() ?? this.#origins.snapshot();
   }
 
   /**
@@ -297,10 +296,7 @@ export class VectorVueBatcher {
     }
   }
 
-  /**
-   * At process exit, for a batcher not closed: says how many items go with the process (a
-   * static method, so that watching the batcher does not hold it).
-   */
+  /** At process exit, for a batcher not closed (static: watching must not hold the batcher). */
   static #warnAtExit(batcher: VectorVueBatcher): void {
     const spooled = batcher.#spooling?.spool !== undefined;
     warnUndelivered(batcher.#logger, batcher.#what, batcher.#queue, spooled);
@@ -365,6 +361,10 @@ export class VectorVueBatcher {
     }
     this.#spooling?.settle(entries);
     return this.#outcomes.report(entries, outcomes, error, () => this.#queue.settle(entries));
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new VectorVueBatcherClosedError();
   }
 
   /**

@@ -123,6 +123,9 @@ export class Spool {
   #nextSeq: number;
   /** The last origin source appended, and its UTF-8. */
   #lastSource: [string, Uint8Array] = ["", new Uint8Array(0)];
+  /** Appends waiting for space, in the order they came: see #appendWhenRoom. */
+  #line: Promise<void> = Promise.resolve();
+  #inLine = 0;
   #closed = false;
   #refusing = false;
   /**
@@ -230,7 +233,9 @@ export class Spool {
     if (this.#refusing) return Promise.reject(new SpoolClosedError());
     // The common case, without an async frame: it runs once per item.
     const item = { text, size, origin, sourceBytes };
-    if (this.#space.bytes + size <= this.#maxBytes) return this.#queueItem(item);
+    if (this.#inLine === 0 && this.#space.bytes + size <= this.#maxBytes) {
+      return this.#queueItem(item);
+    }
     return this.#appendWhenRoom(item);
   }
 
@@ -246,22 +251,50 @@ export class Spool {
     return this.#lastSource[1];
   }
 
-  async #appendWhenRoom(item: NewItem): Promise<number> {
-    while (this.#space.bytes + item.size > this.#maxBytes) {
-      if (this.#refusing) throw new SpoolClosedError();
-      await this.#space.spaceFreed();
+  /**
+   * Waits for space in line: appends take their sequence numbers in the order they were called,
+   * so that a smaller item never overtakes a larger one waiting (the items of one source, with
+   * their origins, stay in order).
+   */
+  #appendWhenRoom(item: NewItem): Promise<number> {
+    // Settled by the writer itself, as a fast append's is, so that appends resolve in order.
+    return new Promise<number>((resolve, reject) => {
+      void this.#waitInLine(item, resolve, reject);
+    });
+  }
+
+  async #waitInLine(
+    item: NewItem,
+    resolve: (seq: number) => void,
+    reject: (error: Error) => void,
+  ): Promise<void> {
+    const previous = this.#line;
+    let leave!: () => void;
+    this.#line = new Promise<void>((done) => leave = done);
+    this.#inLine++;
+    try {
+      await previous;
+      while (this.#space.bytes + item.size > this.#maxBytes && !this.#refusing) {
+        await this.#space.spaceFreed();
+      }
+      if (this.#refusing) reject(new SpoolClosedError());
+      else this.#submit(item, resolve, reject);
+    } finally {
+      this.#inLine--;
+      leave();
     }
-    if (this.#refusing) throw new SpoolClosedError();
-    return await this.#queueItem(item);
   }
 
   #queueItem(item: NewItem): Promise<number> {
+    return new Promise<number>((resolve, reject) => this.#submit(item, resolve, reject));
+  }
+
+  #submit(item: NewItem, resolve: (seq: number) => void, reject: (error: Error) => void): void {
     const seq = this.#nextSeq++;
     const addedAt = this.#now();
     this.#space.count(item.size);
-    return new Promise<number>((resolve, reject) => {
-      this.#writer.submitItem({ ...item, seq, addedAt, resolve, reject });
-    });
+    const { text, size, origin, sourceBytes } = item;
+    this.#writer.submitItem({ size, text, origin, sourceBytes, seq, addedAt, resolve, reject });
   }
 
   /**

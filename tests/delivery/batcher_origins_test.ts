@@ -138,4 +138,46 @@ describe("batcher origins", () => {
       assert.equal((await segmentFiles(dir)).length, 1, "kept for its positions");
     });
   });
+
+  for (const spooled of [false, true]) {
+    test(`add() calls waiting for room are taken in call order: origins never go back (${spooled ? "spool" : "memory"})`, async () => {
+      await withTempDir(async (dir) => {
+        const emulator = createVectorVueEmulator({ rateLimit: false });
+        const client = new VectorVueClient({
+          ...emulator.defaults,
+          fetch: async (input, init) => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return emulator.fetch(new Request(input, init));
+          },
+        });
+        const batcher = client.createBatcher({
+          kind: "events",
+          maxBatchSize: 1,
+          concurrency: 1,
+          flushIntervalMs: 1,
+          maxQueueBytes: 2_500,
+          ...(spooled ? { spool: { dir } } : {}),
+        });
+        await batcher.ready();
+        const sizes = [900, 900, 1_400, 10, 10, 10, 1_400, 10];
+        const order: number[] = [];
+        const seen: number[] = [];
+        await Promise.all(
+          sizes.map((size, i) =>
+            batcher.add({ ...event(i), metadata: { pad: "m".repeat(size) } }, {
+              origin: { source: "s", position: i + 1 },
+            }).then(() => {
+              order.push(i);
+              seen.push(batcher.origins().get("s")!);
+            })
+          ),
+        );
+        assert.deepEqual(order, sizes.map((_, i) => i), "resolved in call order");
+        assert.deepEqual(seen, [...seen].sort((a, b) => a - b), "origins never went back");
+        assert.equal(batcher.origins().get("s"), sizes.length);
+        await batcher.close();
+        assert.equal(emulator.events().length, sizes.length);
+      });
+    });
+  }
 });

@@ -184,4 +184,32 @@ describe("spool origins", () => {
       await again.close();
     });
   });
+
+  test("appends waiting for space take their sequence numbers in call order: a small item never overtakes a large one", async () => {
+    await withTempDir(async (dir) => {
+      const spool = await Spool.open({ dir, maxBytes: 64 * 1024, segmentBytes: 4096 });
+      const filler = (i: number) => JSON.stringify({ i, pad: "x".repeat(1000) });
+      const held: number[] = [];
+      while (spool.stats().bytes < 60 * 1024) held.push(await spool.append(filler(held.length)));
+      const order: string[] = [];
+      const big = spool.append(JSON.stringify({ pad: "y".repeat(8000) }), undefined, {
+        source: "s",
+        position: 1,
+      }).then((seq) => (order.push("big"), seq));
+      const smalls = [2, 3, 4].map((position) =>
+        spool.append("{}", undefined, { source: "s", position })
+          .then((seq) => (order.push(`small ${position}`), seq))
+      );
+      // Room for the small ones first (one segment's worth), then for all.
+      spool.settle(held.slice(0, 4));
+      await spool.idle();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      spool.settle(held);
+      const seqs = await Promise.all([big, ...smalls]);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "sequence numbers in call order");
+      assert.deepEqual(order, ["big", "small 2", "small 3", "small 4"]);
+      assert.equal(spool.origins().get("s"), 4);
+      await spool.close();
+    });
+  });
 });
