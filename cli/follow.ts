@@ -190,6 +190,7 @@ export class Follower {
   /** The next chunk: the next file in turn with complete lines, after a look when one is due. */
   async #next(): Promise<FollowedLine[]> {
     await this.#look(false);
+    await this.#table.measureUnnamed();
     // Files that lost their name first: a rotated file is finished before its successor; the
     // others in turn, so that one busy file does not starve the rest.
     const all = [...this.#table.files.values()];
