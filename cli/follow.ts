@@ -73,8 +73,12 @@ export class Follower {
   #wake: (() => void) | undefined;
   /** The look or read under way (close waits for it before closing handles). */
   #busy: Promise<unknown> = Promise.resolve();
+  /** Looks between pulls; stops on close. */
+  #looking: ReturnType<typeof setInterval> | undefined;
+  readonly #system: CliSystem;
 
   constructor(system: CliSystem, options: FollowOptions) {
+    this.#system = system;
     const onEvent = options.onEvent;
     this.#options = {
       ...FOLLOW_DEFAULTS,
@@ -100,6 +104,7 @@ export class Follower {
    * when the signal aborts or `close()` is called.
    */
   async *lines(): AsyncIterableIterator<readonly FollowedLine[]> {
+    this.#lookBetweenPulls();
     while (!this.#isClosed()) {
       const chunk = await this.#run(() => this.#next());
       if (chunk.length > 0) {
@@ -140,9 +145,23 @@ export class Follower {
   /** Stops: the iterator ends, every file is closed. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#looking);
     this.#wake?.();
     await this.#busy.catch(() => {});
     await this.#table.closeAll();
+  }
+
+  /**
+   * Keeps looking while the consumer does not pull (back-pressure): no line is read, but a file
+   * created and rotated away meanwhile is opened, so its handle finishes it later.
+   */
+  #lookBetweenPulls(): void {
+    if (this.#looking !== undefined || this.#isClosed()) return;
+    this.#looking = setInterval(() => {
+      if (this.#isClosed()) clearInterval(this.#looking);
+      else this.#run(() => this.#look(false)).catch(() => {});
+    }, this.#options.pollMs);
+    this.#system.unrefTimer(this.#looking);
   }
 
   #isClosed(): boolean {
@@ -171,6 +190,7 @@ export class Follower {
   /** The next chunk: the next file in turn with complete lines, after a look when one is due. */
   async #next(): Promise<FollowedLine[]> {
     await this.#look(false);
+    await this.#table.measureUnnamed();
     // Files that lost their name first: a rotated file is finished before its successor; the
     // others in turn, so that one busy file does not starve the rest.
     const all = [...this.#table.files.values()];

@@ -99,6 +99,22 @@ export class FileTable {
     this.#looks++;
   }
 
+  /**
+   * Takes the sizes of the files that lost their name, before a read: they are read first, and
+   * what their writers added since the last look must come before their successors' lines.
+   */
+  async measureUnnamed(): Promise<void> {
+    const now = this.#options.now();
+    for (const file of [...this.files.values()]) {
+      if (file.named) continue;
+      try {
+        await this.#measure(file, now);
+      } catch (error) {
+        await this.fail(file, error);
+      }
+    }
+  }
+
   /** Emits an event (for `settle`). */
   emit(event: FollowEvent): void {
     this.#options.emit(event);

@@ -168,4 +168,33 @@ describe("Follower: rotation", () => {
       remove();
     }
   });
+
+  test("while the consumer does not pull, files are still opened, so one rotated away meanwhile is read in full", async () => {
+    const { dir, remove } = tempDir();
+    const path = `${dir}/app.log`;
+    writeFileSync(path, "1\n");
+    const run = follow({ patterns: [path] });
+    /** Polls (bounded) until a followed file holds `text`'s bytes: a look between pulls saw it. */
+    const opened = async (size: number) => {
+      for (let i = 0; i < 400; i++) {
+        if (run.follower.files().some((file) => file.path === path && file.size === size)) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.fail(`no look between pulls opened the file of ${size} bytes`);
+    };
+    try {
+      await run.take(1); // from here on, nobody pulls until the end
+      renameSync(path, `${dir}/app.log.1`);
+      writeFileSync(path, "2\n22\n");
+      await opened(5);
+      renameSync(path, `${dir}/app.log.2`);
+      writeFileSync(path, "3\n333\n");
+      await opened(6);
+      appendFileSync(path, "end\n");
+      assert.deepEqual(texts(await run.until("end")), ["2", "22", "3", "333"]);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
 });
