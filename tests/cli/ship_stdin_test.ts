@@ -59,6 +59,9 @@ describe("vectorvue ship -", () => {
       const no = dead.find((record) => record.vectorvue_dead_letter.reason === "rejected");
       assert.equal(no.item.severity, "apocalyptic");
       assert.equal(no.vectorvue_dead_letter.code, "validation_failed");
+      // Where its line was, from the origin the spool kept with the item.
+      assert.equal(no.vectorvue_dead_letter.file, "-");
+      assert.equal(no.vectorvue_dead_letter.end, offsetOf(9));
       if (!isWindows) {
         assert.equal(statSync(join(state, "dead-letter.ndjson")).mode & 0o777, 0o600);
         assert.equal(statSync(join(state, "spool")).mode & 0o777, 0o700);
