@@ -231,6 +231,25 @@ export class ShipRun {
 
   #fileEvent(event: FollowEvent): void {
     if (event.source) this.#paths.set(event.source, event.path);
+    if (event.kind === "line-too-long" && event.position !== undefined) {
+      // Skipped by the follower, never sent: the dead-letter file says where it was.
+      void this.#deadLetters.write([{
+        reason: "malformed",
+        code: "record_too_large",
+        message: `longer than ${MAX_LINE_BYTES} bytes`,
+        file: event.path,
+        source: event.source,
+        offset: event.position,
+        ...(event.bytes === undefined ? {} : { end: event.position + event.bytes }),
+        raw: "",
+      }]).catch((error) =>
+        this.#log.log(
+          "error",
+          "dead_letter_failed",
+          `cannot write the dead-letter file: ${describeError(error)}`,
+        )
+      );
+    }
     const level = LOGGED_EVENTS[event.kind];
     if (level === undefined) return;
     const { kind, path, ...fields } = event;

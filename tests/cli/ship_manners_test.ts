@@ -93,6 +93,34 @@ describe("vectorvue ship manners", () => {
     });
   });
 
+  test("a line over 1 MiB in a file is skipped and dead-lettered with its offset; the rest goes", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const state = join(dir, "state");
+      const log = join(dir, "big.ndjson");
+      const first = eventLines(1, 1, "big");
+      appendFileSync(
+        log,
+        `${first}{"message":"${"x".repeat(1_100_000)}"}\n${eventLines(2, 2, "big")}`,
+      );
+      const shipper = startShip(["--kind", "events", "--state-dir", state, log], target.env);
+      try {
+        await shipper.endInput();
+        await until(() => target.emulator.events().length === 2, 30_000);
+        const dead = join(state, "dead-letter.ndjson");
+        await until(() => existsSync(dead) && readFileSync(dead, "utf8").endsWith("\n"), 30_000);
+        const record = JSON.parse(readFileSync(dead, "utf8")).vectorvue_dead_letter;
+        assert.equal(record.code, "record_too_large");
+        assert.equal(record.file, log);
+        assert.equal(record.offset, new TextEncoder().encode(first).length);
+        shipper.kill("SIGTERM");
+        assert.equal((await shipper.done).code, 0);
+      } finally {
+        shipper.kill("SIGKILL");
+        await shipper.done;
+      }
+    });
+  });
+
   test("a second shipper on the same state directory exits 1 naming the one that holds it", async () => {
     await withTarget({ rateLimit: false }, async (target, dir) => {
       const args = ["-", "--kind", "events", "--state-dir", join(dir, "state")];
