@@ -140,14 +140,22 @@ async function slower(
     appendFileSync(log, eventLines(written + 1, written + 100, "slow"));
     written += 100;
     await pause(1_000); // 100 a second: a quarter of what 20 requests of 100 per 5 s carry
-    const lag = (await metricsOf(base)).get("vectorvue_ship_spool_oldest_age_seconds") ?? 0;
+    // Behind in delivering what was taken (the spool's oldest line), or in reading the file.
+    const metrics = await metricsOf(base);
+    const spoolLag = metrics.get("vectorvue_ship_spool_oldest_age_seconds") ?? 0;
+    const fileLag = Math.max(
+      0,
+      ...[...metrics].filter(([name]) => name.startsWith("vectorvue_ship_lag_seconds{"))
+        .map(([, value]) => value),
+    );
+    const lag = Math.max(spoolLag, fileLag);
     const t = Math.round((Date.now() - slowStart) / 1000);
-    if (t % 10 === 0) course.push(`${t}s:${lag.toFixed(1)}`);
+    if (t % 10 === 0) course.push(`${t}s:${fileLag.toFixed(0)}+${spoolLag.toFixed(0)}`);
     if (lag < 5 && t > 5) {
       say(
-        `rate: writer slowed to 100/s; delivery lag under one window (5 s) after ${t} s (lag ${
-          lag.toFixed(1)
-        } s; course ${course.join(" ")})`,
+        `rate: writer slowed to 100/s; lag under one window (5 s) after ${t} s (file ${
+          fileLag.toFixed(1)
+        } s, spool ${spoolLag.toFixed(1)} s; course t:file+spool ${course.join(" ")})`,
       );
       break;
     }
