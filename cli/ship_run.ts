@@ -207,7 +207,7 @@ export class ShipRun {
     }
     try {
       for await (const lines of source) {
-        for (const line of lines) this.#paths.set(line.source, line.path);
+        for (const line of lines) this.#notePath(line.source, line.path);
         await this.#taker!.take(lines);
         if (signal.aborted) break;
       }
@@ -229,8 +229,16 @@ export class ShipRun {
     return this.#closing;
   }
 
+  /** Remembers a source's path; the most recent 4,096 sources (as the spool keeps origins). */
+  #notePath(source: string, path: string): void {
+    if (this.#paths.get(source) === path) return;
+    this.#paths.delete(source);
+    this.#paths.set(source, path);
+    if (this.#paths.size > 4_096) this.#paths.delete(this.#paths.keys().next().value!);
+  }
+
   #fileEvent(event: FollowEvent): void {
-    if (event.source) this.#paths.set(event.source, event.path);
+    if (event.source) this.#notePath(event.source, event.path);
     if (event.kind === "line-too-long" && event.position !== undefined) {
       // Skipped by the follower, never sent: the dead-letter file says where it was.
       void this.#deadLetters.write([{
