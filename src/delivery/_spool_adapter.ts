@@ -46,8 +46,9 @@ export class SpoolAdapter {
   #openError: Error | undefined;
   /** Queuing what an earlier process left, portion by portion; settles when all is queued. */
   #adopting: Promise<void> | undefined;
-  /** `add()` calls writing their item to the spool. */
-  readonly #adding = new Set<Promise<unknown>>();
+  /** `add()` calls writing their item to the spool, and who waits for them to end. */
+  #adding = 0;
+  #addsEnded: (() => void)[] = [];
   /** Set when `close()` gave up: what is left stays on disk for the next process. */
   #keepOnDisk = false;
 
@@ -117,54 +118,51 @@ export class SpoolAdapter {
   }
 
   /** Resolves once every `add()` writing to the spool has ended. */
-  addsEnded(): Promise<unknown> {
-    return Promise.allSettled([...this.#adding]);
+  addsEnded(): Promise<void> {
+    if (this.#adding === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#addsEnded.push(resolve));
   }
 
   /**
    * Queues one item, on disk (write + fsync, shared with the items around it) first, with its
-   * origin: durable, as the spool's latest position of its source, once this resolves.
+   * origin: durable, as the spool's latest position of its source, once this resolves. One
+   * async frame and a count (not a set of promises): this runs once per item.
    */
   async add(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
-    const adding = this.#addSpooled(item, origin);
-    this.#adding.add(adding);
+    this.#adding++;
     try {
-      return await adding;
+      const { queue } = this.#host;
+      // Once open, no await before the append (one item's cost counts at these rates).
+      if (this.#spool === undefined) await this.ready();
+      if (this.#host.closed()) throw new VectorVueBatcherClosedError();
+      const text = serializeItem(item, this.#host.what);
+      const size = utf8Length(text) + 1;
+      let appended: Promise<number>;
+      if (!queue.waitingInLine && queue.hasRoomFor(size)) {
+        queue.reserve(1, size);
+        appended = this.#spool!.append(text, size - 1, origin);
+      } else {
+        // Appended once its place is reserved, before the next add() in line goes on: the order
+        // of add() calls is the order of sequence numbers (and of each source's items).
+        ({ appended } = await queue.reserveWhenRoom(size, () => this.#checkOpen(), () => ({
+          appended: this.#spool!.append(text, size - 1, origin),
+        })));
+      }
+      let spoolSeq: number;
+      try {
+        spoolSeq = await appended;
+      } catch (error) {
+        if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
+        throw error;
+      } finally {
+        queue.unreserve(1, size);
+        queue.wakeAll();
+      }
+      const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
+      this.#host.scheduler.enqueue(queue.store(fields, text, size));
     } finally {
-      this.#adding.delete(adding);
+      if (--this.#adding === 0) { for (const ended of this.#addsEnded.splice(0)) ended(); }
     }
-  }
-
-  async #addSpooled(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
-    const { queue } = this.#host;
-    // Once open, no await before the append (one item's cost counts at these rates).
-    if (this.#spool === undefined) await this.ready();
-    if (this.#host.closed()) throw new VectorVueBatcherClosedError();
-    const text = serializeItem(item, this.#host.what);
-    const size = utf8Length(text) + 1;
-    let appended: Promise<number>;
-    if (!queue.waitingInLine && queue.hasRoomFor(size)) {
-      queue.reserve(1, size);
-      appended = this.#spool!.append(text, size - 1, origin);
-    } else {
-      // Appended once its place is reserved, before the next add() in line goes on: the order
-      // of add() calls is the order of the spool's sequence numbers (and of each source's items).
-      ({ appended } = await queue.reserveWhenRoom(size, () => this.#checkOpen(), () => ({
-        appended: this.#spool!.append(text, size - 1, origin),
-      })));
-    }
-    let spoolSeq: number;
-    try {
-      spoolSeq = await appended;
-    } catch (error) {
-      if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
-      throw error;
-    } finally {
-      queue.unreserve(1, size);
-      queue.wakeAll();
-    }
-    const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
-    this.#host.scheduler.enqueue(queue.store(fields, text, size));
   }
 
   #checkOpen(): void {

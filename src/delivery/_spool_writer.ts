@@ -40,6 +40,31 @@ export interface Pending {
   readonly reject?: (error: Error) => void;
 }
 
+/**
+ * An item being appended: the one object the writer keeps for it, its sequence number, time
+ * and settlers filled in when it is queued (one allocation per item, of one shape).
+ */
+export interface NewItem extends Pending {
+  readonly text: string;
+  readonly size: number;
+  seq: number;
+  addedAt: number;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+}
+
+const unset = () => {};
+
+/** A {@linkcode NewItem} before it is queued. */
+export function newItem(
+  text: string,
+  size: number,
+  origin: RecordOrigin | undefined,
+  sourceBytes: Uint8Array | undefined,
+): NewItem {
+  return { text, size, origin, sourceBytes, seq: 0, addedAt: 0, resolve: unset, reject: unset };
+}
+
 /** What the writer works with. */
 export interface SegmentWriterOptions {
   readonly fs: SpoolFs;

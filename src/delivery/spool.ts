@@ -27,7 +27,7 @@ import {
 } from "./_spool_backlog.ts";
 import { recover, type RecoveredState } from "./_spool_recovery.ts";
 import { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
-import { SegmentWriter } from "./_spool_writer.ts";
+import { type NewItem, newItem, SegmentWriter } from "./_spool_writer.ts";
 import { MAX_SEGMENT_BYTES, writerOf } from "./_spool_segment.ts";
 
 export type { BacklogItem, Recovered, SpooledBatch, SpooledItem } from "./_spool_backlog.ts";
@@ -81,14 +81,6 @@ export interface SpoolStats {
   readonly bytes: number;
   /** Age of the oldest unsettled item in ms; 0 when there is none. */
   readonly oldestAgeMs: number;
-}
-
-/** An item to append, before its sequence number. */
-interface NewItem {
-  readonly text: string;
-  readonly size: number;
-  readonly origin: RecordOrigin | undefined;
-  readonly sourceBytes: Uint8Array | undefined;
 }
 
 /** Options of {@linkcode Spool.open}. */
@@ -232,7 +224,7 @@ export class Spool {
     }
     if (this.#refusing) return Promise.reject(new SpoolClosedError());
     // The common case, without an async frame: it runs once per item.
-    const item = { text, size, origin, sourceBytes };
+    const item = newItem(text, size, origin, sourceBytes);
     if (this.#inLine === 0 && this.#space.bytes + size <= this.#maxBytes) {
       return this.#queueItem(item);
     }
@@ -259,15 +251,13 @@ export class Spool {
   #appendWhenRoom(item: NewItem): Promise<number> {
     // Settled by the writer itself, as a fast append's is, so that appends resolve in order.
     return new Promise<number>((resolve, reject) => {
-      void this.#waitInLine(item, resolve, reject);
+      item.resolve = resolve;
+      item.reject = reject;
+      void this.#waitInLine(item);
     });
   }
 
-  async #waitInLine(
-    item: NewItem,
-    resolve: (seq: number) => void,
-    reject: (error: Error) => void,
-  ): Promise<void> {
+  async #waitInLine(item: NewItem): Promise<void> {
     const previous = this.#line;
     let leave!: () => void;
     this.#line = new Promise<void>((done) => leave = done);
@@ -277,8 +267,8 @@ export class Spool {
       while (this.#space.bytes + item.size > this.#maxBytes && !this.#refusing) {
         await this.#space.spaceFreed();
       }
-      if (this.#refusing) reject(new SpoolClosedError());
-      else this.#submit(item, resolve, reject);
+      if (this.#refusing) item.reject(new SpoolClosedError());
+      else this.#submit(item);
     } finally {
       this.#inLine--;
       leave();
@@ -286,15 +276,18 @@ export class Spool {
   }
 
   #queueItem(item: NewItem): Promise<number> {
-    return new Promise<number>((resolve, reject) => this.#submit(item, resolve, reject));
+    return new Promise<number>((resolve, reject) => {
+      item.resolve = resolve;
+      item.reject = reject;
+      this.#submit(item);
+    });
   }
 
-  #submit(item: NewItem, resolve: (seq: number) => void, reject: (error: Error) => void): void {
-    const seq = this.#nextSeq++;
-    const addedAt = this.#now();
+  #submit(item: NewItem): void {
+    item.seq = this.#nextSeq++;
+    item.addedAt = this.#now();
     this.#space.count(item.size);
-    const { text, size, origin, sourceBytes } = item;
-    this.#writer.submitItem({ size, text, origin, sourceBytes, seq, addedAt, resolve, reject });
+    this.#writer.submitItem(item);
   }
 
   /**
