@@ -16,8 +16,11 @@
  * @module
  */
 import type { CliSystem } from "../src/platform/command_line.ts";
+import { type NormalizedFollowOptions, normalizeFollowOptions } from "./follow_options.ts";
 import { FileTable } from "./follow_table.ts";
-import type { FileLag, FollowedLine, FollowEvent, FollowOptions } from "./follow_types.ts";
+import type { FileLag, FollowedLine, FollowOptions } from "./follow_types.ts";
+
+export { FOLLOW_DEFAULTS } from "./follow_options.ts";
 
 export type {
   FileLag,
@@ -26,15 +29,6 @@ export type {
   FollowEventKind,
   FollowOptions,
 } from "./follow_types.ts";
-
-/** The defaults of {@linkcode FollowOptions}. */
-export const FOLLOW_DEFAULTS = {
-  pollMs: 250,
-  rescanMs: 1000,
-  maxLineBytes: 1024 * 1024,
-  lingerMs: 5000,
-  maxOpenFiles: 256,
-} as const;
 
 /**
  * Follows files; hand out their lines through {@linkcode Follower.lines}.
@@ -53,14 +47,15 @@ export const FOLLOW_DEFAULTS = {
  *   fromStart: true,
  *   positions: new Map(),
  * });
- * const lines = follower.lines();
- * const { value } = await lines.next();
- * assert.deepEqual(value?.map((line) => line.text), ["one", "two"]);
+ * for await (const chunk of follower.lines()) {
+ *   assert.deepEqual(chunk.map((line) => line.text), ["one", "two"]); // "part" waits for "\n"
+ *   break;
+ * }
  * await follower.close();
  * ```
  */
 export class Follower {
-  readonly #options: Required<Omit<FollowOptions, "signal" | "onEvent">>;
+  readonly #options: NormalizedFollowOptions;
   readonly #table: FileTable;
   readonly #signal: AbortSignal | undefined;
   #closed = false;
@@ -79,22 +74,9 @@ export class Follower {
 
   constructor(system: CliSystem, options: FollowOptions) {
     this.#system = system;
-    const onEvent = options.onEvent;
-    this.#options = {
-      ...FOLLOW_DEFAULTS,
-      now: Date.now,
-      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
-    } as Required<Omit<FollowOptions, "signal" | "onEvent">>;
+    this.#options = normalizeFollowOptions(options);
     this.#signal = options.signal;
-    this.#table = new FileTable(system, {
-      patterns: options.patterns,
-      fromStart: options.fromStart,
-      positions: options.positions,
-      lingerMs: this.#options.lingerMs,
-      maxOpenFiles: this.#options.maxOpenFiles,
-      now: this.#options.now,
-      emit: (event: FollowEvent) => onEvent?.(event),
-    });
+    this.#table = new FileTable(system, this.#options);
     this.#signal?.addEventListener("abort", () => void this.close(), { once: true });
   }
 

@@ -13,18 +13,14 @@ import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
 import { settle } from "./follow_settle.ts";
+import type { NormalizedFollowOptions } from "./follow_options.ts";
 import type { FollowEvent } from "./follow_types.ts";
 
 /** The options the table uses, defaults applied. */
-export interface TableOptions {
-  readonly patterns: readonly string[];
-  readonly fromStart: boolean;
-  readonly positions: ReadonlyMap<string, number>;
-  readonly lingerMs: number;
-  readonly maxOpenFiles: number;
-  readonly emit: (event: FollowEvent) => void;
-  readonly now: () => number;
-}
+export type TableOptions = Pick<
+  NormalizedFollowOptions,
+  "patterns" | "fromStart" | "positions" | "lingerMs" | "maxOpenFiles" | "emit" | "now"
+>;
 
 /** Bytes read from the end to find where following from the end starts. */
 const TAIL_BYTES = 64 * 1024;
