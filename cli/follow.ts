@@ -1,17 +1,26 @@
 /**
  * Following files as `tail -F` does, for `vectorvue ship`: lines appended are handed out as they
  * are written (a partial last line waits for its newline); globs are expanded again for new
- * files; a file renamed away is finished through its open handle while the new one is read; a
- * truncated file (copy-and-truncate) is read again from 0 as a new source, and its copy, when
- * the patterns match it, carries the old source on from where we were.
+ * files; a file renamed away is finished through its open handle, before its successor's lines;
+ * a truncated file (copy-and-truncate, or a head that changed) is read again from 0 as a new
+ * source, and its copy, when the patterns match it, carries the old source on from where we
+ * were (when they do not, the bytes written between our last read and the truncation are lost,
+ * as with every copy-and-truncate shipper, and the `truncated` event says how many we saw).
  *
- * Every line carries its file's `source` (device, inode and a hash of its head, see
+ * Every line carries its file's `source` (device, inode, birth time and a hash of its head, see
  * `cli/file_identity.ts`) and the byte offset just past it: a restarted follower given those
- * positions resumes each file where the spool says, with no other state.
+ * positions resumes each file where the spool says, with no other state. Files unknown to the
+ * positions start at 0, or at their end (after their last newline) with `fromStart: false` when
+ * the first look finds them; files found later always start at 0.
  *
- * Open files: at most `maxOpenFiles` (default 256). A file found while that many are open waits
- * (an `unreadable` event says so) until one closes (files close once they lost their name, were
- * read to their end and did not grow for `lingerMs`).
+ * Reading is pulled by the consumer; looks (stat by name, fstat by handle, a head read when a
+ * size changed) go on every `pollMs` meanwhile, so rotation is seen under back-pressure too.
+ *
+ * Open files: at most `maxOpenFiles` (default 256). When a file needs a handle and none is
+ * free, the followed file idle longest (named, read to its end) rests: its handle closes and it
+ * is opened again by name when its size or time changes (see `cli/follow_budget.ts`). Files
+ * with bytes to read and files that lost their name keep theirs; a file that finds no room
+ * waits (a `deferred` event) for the next look.
  *
  * @module
  */
