@@ -217,7 +217,9 @@ export class Follower {
           path: file.path,
           source,
           position: skipped.offset,
-          bytes: skipped.bytes,
+          // Its length is known once its newline is seen; one still being written is reported
+          // at once (its rest is skipped as it comes), without one.
+          ...(skipped.complete ? { bytes: skipped.bytes } : {}),
           reason: skipped.complete
             ? `a line of ${skipped.bytes} bytes, over ${this.#options.maxLineBytes}, was skipped`
             : `a line over ${this.#options.maxLineBytes} bytes is being skipped to its newline`,
