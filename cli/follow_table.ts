@@ -233,6 +233,19 @@ export class FileTable {
    */
   async #wake(file: FollowedFile, stat: FileStat | undefined, now: number): Promise<void> {
     if (file.handle || !file.named || !stat || keyOf(stat) !== file.key) return;
+    if (file.born !== 0 && stat.birthtimeMs !== 0 && stat.birthtimeMs !== file.born) {
+      // Deleted while it rested, and its inode given to a new file: that one is found next look.
+      this.files.delete(file.key);
+      this.emit({
+        kind: "gone",
+        path: file.path,
+        source: file.source,
+        position: file.position,
+        reason: "deleted while its handle was closed; its inode holds a new file now",
+      });
+      if (file.source !== "") this.#ended(file.source, file.position, true);
+      return;
+    }
     if (stat.size > file.size) {
       file.grewAt = now;
       file.lag.saw(stat.size, now);
