@@ -153,7 +153,7 @@ export class FileTable {
       return true;
     }
     const max = this.#options.maxOpenFiles;
-    this.#report(path, `waiting: ${max} files are open with lines to read`, "deferred");
+    this.#report(path, `waiting for an open-file slot (all ${max} hold files to read)`, "deferred");
     return false;
   }
 
