@@ -128,8 +128,12 @@ export class Follower {
       }));
   }
 
-  /** Looks at the files now (what a pull does when the poll interval passed); for tests. */
+  /**
+   * Looks at the files now, globs expanded (what pulls and the timer do every `pollMs`); for
+   * tests, which drive the follower look by look.
+   */
   look(): Promise<void> {
+    this.#rescan = true;
     return this.#run(() => this.#look(true));
   }
 

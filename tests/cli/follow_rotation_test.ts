@@ -97,6 +97,33 @@ describe("Follower: rotation", () => {
     }
   });
 
+  test("a copy made while the file is followed waits; the file deleted (a move across file systems), it takes over, no repeat", async () => {
+    const { dir, remove } = tempDir();
+    const path = `${dir}/app.log`;
+    writeFileSync(path, "1\n");
+    const run = follow({ patterns: [`${dir}/app.log*`], lingerMs: 0 });
+    try {
+      const [first] = await run.take(1);
+      appendFileSync(path, "2\n");
+      copyFileSync(path, `${dir}/app.log.moved`);
+      await run.follower.look();
+      assert.deepEqual(run.of("copy").map((event) => [event.path, event.source]), [
+        [`${dir}/app.log.moved`, first.source],
+      ]);
+      unlinkSync(path);
+      appendFileSync(`${dir}/app.log.moved`, "3\n"); // written after the move
+      const lines = await run.take(2);
+      assert.deepEqual(texts(lines), ["2", "3"]);
+      assert.deepEqual(lines.map((line) => line.source), [first.source, first.source]);
+      assert.equal(lines[1].path, `${dir}/app.log.moved`);
+      appendFileSync(`${dir}/app.log.moved`, "end\n");
+      assert.deepEqual(await run.until("end"), []);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
   test("copy-and-truncate with the copy not matched: the loss is reported, the file is read from 0", async () => {
     const { dir, remove } = tempDir();
     const path = `${dir}/app.log`;
