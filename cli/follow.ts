@@ -1,23 +1,35 @@
 /**
  * Following files as `tail -F` does, for `vectorvue ship`: lines appended are handed out as they
  * are written (a partial last line waits for its newline); globs are expanded again for new
- * files; a file renamed away is finished through its open handle while the new one is read; a
- * truncated file (copy-and-truncate) is read again from 0 as a new source, and its copy, when
- * the patterns match it, carries the old source on from where we were.
+ * files; a file renamed away is finished through its open handle, before its successor's lines;
+ * a truncated file (copy-and-truncate, or a head that changed) is read again from 0 as a new
+ * source, and its copy, when the patterns match it, carries the old source on from where we
+ * were (when they do not, the bytes written between our last read and the truncation are lost,
+ * as with every copy-and-truncate shipper, and the `truncated` event says how many we saw).
  *
- * Every line carries its file's `source` (device, inode and a hash of its head, see
+ * Every line carries its file's `source` (device, inode, birth time and a hash of its head, see
  * `cli/file_identity.ts`) and the byte offset just past it: a restarted follower given those
- * positions resumes each file where the spool says, with no other state.
+ * positions resumes each file where the spool says, with no other state. Files unknown to the
+ * positions start at 0, or at their end (after their last newline) with `fromStart: false` when
+ * the first look finds them; files found later always start at 0.
  *
- * Open files: at most `maxOpenFiles` (default 256). A file found while that many are open waits
- * (an `unreadable` event says so) until one closes (files close once they lost their name, were
- * read to their end and did not grow for `lingerMs`).
+ * Reading is pulled by the consumer; looks (stat by name, fstat by handle, a head read when a
+ * size changed) go on every `pollMs` meanwhile, so rotation is seen under back-pressure too.
+ *
+ * Open files: at most `maxOpenFiles` (default 256). When a file needs a handle and none is
+ * free, the followed file idle longest (named, read to its end) rests: its handle closes and it
+ * is opened again by name when its size or time changes (see `cli/follow_budget.ts`). Files
+ * with bytes to read and files that lost their name keep theirs; a file that finds no room
+ * waits (a `deferred` event) for the next look.
  *
  * @module
  */
 import type { CliSystem } from "../src/platform/command_line.ts";
+import { type NormalizedFollowOptions, normalizeFollowOptions } from "./follow_options.ts";
 import { FileTable } from "./follow_table.ts";
-import type { FileLag, FollowedLine, FollowEvent, FollowOptions } from "./follow_types.ts";
+import type { FileLag, FollowedLine, FollowOptions } from "./follow_types.ts";
+
+export { FOLLOW_DEFAULTS } from "./follow_options.ts";
 
 export type {
   FileLag,
@@ -26,15 +38,6 @@ export type {
   FollowEventKind,
   FollowOptions,
 } from "./follow_types.ts";
-
-/** The defaults of {@linkcode FollowOptions}. */
-export const FOLLOW_DEFAULTS = {
-  pollMs: 250,
-  rescanMs: 1000,
-  maxLineBytes: 1024 * 1024,
-  lingerMs: 5000,
-  maxOpenFiles: 256,
-} as const;
 
 /**
  * Follows files; hand out their lines through {@linkcode Follower.lines}.
@@ -53,14 +56,15 @@ export const FOLLOW_DEFAULTS = {
  *   fromStart: true,
  *   positions: new Map(),
  * });
- * const lines = follower.lines();
- * const { value } = await lines.next();
- * assert.deepEqual(value?.map((line) => line.text), ["one", "two"]);
+ * for await (const chunk of follower.lines()) {
+ *   assert.deepEqual(chunk.map((line) => line.text), ["one", "two"]); // "part" waits for "\n"
+ *   break;
+ * }
  * await follower.close();
  * ```
  */
 export class Follower {
-  readonly #options: Required<Omit<FollowOptions, "signal" | "onEvent">>;
+  readonly #options: NormalizedFollowOptions;
   readonly #table: FileTable;
   readonly #signal: AbortSignal | undefined;
   #closed = false;
@@ -79,22 +83,9 @@ export class Follower {
 
   constructor(system: CliSystem, options: FollowOptions) {
     this.#system = system;
-    const onEvent = options.onEvent;
-    this.#options = {
-      ...FOLLOW_DEFAULTS,
-      now: Date.now,
-      ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
-    } as Required<Omit<FollowOptions, "signal" | "onEvent">>;
+    this.#options = normalizeFollowOptions(options);
     this.#signal = options.signal;
-    this.#table = new FileTable(system, {
-      patterns: options.patterns,
-      fromStart: options.fromStart,
-      positions: options.positions,
-      lingerMs: this.#options.lingerMs,
-      maxOpenFiles: this.#options.maxOpenFiles,
-      now: this.#options.now,
-      emit: (event: FollowEvent) => onEvent?.(event),
-    });
+    this.#table = new FileTable(system, this.#options);
     this.#signal?.addEventListener("abort", () => void this.close(), { once: true });
   }
 
@@ -137,8 +128,12 @@ export class Follower {
       }));
   }
 
-  /** Looks at the files now (what a pull does when the poll interval passed); for tests. */
+  /**
+   * Looks at the files now, globs expanded (what pulls and the timer do every `pollMs`); for
+   * tests, which drive the follower look by look.
+   */
   look(): Promise<void> {
+    this.#rescan = true;
     return this.#run(() => this.#look(true));
   }
 
@@ -226,7 +221,9 @@ export class Follower {
           path: file.path,
           source,
           position: skipped.offset,
-          bytes: skipped.bytes,
+          // Its length is known once its newline is seen; one still being written is reported
+          // at once (its rest is skipped as it comes), without one.
+          ...(skipped.complete ? { bytes: skipped.bytes } : {}),
           reason: skipped.complete
             ? `a line of ${skipped.bytes} bytes, over ${this.#options.maxLineBytes}, was skipped`
             : `a line over ${this.#options.maxLineBytes} bytes is being skipped to its newline`,

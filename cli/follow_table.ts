@@ -13,18 +13,14 @@ import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
 import { settle } from "./follow_settle.ts";
+import type { NormalizedFollowOptions } from "./follow_options.ts";
 import type { FollowEvent } from "./follow_types.ts";
 
 /** The options the table uses, defaults applied. */
-export interface TableOptions {
-  readonly patterns: readonly string[];
-  readonly fromStart: boolean;
-  readonly positions: ReadonlyMap<string, number>;
-  readonly lingerMs: number;
-  readonly maxOpenFiles: number;
-  readonly emit: (event: FollowEvent) => void;
-  readonly now: () => number;
-}
+export type TableOptions = Pick<
+  NormalizedFollowOptions,
+  "patterns" | "fromStart" | "positions" | "lingerMs" | "maxOpenFiles" | "emit" | "now"
+>;
 
 /** Bytes read from the end to find where following from the end starts. */
 const TAIL_BYTES = 64 * 1024;
@@ -157,7 +153,7 @@ export class FileTable {
       return true;
     }
     const max = this.#options.maxOpenFiles;
-    this.#report(path, `waiting: ${max} files are open with lines to read`, "deferred");
+    this.#report(path, `waiting for an open-file slot (all ${max} hold files to read)`, "deferred");
     return false;
   }
 
@@ -237,6 +233,19 @@ export class FileTable {
    */
   async #wake(file: FollowedFile, stat: FileStat | undefined, now: number): Promise<void> {
     if (file.handle || !file.named || !stat || keyOf(stat) !== file.key) return;
+    if (file.born !== 0 && stat.birthtimeMs !== 0 && stat.birthtimeMs !== file.born) {
+      // Deleted while it rested, and its inode given to a new file: that one is found next look.
+      this.files.delete(file.key);
+      this.emit({
+        kind: "gone",
+        path: file.path,
+        source: file.source,
+        position: file.position,
+        reason: "deleted while its handle was closed; its inode holds a new file now",
+      });
+      if (file.source !== "") this.#ended(file.source, file.position, true);
+      return;
+    }
     if (stat.size > file.size) {
       file.grewAt = now;
       file.lag.saw(stat.size, now);

@@ -59,7 +59,8 @@ export interface FollowEvent {
   readonly position?: number;
   /**
    * A byte count: `truncated`, bytes seen but not read before the truncation (lost unless a
-   * copy is found); `line-too-long`, the skipped line's length; `closed`, an unterminated last
+   * copy is found); `line-too-long`, the skipped line's length with its newline (absent when the line was
+   * still unterminated when skipped: one event per line either way); `closed`, an unterminated last
    * line left unread.
    */
   readonly bytes?: number;

@@ -73,7 +73,7 @@ describe("Follower: identity and restarts", () => {
     }
   });
 
-  test("a reused inode: another head is another file; the same bytes are taken for a copy", async () => {
+  test("a reused inode: another head is another file; the same bytes elsewhere (born again, renumbered device) resume", async () => {
     const { dir, remove } = tempDir();
     const path = `${dir}/a.log`;
     writeFileSync(path, "same\nmore\n");
@@ -90,6 +90,16 @@ describe("Follower: identity and restarts", () => {
       assert.equal(lines[0].source, sourceOf(identity));
       const [more] = await again.take(1);
       assert.deepEqual([more.text, more.source], ["more", copied]);
+      // After a reboot that renumbered the device: the same rule resumes it.
+      const renumbered = sourceOf({ ...identity, dev: identity.dev + 1 });
+      const rebooted = follow({ patterns: [path], positions: new Map([[renumbered, 5]]) });
+      try {
+        assert.deepEqual((await rebooted.take(1)).map((line) => [line.text, line.source]), [
+          ["more", renumbered],
+        ]);
+      } finally {
+        await rebooted.close();
+      }
     } finally {
       await run.close();
       await again.close();
@@ -154,7 +164,7 @@ describe("Follower: identity and restarts", () => {
       appendFileSync(`${dir}/two`, "end\n");
       const lines = await run.until("end");
       assert.deepEqual(texts(lines), ["1b", "2"], "the old target is finished first");
-      assert.equal(run.of("rotated").length, 1);
+      assert.equal(run.of("rotated").length + run.of("gone").length, 1);
     } finally {
       await run.close();
       remove();

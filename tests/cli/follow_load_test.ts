@@ -1,7 +1,7 @@
 // Many files under a bound on open handles, back-pressure, and the lag figures for /metrics.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { currentSystem } from "../../src/platform/command_line.ts";
 import type { ReadHandle } from "../../src/platform/command_line.ts";
 import { follow, tempDir, texts } from "./_follow.ts";
@@ -36,6 +36,30 @@ describe("Follower: many files, lag", () => {
       remove();
     }
     assert.equal(open, 0, "every handle closed");
+  });
+
+  test("a resting file deleted and its name (and maybe inode) given to a new file: the new one from 0", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "a1\n");
+    writeFileSync(`${dir}/b.log`, "b1\n");
+    const run = follow({ patterns: [`${dir}/*.log`], maxOpenFiles: 1 });
+    try {
+      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
+      for (let i = 0; i < 3; i++) await run.follower.look();
+      // a.log rests (b.log took the one handle); deleted, its inode goes to the next file made,
+      // with the same bytes: only its birth time tells (made 1 ms later at least).
+      const born = statSync(`${dir}/a.log`).birthtimeMs;
+      unlinkSync(`${dir}/a.log`);
+      for (let i = 0; i < 1e7 && Date.now() <= born + 1; i++);
+      writeFileSync(`${dir}/a.log`, "a1\n");
+      appendFileSync(`${dir}/b.log`, "b2\n");
+      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b2"]);
+      appendFileSync(`${dir}/b.log`, "end\n");
+      assert.deepEqual(await run.until("end"), []);
+    } finally {
+      await run.close();
+      remove();
+    }
   });
 
   test("nothing is read while the consumer does not pull", async () => {
