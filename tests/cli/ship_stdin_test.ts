@@ -110,4 +110,25 @@ describe("vectorvue ship -", () => {
       assert.deepEqual([...sent.values()].filter((count) => count !== 1), []);
     });
   });
+
+  test("after a SIGKILL, the next ship - says how far the spool had taken standard input", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const args = ["-", "--kind", "events", "--state-dir", join(dir, "state"), "--json"];
+      const all = encoder.encode(eventLines(1, 2_000, "kill"));
+      const first = startShip(args, target.env);
+      await first.write(all);
+      await until(() => target.emulator.events().length >= 500, 60_000);
+      first.kill("SIGKILL");
+      await first.done;
+      const next = await runCli(["ship", ...args], { env: target.env, stdin: "" });
+      assert.equal(next.code, 0, next.stderr);
+      const said = next.stderr.split("\n").filter((line) => line.includes('"stdin_before"'))
+        .map((line) => JSON.parse(line))[0];
+      const bytes = said?.bytes as number;
+      assert.ok(bytes > 0 && bytes <= all.length && all[bytes - 1] === 0x0a, `${bytes}`);
+      // What the spool held up to there is delivered; nothing past it was taken.
+      const lines = new TextDecoder().decode(all.subarray(0, bytes)).split("\n").length - 1;
+      assert.equal(target.emulator.events().length, lines);
+    });
+  });
 });
