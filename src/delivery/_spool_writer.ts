@@ -141,6 +141,17 @@ export class SegmentWriter {
     this.kick();
   }
 
+  /**
+   * Hands a record over that nothing waits for (items settled): written with the next write
+   * (the next group of items, or a batch record), or at once when the writer is idle, rather than
+   * by a write of its own while fsyncs are in flight: a write call costs the event loop more than
+   * the bytes it adds to another one.
+   */
+  submitLazy(record: Pending): void {
+    this.#pending.push(record);
+    this.kick();
+  }
+
   /** Asks for the active segment to be closed once nothing is live or pending. */
   requestRotate(): void {
     this.#wantRotate = true;
@@ -166,10 +177,10 @@ export class SegmentWriter {
         if (this.#pending.length > 0) {
           if (this.#syncs.size < 2 && !itemsWait) await this.#write(this.#pending.splice(0));
           else {
-            // Two fsyncs in flight: items wait for the next group, but bookkeeping records (a
-            // batch key its send waits for, acknowledgements) are written now.
-            const bookkeeping = this.#pending.filter((record) => record.text === undefined);
-            if (bookkeeping.length > 0) {
+            // Two fsyncs in flight: items wait for the next group, but a batch key its send
+            // waits for is written now (with the settled records pending, which wait otherwise).
+            if (this.#pending.some((record) => record.written !== undefined)) {
+              const bookkeeping = this.#pending.filter((record) => record.text === undefined);
               this.#pending = this.#pending.filter((record) => record.text !== undefined);
               await this.#write(bookkeeping);
             }

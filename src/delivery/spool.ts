@@ -324,7 +324,7 @@ export class Spool {
     if (refs.size === 0 || this.#closed) return;
     const bytes = encodeRecord({ kind: "settled", refs });
     this.#space.count(bytes.length);
-    this.#writer.submitBookkeeping({ bytes, size: bytes.length });
+    this.#writer.submitLazy({ bytes, size: bytes.length });
     const active = this.#writer.activeSegment;
     if (
       this.#ledger.liveCount === 0 && active !== undefined &&
