@@ -29,8 +29,9 @@ export interface FollowedLine {
  * own; `rotated`: the file's name now holds another file, or it was renamed (`newPath`);
  * `gone`: nothing is at its name any more (it is still read to its end); `closed`: we let go of
  * a file that lost its name; `truncated`: the file shrank below our position or its head changed
- * (read from 0 as a new source); `unreadable`: a matched path cannot be opened, or is not a
- * regular file; `line-too-long`: a line over `maxLineBytes` was skipped; `invalid-utf8`: a line
+ * (read from 0 as a new source); `unreadable`: a matched path cannot be opened or is not a
+ * regular file (reported once while it lasts), or a followed file failed to read (it is let go
+ * and resumed at its position when a look finds it again); `line-too-long`: a line over `maxLineBytes` was skipped; `invalid-utf8`: a line
  * was not UTF-8 (shipped with U+FFFD); `deferred`: a file waits for an open-file slot.
  */
 export type FollowEventKind =

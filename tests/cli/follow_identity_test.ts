@@ -2,8 +2,10 @@
 // a new file, a copy carries its original's source; symlinks, directories, unreadable files.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import {
   appendFileSync,
+  chmodSync,
   closeSync,
   copyFileSync,
   mkdirSync,
@@ -165,6 +167,26 @@ describe("Follower: identity and restarts", () => {
       const lines = await run.until("end");
       assert.deepEqual(texts(lines), ["1b", "2"], "the old target is finished first");
       assert.equal(run.of("rotated").length + run.of("gone").length, 1);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
+  test("a file made unreadable (chmod 000) is reported once, and followed once readable again", {
+    skip: process.getuid?.() === 0 && "root reads files whatever their mode",
+  }, async () => {
+    const { dir, remove } = tempDir();
+    const path = `${dir}/a.log`;
+    writeFileSync(path, "1\n");
+    chmodSync(path, 0o000);
+    const run = follow({ patterns: [`${dir}/*.log`] });
+    try {
+      await run.follower.look();
+      await run.follower.look();
+      assert.deepEqual(run.of("unreadable").map((event) => event.path), [path]);
+      chmodSync(path, 0o600);
+      assert.deepEqual(texts(await run.take(1)), ["1"]);
     } finally {
       await run.close();
       remove();

@@ -47,11 +47,15 @@ describe("Follower: many files, lag", () => {
       assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
       for (let i = 0; i < 3; i++) await run.follower.look();
       // a.log rests (b.log took the one handle); deleted, its inode goes to the next file made,
-      // with the same bytes: only its birth time tells (made 1 ms later at least).
-      const born = statSync(`${dir}/a.log`).birthtimeMs;
-      unlinkSync(`${dir}/a.log`);
-      for (let i = 0; i < 1e7 && Date.now() <= born + 1; i++);
-      writeFileSync(`${dir}/a.log`, "a1\n");
+      // with the same bytes: only its birth time tells. File times come from a coarse clock (a
+      // few ms), so the file is made again until its birth time differs (no look runs meanwhile:
+      // nothing here awaits).
+      const born = Math.floor(statSync(`${dir}/a.log`).birthtimeMs);
+      for (let tries = 0; tries < 1e6; tries++) {
+        unlinkSync(`${dir}/a.log`);
+        writeFileSync(`${dir}/a.log`, "a1\n");
+        if (Math.floor(statSync(`${dir}/a.log`).birthtimeMs) !== born) break;
+      }
       appendFileSync(`${dir}/b.log`, "b2\n");
       assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b2"]);
       appendFileSync(`${dir}/b.log`, "end\n");
