@@ -8,11 +8,19 @@ import { emulatorCommand } from "./cli/emulator.ts";
 import { runCli } from "./cli/main.ts";
 import { qaCommand } from "./cli/qa.ts";
 import { sendCommand } from "./cli/send.ts";
+import { shipCommand } from "./cli/ship.ts";
 import { statusCommand } from "./cli/status.ts";
 import { whoamiCommand } from "./cli/whoami.ts";
 import { currentSystem } from "./src/platform/command_line.ts";
 
-const COMMANDS = [sendCommand, statusCommand, whoamiCommand, qaCommand, emulatorCommand];
+const COMMANDS = [
+  sendCommand,
+  shipCommand,
+  statusCommand,
+  whoamiCommand,
+  qaCommand,
+  emulatorCommand,
+];
 
 const system = currentSystem();
 runCli(system.args, system, COMMANDS).then(

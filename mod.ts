@@ -29,8 +29,10 @@
  */
 
 export {
+  type AddOptions,
   type BatcherOptions,
   type BatcherStats,
+  type ItemOrigin,
   type RejectedItem,
   VectorVueBatcher,
   VectorVueBatcherClosedError,

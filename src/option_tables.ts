@@ -8,7 +8,14 @@
 
 import { VectorVueConfigError } from "./errors.ts";
 import { VECTORVUE_OPTIONS } from "./options.ts";
-import { callVoice, defaultsOf, type OptionRow, readOptions, type Voice } from "./option_rules.ts";
+import {
+  callVoice,
+  defaultsOf,
+  type OptionRow,
+  readOptions,
+  show,
+  type Voice,
+} from "./option_rules.ts";
 
 /** A client option's rule, without its default (per call, the client's own value applies). */
 function clientRule(name: "timeoutMs" | "maxRetries"): OptionRow {
@@ -148,4 +155,63 @@ export function spoolOptionProblems(options: unknown): string[] {
     return ["spool must be an object { dir, maxBytes? }"];
   }
   return readOptions(options, SPOOL_OPTIONS, SPOOL_VOICE).problems;
+}
+
+/** Longest `origin.source` of `batcher.add()`, in bytes of UTF-8 (Linux's PATH_MAX). */
+const MAX_ORIGIN_SOURCE_BYTES = 4096;
+
+/** `AddOptions` of `batcher.add()`. */
+export const ADD_OPTIONS: readonly OptionRow[] = Object.freeze([
+  // Read by ORIGIN_OPTIONS, its problems named `origin.…`.
+  { name: "origin", rule: "object" },
+]);
+
+/** `ItemOrigin`, the `origin` of `batcher.add()`. */
+export const ORIGIN_OPTIONS: readonly OptionRow[] = Object.freeze([
+  { name: "source", rule: "text", required: true },
+  { name: "position", rule: "whole", words: "a whole number (0 or more)", required: true },
+]);
+
+/**
+ * The origin of `batcher.add(item, options)` (a copy), or undefined; throws one
+ * `VectorVueConfigError` with every problem. A well-formed one is checked without a table pass
+ * (this runs once per item); anything else goes through the tables for their messages.
+ */
+export function addOrigin(options: unknown): { source: string; position: number } | undefined {
+  if (options === undefined) return undefined;
+  const origin = (options as { origin?: { source?: unknown; position?: unknown } })?.origin;
+  const { source, position } = origin ?? {};
+  if (
+    typeof source === "string" && source !== "" && Number.isSafeInteger(position) &&
+    (position as number) >= 0 && originSourceFits(source) &&
+    Object.keys(options as object).length === 1 && Object.keys(origin!).length === 2
+  ) {
+    return { source, position: position as number };
+  }
+  mustBeObject("add", options);
+  const voice = callVoice("add");
+  const { problems } = readOptions(options, ADD_OPTIONS, voice);
+  if (origin !== undefined) {
+    if (typeof origin !== "object" || origin === null) {
+      problems.push(`add: origin must be an object { source, position }, got ${show(origin)}`);
+    } else {
+      problems.push(...readOptions(origin, ORIGIN_OPTIONS, { ...voice, path: "origin." }).problems);
+      if (typeof source === "string" && !originSourceFits(source)) {
+        problems.push(
+          `add: origin.source must be at most ${MAX_ORIGIN_SOURCE_BYTES} bytes of UTF-8`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new VectorVueConfigError(problems);
+  // Valid, but not a plain object of its own two fields (a class with getters, say).
+  return origin === undefined
+    ? undefined
+    : { source: source as string, position: position as number };
+}
+
+function originSourceFits(source: string): boolean {
+  // Three bytes of UTF-8 at most per UTF-16 unit: a short one fits without counting.
+  return source.length * 3 <= MAX_ORIGIN_SOURCE_BYTES ||
+    new TextEncoder().encode(source).length <= MAX_ORIGIN_SOURCE_BYTES;
 }

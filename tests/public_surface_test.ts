@@ -69,6 +69,7 @@ const ROOT = {
   ],
   types: [
     "APIErrorInit",
+    "AddOptions",
     "BatchItemResultData",
     "BatchResultData",
     "BatcherOptions",
@@ -94,6 +95,7 @@ const ROOT = {
     "IdempotencyKeyMaker",
     "IngestCounts",
     "IngestStatusData",
+    "ItemOrigin",
     "ItemOutcome",
     "LogFields",
     "Logger",

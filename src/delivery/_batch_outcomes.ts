@@ -9,7 +9,7 @@ import { VectorVueError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
 import { describeFailure } from "./batch_delivery.ts";
-import type { BatcherOptions, RejectedItem } from "./batcher_types.ts";
+import type { BatcherOptions, ItemOrigin, RejectedItem } from "./batcher_types.ts";
 import { type Entry, itemOf } from "./_bounded_queue.ts";
 
 /** See the module comment. */
@@ -55,15 +55,21 @@ export class BatchOutcomes {
   ): Promise<void> {
     const rejected: RejectedItem[] = [];
     const undelivered: unknown[] = [];
+    const origins: (ItemOrigin | undefined)[] = [];
     outcomes.forEach((outcome, position) => {
       if (outcome.status === "accepted") this.#accepted++;
       else if (outcome.status === "rejected") {
+        const origin = entries[position].origin;
         rejected.push({
           item: itemOf(entries[position]),
           errorCode: outcome.errorCode ?? "rejected",
           errorMessage: outcome.errorMessage ?? "",
+          ...(origin === undefined ? {} : { origin }),
         });
-      } else undelivered.push(itemOf(entries[position]));
+      } else {
+        undelivered.push(itemOf(entries[position]));
+        origins.push(entries[position].origin);
+      }
     });
     this.#rejected += rejected.length;
     leaveFlight();
@@ -71,6 +77,7 @@ export class BatchOutcomes {
       ? this.deadLetter(
         undelivered,
         error ?? new VectorVueError("the batch answer did not account for these items"),
+        origins,
       )
       : undefined;
     return this.#afterReport(rejected, deadLettered);
@@ -86,14 +93,18 @@ export class BatchOutcomes {
     await deadLettered;
   }
 
-  /** Counts items as dead-lettered at once, then hands them to `onDeadLetter`. */
-  deadLetter(items: unknown[], error: Error): Promise<void> {
+  /** Counts items as dead-lettered at once, then hands them to `onDeadLetter` (with origins). */
+  deadLetter(
+    items: unknown[],
+    error: Error,
+    origins: readonly (ItemOrigin | undefined)[],
+  ): Promise<void> {
     this.#deadLettered += items.length;
     this.#logger.error("vectorvue batcher dead-lettered items", {
       count: items.length,
       ...describeFailure(error),
     });
-    return this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error));
+    return this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error, origins));
   }
 
   async #callback(name: string, call: () => void | Promise<void>): Promise<void> {

@@ -9,6 +9,7 @@
 
 import { type Packed, takeBatch } from "./batch_delivery.ts";
 import { ByteArena, type Slot } from "./_byte_arena.ts";
+import type { ItemOrigin } from "./batcher_types.ts";
 
 /**
  * An item added: `position` is its order of `add()`. Only its JSON is held (as UTF-8 bytes in the
@@ -22,6 +23,8 @@ export interface Entry extends Packed {
   readonly spoolSeq?: number;
   /** Idempotency key of the batch this item was in when an earlier process sent it. */
   readonly batchKey?: string;
+  /** Where the item came from (`add(item, { origin })`), for `onDeadLetter`. */
+  readonly origin?: ItemOrigin;
 }
 
 /**
@@ -58,6 +61,9 @@ export class BoundedQueue {
   /** The `position` the next item added gets. */
   #nextPosition = 0;
   #peakHeld = 0;
+  /** Callers of reserveWhenRoom() waiting in line, and the promise the next one waits for. */
+  #inLine = 0;
+  #line: Promise<void> = Promise.resolve();
   /** Callers waiting for room, woken when items leave or the batcher closes. */
   #roomWaiters: (() => void)[] = [];
 
@@ -138,16 +144,41 @@ export class BoundedQueue {
   }
 
   /**
-   * Waits until an item of `size` bytes fits, then reserves its place (the caller releases it);
-   * `checkOpen` throws when the wait must end without a place.
+   * Waits until an item of `size` bytes fits, reserves its place (the caller releases it) and
+   * returns what `whenReserved` returns, called at once, before the next caller in line goes on;
+   * `checkOpen` throws when the wait must end without a place. Callers wait in line: places are
+   * taken in the order they were asked for, so a smaller item never overtakes a larger one (the
+   * items of one source, with their origins, stay in the order they were added).
    */
-  async reserveWhenRoom(size: number, checkOpen: () => void): Promise<void> {
-    while (!this.hasRoomFor(size)) {
-      await this.roomFreed();
-      checkOpen();
+  async reserveWhenRoom<T>(size: number, checkOpen: () => void, whenReserved: () => T): Promise<T> {
+    if (this.#inLine === 0 && this.hasRoomFor(size)) {
+      this.#reservedItems++;
+      this.#reservedBytes += size;
+      return whenReserved();
     }
-    this.#reservedItems++;
-    this.#reservedBytes += size;
+    const previous = this.#line;
+    let leave!: () => void;
+    this.#line = new Promise<void>((resolve) => leave = resolve);
+    this.#inLine++;
+    try {
+      await previous;
+      checkOpen();
+      while (!this.hasRoomFor(size)) {
+        await this.roomFreed();
+        checkOpen();
+      }
+      this.#reservedItems++;
+      this.#reservedBytes += size;
+      return whenReserved();
+    } finally {
+      this.#inLine--;
+      leave();
+    }
+  }
+
+  /** Whether callers wait in line for a place (a new one must then join the line). */
+  get waitingInLine(): boolean {
+    return this.#inLine > 0;
   }
 
   /** Resolves when room may have been freed (or the batcher closes). */
@@ -172,7 +203,11 @@ export class BoundedQueue {
    * next position: one copy, reused in place once answered for, and copied into the batch body.
    * The text is decoded only when asked for.
    */
-  store(fields: Pick<Entry, "spoolSeq" | "batchKey">, text: string, size: number): Entry {
+  store(
+    fields: Pick<Entry, "spoolSeq" | "batchKey" | "origin">,
+    text: string,
+    size: number,
+  ): Entry {
     const slot = this.#arena.store(text, size - 1);
     return {
       position: this.#nextPosition++,
@@ -240,14 +275,17 @@ export class BoundedQueue {
     }
   }
 
-  /** Empties the queue (not what is in flight): the items, rebuilt, with their bytes released. */
-  takeAllQueued(): unknown[] {
+  /**
+   * Empties the queue (not what is in flight): the items, rebuilt, and their origins, with their
+   * bytes released.
+   */
+  takeAllQueued(): { items: unknown[]; origins: (ItemOrigin | undefined)[] } {
     const entries = this.#entries.slice(this.#head);
     this.#entries = [];
     this.#head = 0;
     this.#queuedBytes = 0;
     const items = entries.map(itemOf);
     for (const entry of entries) this.#arena.release(entry.slot);
-    return items;
+    return { items, origins: entries.map((entry) => entry.origin) };
   }
 }

@@ -6,6 +6,8 @@ import type { Logger } from "../logger.ts";
 import { spoolErrorFrom } from "./spool_error.ts";
 import type { Refs } from "./spool_record.ts";
 import { DAMAGED_DIR, type LiveItem, type Segment } from "./_spool_segment.ts";
+import { OriginMap } from "./_origins.ts";
+import type { RecordOrigin } from "./spool_record.ts";
 
 /**
  * This spool's own items of one group commit (consecutive sequence numbers, one segment), live
@@ -26,6 +28,7 @@ interface OwnGroup {
 export interface WrittenItem {
   readonly seq?: number;
   readonly addedAt?: number;
+  readonly origin?: RecordOrigin;
 }
 
 /** Which items are live, and where: see the file comment. */
@@ -41,11 +44,19 @@ export class SpoolLedger {
   #ownHead = 0;
   /** Own items live. */
   #ownLive = 0;
+  /** Per source, the position of the last item fsynced (recovered ones first). */
+  readonly origins: OriginMap;
 
-  constructor(writer: string, recovered: Map<number, LiveItem>, ownBase: number) {
+  constructor(
+    writer: string,
+    recovered: Map<number, LiveItem>,
+    ownBase: number,
+    origins: OriginMap = new OriginMap(),
+  ) {
     this.#writer = writer;
     this.#live = recovered;
     this.#ownBase = ownBase;
+    this.origins = origins;
   }
 
   /** Items live on disk. */
@@ -86,6 +97,10 @@ export class SpoolLedger {
       own.addedAt[record.seq - first] = record.addedAt!;
       own.live[record.seq - first] = 1;
       own.count++;
+      // Durable now: groups complete in sequence order, so the last one set is the latest.
+      if (record.origin !== undefined) {
+        this.origins.set(record.origin.source, record.origin.position);
+      }
     }
     segment.live += own.count;
     this.#ownLive += own.count;
@@ -205,12 +220,16 @@ export class SegmentSpace {
     for (const wake of this.#spaceWaiters.splice(0)) wake();
   }
 
-  /** Deletes segments from the oldest while nothing in them is live; never the active one. */
-  async reclaim(active: () => Segment | undefined): Promise<void> {
+  /**
+   * Deletes segments from the oldest while nothing in them is live; never the active one, nor
+   * with `keepNewest` the newest (which holds the positions of the sources).
+   */
+  async reclaim(active: () => Segment | undefined, keepNewest = false): Promise<void> {
     let removed = false;
     while (this.segments.length > 0) {
       const head = this.segments[0];
       if (head.live > 0 || head === active()) break;
+      if (keepNewest && this.segments.length === 1) break;
       try {
         if (head.damaged) await this.#setAside(head);
         else await this.#fs.remove(head.path);

@@ -11,7 +11,7 @@ import { VectorVueError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
-import { VectorVueBatcherClosedError } from "./batcher_types.ts";
+import { type ItemOrigin, VectorVueBatcherClosedError } from "./batcher_types.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import { DEFAULT_SPOOL_MAX_BYTES } from "../option_tables.ts";
 import { Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
@@ -29,7 +29,11 @@ export interface SpoolAdapterHost {
   /** Where new and recovered entries are queued and sent from. */
   readonly scheduler: BatchScheduler;
   /** Counts items as dead-lettered and hands them on. */
-  deadLetter(items: unknown[], error: Error): Promise<void>;
+  deadLetter(
+    items: unknown[],
+    error: Error,
+    origins: readonly (ItemOrigin | undefined)[],
+  ): Promise<void>;
 }
 
 /** See the module comment. */
@@ -42,8 +46,9 @@ export class SpoolAdapter {
   #openError: Error | undefined;
   /** Queuing what an earlier process left, portion by portion; settles when all is queued. */
   #adopting: Promise<void> | undefined;
-  /** `add()` calls writing their item to the spool. */
-  readonly #adding = new Set<Promise<unknown>>();
+  /** `add()` calls writing their item to the spool, and who waits for them to end. */
+  #adding = 0;
+  #addsEnded: (() => void)[] = [];
   /** Set when `close()` gave up: what is left stays on disk for the next process. */
   #keepOnDisk = false;
 
@@ -96,6 +101,11 @@ export class SpoolAdapter {
     this.#keepOnDisk = true;
   }
 
+  /** The spool's positions per source (empty until it is open). */
+  origins(): Map<string, number> {
+    return this.#spool?.origins() ?? new Map();
+  }
+
   /** Resolves once open, or rejects with the error that prevents it. */
   async ready(): Promise<void> {
     await this.opening;
@@ -108,41 +118,51 @@ export class SpoolAdapter {
   }
 
   /** Resolves once every `add()` writing to the spool has ended. */
-  addsEnded(): Promise<unknown> {
-    return Promise.allSettled([...this.#adding]);
+  addsEnded(): Promise<void> {
+    if (this.#adding === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#addsEnded.push(resolve));
   }
 
-  /** Queues one item, on disk (write + fsync, shared with the items around it) first. */
-  async add(item: Record<string, unknown>): Promise<void> {
-    const adding = this.#addSpooled(item);
-    this.#adding.add(adding);
+  /**
+   * Queues one item, on disk (write + fsync, shared with the items around it) first, with its
+   * origin: durable, as the spool's latest position of its source, once this resolves. One
+   * async frame and a count (not a set of promises): this runs once per item.
+   */
+  async add(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
+    this.#adding++;
     try {
-      return await adding;
+      const { queue } = this.#host;
+      // Once open, no await before the append (one item's cost counts at these rates).
+      if (this.#spool === undefined) await this.ready();
+      if (this.#host.closed()) throw new VectorVueBatcherClosedError();
+      const text = serializeItem(item, this.#host.what);
+      const size = utf8Length(text) + 1;
+      let appended: Promise<number>;
+      if (!queue.waitingInLine && queue.hasRoomFor(size)) {
+        queue.reserve(1, size);
+        appended = this.#spool!.append(text, size - 1, origin);
+      } else {
+        // Appended once its place is reserved, before the next add() in line goes on: the order
+        // of add() calls is the order of sequence numbers (and of each source's items).
+        ({ appended } = await queue.reserveWhenRoom(size, () => this.#checkOpen(), () => ({
+          appended: this.#spool!.append(text, size - 1, origin),
+        })));
+      }
+      let spoolSeq: number;
+      try {
+        spoolSeq = await appended;
+      } catch (error) {
+        if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
+        throw error;
+      } finally {
+        queue.unreserve(1, size);
+        queue.wakeAll();
+      }
+      const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
+      this.#host.scheduler.enqueue(queue.store(fields, text, size));
     } finally {
-      this.#adding.delete(adding);
+      if (--this.#adding === 0) { for (const ended of this.#addsEnded.splice(0)) ended(); }
     }
-  }
-
-  async #addSpooled(item: Record<string, unknown>): Promise<void> {
-    const { queue } = this.#host;
-    // Once open, no await before the append (one item's cost counts at these rates).
-    if (this.#spool === undefined) await this.ready();
-    if (this.#host.closed()) throw new VectorVueBatcherClosedError();
-    const text = serializeItem(item, this.#host.what);
-    const size = utf8Length(text) + 1;
-    if (queue.hasRoomFor(size)) queue.reserve(1, size);
-    else await queue.reserveWhenRoom(size, () => this.#checkOpen());
-    let spoolSeq: number;
-    try {
-      spoolSeq = await this.#spool!.append(text, size - 1);
-    } catch (error) {
-      if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
-      throw error;
-    } finally {
-      queue.unreserve(1, size);
-      queue.wakeAll();
-    }
-    this.#host.scheduler.enqueue(queue.store({ spoolSeq }, text, size));
   }
 
   #checkOpen(): void {
@@ -248,20 +268,25 @@ export class SpoolAdapter {
   /** Queues items read from the backlog; one whose text is not JSON is dead-lettered. */
   #queueRecovered(
     spool: Spool,
-    read: readonly { seq: number; text: string; batchKey?: string }[],
+    read: readonly { seq: number; text: string; batchKey?: string; origin?: ItemOrigin }[],
   ): void {
     const { queue } = this.#host;
     // An item whose text is not JSON (written by a faulty writer: the checksum held) cannot be
     // sent: it is dead-lettered with its text, and leaves the spool, instead of blocking start-up.
-    const unreadable: { seq: number; text: string }[] = [];
-    for (const { seq, text, batchKey } of read) {
+    const unreadable: { seq: number; text: string; origin?: ItemOrigin }[] = [];
+    for (const { seq, text, batchKey, origin } of read) {
       try {
         JSON.parse(text); // only to know it can be sent: the entry keeps the text
       } catch {
-        unreadable.push({ seq, text });
+        unreadable.push({ seq, text, origin });
         continue;
       }
-      queue.push(queue.store({ spoolSeq: seq, batchKey }, text, utf8Length(text) + 1));
+      const fields = origin === undefined ? { spoolSeq: seq, batchKey } : {
+        spoolSeq: seq,
+        batchKey,
+        origin,
+      };
+      queue.push(queue.store(fields, text, utf8Length(text) + 1));
     }
     if (unreadable.length > 0) {
       spool.settle(unreadable.map((spooled) => spooled.seq));
@@ -270,6 +295,7 @@ export class SpoolAdapter {
         new VectorVueSpoolError("io", "an item in the spool is not valid JSON", {
           path: spool.dir,
         }),
+        unreadable.map((spooled) => spooled.origin),
       );
     }
     // Everything recovered is old already: it goes out at once, not after flushIntervalMs.

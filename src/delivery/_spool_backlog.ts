@@ -2,7 +2,7 @@
 // text is (not the text), and read back in portions as the batcher's queue has room.
 import type { SpoolFs } from "../platform/files.ts";
 import { spoolErrorFrom } from "./spool_error.ts";
-import { itemTextAt } from "./spool_record.ts";
+import { itemTextAt, type RecordOrigin } from "./spool_record.ts";
 
 /** An item in the spool. */
 export interface SpooledItem {
@@ -10,6 +10,8 @@ export interface SpooledItem {
   readonly text: string;
   /** When it was first added, ms since the epoch. */
   readonly addedAt: number;
+  /** Where it came from, when it was added with an origin. */
+  readonly origin?: RecordOrigin;
 }
 
 /** A batch recorded before it was sent, with the items of it still live. */
@@ -28,6 +30,8 @@ export interface BacklogItem {
   readonly addedAt: number;
   /** The batch it was in, if any. */
   readonly batchKey?: string;
+  /** Where it came from, when it was added with an origin. */
+  readonly origin?: RecordOrigin;
   /** Its segment file and where its record starts. */
   readonly path: string;
   readonly at: number;
@@ -70,11 +74,12 @@ export async function readBacklog(
     }
     for (const index of indexes) texts[index] = itemTextAt(bytes, slice[index].at);
   }
-  return slice.map(({ seq, addedAt, batchKey }, index) => ({
+  return slice.map(({ seq, addedAt, batchKey, origin }, index) => ({
     seq,
     addedAt,
     text: texts[index],
     ...(batchKey === undefined ? {} : { batchKey }),
+    ...(origin === undefined ? {} : { origin }),
   }));
 }
 

@@ -8,6 +8,8 @@ import { leftByDeadStarter } from "./spool_lock.ts";
 import { itemTextRange, type PreviousSegment, scanSegment } from "./spool_record.ts";
 import type { BacklogItem } from "./_spool_backlog.ts";
 import { FIRST_FORMAT, type LiveItem, SEGMENT, type Segment } from "./_spool_segment.ts";
+import { OriginMap } from "./_origins.ts";
+import type { RecordOrigin } from "./spool_record.ts";
 
 /** What start-up found: the segments, the next sequence number, the backlog and its live items. */
 export interface RecoveredState {
@@ -15,6 +17,8 @@ export interface RecoveredState {
   readonly nextSeq: number;
   readonly backlog: BacklogItem[];
   readonly live: Map<number, LiveItem>;
+  /** Per source, the latest position recorded (headers, then item records, by segment id). */
+  readonly origins: OriginMap;
 }
 
 /** A segment file found at start-up, before its records are read. */
@@ -43,11 +47,18 @@ interface SegmentReport {
 
 /** Items read so far, keyed by writer and sequence number, in the order they were read. */
 interface Scanned {
-  readonly items: Map<string, { at: number; bytes: number; ref: LiveItem }>;
+  readonly items: Map<
+    string,
+    { at: number; bytes: number; ref: LiveItem; origin: RecordOrigin | undefined }
+  >;
   /** The batch key of each item that was in a batch. */
   readonly batchOf: Map<string, string>;
   /** Items settled. */
   readonly settled: Set<string>;
+  /** Positions by source, folded in the order records were written. */
+  readonly origins: OriginMap;
+  /** One string per source, shared by the items that name it. */
+  readonly sources: Map<string, string>;
 }
 
 const refKey = (writer: string, seq: number) => `${writer}\u0000${seq}`;
@@ -78,7 +89,13 @@ async function removeLeftovers(fs: SpoolFs, dir: string, names: readonly string[
 export async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise<RecoveredState> {
   const found = await findSegments(fs, dir);
   const reports: SegmentReport[] = [];
-  const scanned: Scanned = { items: new Map(), batchOf: new Map(), settled: new Set() };
+  const scanned: Scanned = {
+    items: new Map(),
+    batchOf: new Map(),
+    settled: new Set(),
+    origins: new OriginMap(),
+    sources: new Map(),
+  };
   for (const { id, name, writer } of found) {
     const report = await readSegment(fs, `${dir}/${name}`, { id, name, writer }, scanned);
     if (report !== undefined) reports.push(report);
@@ -88,7 +105,11 @@ export async function recover(fs: SpoolFs, dir: string, logger: Logger): Promise
   for (const report of reports) {
     reportDamage(report, lastOfWriter.get(report.writer) === report, logger);
   }
-  return { segments: reports.map((report) => report.segment), ...backlogOf(scanned) };
+  return {
+    segments: reports.map((report) => report.segment),
+    ...backlogOf(scanned),
+    origins: scanned.origins,
+  };
 }
 
 /** The segment files of the directory, oldest first (leftover temporary files removed). */
@@ -172,14 +193,24 @@ function collectRecords(
   bytes: Uint8Array,
   segment: Segment,
   writer: string,
-  { items, batchOf, settled }: Scanned,
+  { items, batchOf, settled, origins, sources }: Scanned,
 ): void {
   for (const [index, record] of records.entries()) {
     if (record.kind === "item") {
       const { seq, addedAt } = record;
       const ref: LiveItem = { segment, addedAt, writer, seq };
       const [start, end] = itemTextRange(bytes, offsets[index]);
-      items.set(refKey(writer, seq), { at: offsets[index], bytes: end - start, ref });
+      let origin = record.origin;
+      if (origin !== undefined) {
+        let source = sources.get(origin.source);
+        if (source === undefined) sources.set(origin.source, source = origin.source);
+        origin = { source, position: origin.position };
+        origins.set(source, origin.position);
+      }
+      items.set(refKey(writer, seq), { at: offsets[index], bytes: end - start, ref, origin });
+    } else if (record.kind === "header") {
+      // What was durable when the segment started (a source's items may be in deleted files).
+      for (const [source, position] of record.origins ?? []) origins.set(source, position);
     } else if (record.kind === "batch" || record.kind === "settled") {
       for (const [owner, seqs] of record.refs) {
         for (const seq of seqs) {
@@ -246,7 +277,7 @@ function backlogOf(
   const batches = new Map<string, BacklogItem[]>();
   const loose: BacklogItem[] = [];
   let nextSeq = 0;
-  for (const [key, { at, bytes, ref }] of items) {
+  for (const [key, { at, bytes, ref, origin }] of items) {
     if (settled.has(key)) continue;
     const seq = nextSeq++;
     ref.segment.live++;
@@ -259,6 +290,7 @@ function backlogOf(
       at,
       bytes,
       ...(batchKey === undefined ? {} : { batchKey }),
+      ...(origin === undefined ? {} : { origin }),
     };
     if (batchKey === undefined) loose.push(item);
     else if (batches.has(batchKey)) batches.get(batchKey)!.push(item);

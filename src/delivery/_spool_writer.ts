@@ -7,7 +7,12 @@ import type { AppendFile, SpoolFs } from "../platform/files.ts";
 import type { Logger } from "../logger.ts";
 import type { SpoolLock } from "./spool_lock.ts";
 import { spoolErrorFrom, type VectorVueSpoolError } from "./spool_error.ts";
-import { encodeRecord, type PreviousSegment, writeItemRecords } from "./spool_record.ts";
+import {
+  encodeRecord,
+  type PreviousSegment,
+  type RecordOrigin,
+  writeItemRecords,
+} from "./spool_record.ts";
 import type { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
 import { type Segment, segmentName } from "./_spool_segment.ts";
 
@@ -25,11 +30,39 @@ export interface Pending {
   /** Sequence number of an item record. */
   readonly seq?: number;
   readonly addedAt?: number;
+  /** Where an item came from, and its source as UTF-8. */
+  readonly origin?: RecordOrigin;
+  readonly sourceBytes?: Uint8Array;
   /** Called once the record is written (before its fsync). */
   readonly written?: () => void;
   /** Called once the record is fsynced (with an item's sequence number). */
   readonly resolve?: (seq: number) => void;
   readonly reject?: (error: Error) => void;
+}
+
+/**
+ * An item being appended: the one object the writer keeps for it, its sequence number, time
+ * and settlers filled in when it is queued (one allocation per item, of one shape).
+ */
+export interface NewItem extends Pending {
+  readonly text: string;
+  readonly size: number;
+  seq: number;
+  addedAt: number;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+}
+
+const unset = () => {};
+
+/** A {@linkcode NewItem} before it is queued. */
+export function newItem(
+  text: string,
+  size: number,
+  origin: RecordOrigin | undefined,
+  sourceBytes: Uint8Array | undefined,
+): NewItem {
+  return { text, size, origin, sourceBytes, seq: 0, addedAt: 0, resolve: unset, reject: unset };
 }
 
 /** What the writer works with. */
@@ -108,6 +141,17 @@ export class SegmentWriter {
     this.kick();
   }
 
+  /**
+   * Hands a record over that nothing waits for (items settled): written with the next write
+   * (the next group of items, or a batch record), or at once when the writer is idle, rather than
+   * by a write of its own while fsyncs are in flight: a write call costs the event loop more than
+   * the bytes it adds to another one.
+   */
+  submitLazy(record: Pending): void {
+    this.#pending.push(record);
+    this.kick();
+  }
+
   /** Asks for the active segment to be closed once nothing is live or pending. */
   requestRotate(): void {
     this.#wantRotate = true;
@@ -133,10 +177,10 @@ export class SegmentWriter {
         if (this.#pending.length > 0) {
           if (this.#syncs.size < 2 && !itemsWait) await this.#write(this.#pending.splice(0));
           else {
-            // Two fsyncs in flight: items wait for the next group, but bookkeeping records (a
-            // batch key its send waits for, acknowledgements) are written now.
-            const bookkeeping = this.#pending.filter((record) => record.text === undefined);
-            if (bookkeeping.length > 0) {
+            // Two fsyncs in flight: items wait for the next group, but a batch key its send
+            // waits for is written now (with the settled records pending, which wait otherwise).
+            if (this.#pending.some((record) => record.written !== undefined)) {
+              const bookkeeping = this.#pending.filter((record) => record.text === undefined);
               this.#pending = this.#pending.filter((record) => record.text !== undefined);
               await this.#write(bookkeeping);
             }
@@ -267,13 +311,16 @@ export class SegmentWriter {
     const name = segmentName(id, this.#writer);
     const path = `${this.#dir}/${name}`;
     // The header is fsynced under a temporary name first, so a segment file without one (an
-    // empty file, say) is always damage, never a crash between creating and writing it.
+    // empty file, say) is always damage, never a crash between creating and writing it. It
+    // carries the durable positions of the sources (every group before it is fsynced: see
+    // closeActive), so that they outlive the segments their items were in.
     const temporary = `${path}.tmp`;
     const header = encodeRecord({
       kind: "header",
       writer: this.#writer,
       segment: id,
       prev: this.#previous,
+      origins: this.#ledger.origins.pairs(),
     });
     let file: AppendFile | undefined;
     try {
@@ -328,11 +375,24 @@ export class SegmentWriter {
     await file.close().catch(() => {});
   }
 
+  /**
+   * Closes the active segment and starts a new one (its header holds the positions of the
+   * sources), best effort: on a full disk the last segment stays, holding them as well.
+   */
+  async startSegment(): Promise<void> {
+    await this.closeActive();
+    await this.#activeFor(0).catch(() => {});
+  }
+
+  /**
+   * Closes the active segment when asked to, and deletes what is settled; with origins, the
+   * newest segment stays (it holds the latest position of each source, with its header).
+   */
   async rotateAndReclaim(): Promise<void> {
     if (this.#wantRotate) {
       this.#wantRotate = false;
       if (this.#ledger.liveCount === 0 && this.#pending.length === 0) await this.closeActive();
     }
-    await this.#space.reclaim(() => this.#active?.segment);
+    await this.#space.reclaim(() => this.#active?.segment, this.#ledger.origins.size > 0);
   }
 }

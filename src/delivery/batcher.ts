@@ -11,14 +11,16 @@
  */
 
 import { VectorVueError } from "../errors.ts";
-import { batcherOptions } from "../option_tables.ts";
+import { addOrigin, batcherOptions } from "../option_tables.ts";
 import type { Logger } from "../logger.ts";
 import { serializeItem, utf8Length } from "../serialize.ts";
-import { watchAtExit } from "./exit_warning.ts";
+import { warnUndelivered, watchAtExit } from "./exit_warning.ts";
+import { OriginMap } from "./_origins.ts";
 import type { ItemOutcome } from "./batch_outcome.ts";
 import { BatchDelivery } from "./batch_delivery.ts";
 import type { DeliveryContext } from "./bulk.ts";
 import {
+  type AddOptions,
   type BatcherOptions,
   type BatcherStats,
   VectorVueBatcherClosedError,
@@ -64,6 +66,8 @@ export class VectorVueBatcher {
   readonly #outcomes: BatchOutcomes;
   /** Set when a spool is configured (open or not yet). */
   readonly #spooling: SpoolAdapter | undefined;
+  /** Without a spool: per source, the position of the last item queued (in memory only). */
+  readonly #origins = new OriginMap();
   #closed = false;
   /** Aborts batches in flight when `close()` is told to give up. */
   #abort = new AbortController();
@@ -114,7 +118,7 @@ export class VectorVueBatcher {
         queue: this.#queue,
         closed: () => this.#closed,
         scheduler: this.#scheduler,
-        deadLetter: (items, error) => this.#outcomes.deadLetter(items, error),
+        deadLetter: (items, error, origins) => this.#outcomes.deadLetter(items, error, origins),
       });
     }
   }
@@ -155,13 +159,16 @@ export class VectorVueBatcher {
    * Queues one item. Resolves once it is queued, which waits while
    * `maxQueueSize` items or `maxQueueBytes` bytes are held (back-pressure). Rejects with a
    * {@linkcode VectorVueSerializationError} for an item JSON cannot carry
-   * (it is then not added) and a {@linkcode VectorVueBatcherClosedError}
-   * after `close()`.
+   * (it is then not added), a {@linkcode VectorVueConfigError} for a bad `origin` (before
+   * anything is written) and a {@linkcode VectorVueBatcherClosedError} after `close()`. With
+   * `origin`, the item's source and position count in {@linkcode VectorVueBatcher.origins}
+   * once this resolves (with a spool: durably, written with the item).
    *
    * @example
    * ```ts
    * import { VectorVueClient } from "@spectrastrike/vectorvue-client";
    * import { createVectorVueEmulator } from "@spectrastrike/vectorvue-client/testing";
+   * import assert from "node:assert/strict";
    *
    * const emulator = createVectorVueEmulator(); // stands in for VectorVue here
    * const client = new VectorVueClient({
@@ -169,19 +176,39 @@ export class VectorVueBatcher {
    *   fetch: (input, init) => emulator.fetch(new Request(input, init)),
    * });
    * await using batcher = client.createBatcher({ kind: "findings" });
-   * await batcher.add({ title: "Open SMB share", description: "Anyone can read.", severity: "high", first_seen: "2026-11-28T12:00:00Z" });
+   * const origin = { source: "scan.ndjson", position: 120 }; // the line's file, and its end there
+   * await batcher.add({ title: "Open SMB share", description: "Anyone can read.", severity: "high", first_seen: "2026-11-28T12:00:00Z" }, { origin });
+   * assert.equal(batcher.origins().get("scan.ndjson"), 120);
    * ```
    */
-  async add(item: Record<string, unknown>): Promise<void> {
+  async add(item: Record<string, unknown>, options?: AddOptions): Promise<void> {
+    const origin = addOrigin(options);
     if (this.#closed) throw new VectorVueBatcherClosedError();
-    if (this.#spooling !== undefined) return await this.#spooling.add(item);
+    if (this.#spooling !== undefined) return await this.#spooling.add(item, origin);
     const text = serializeItem(item, this.#what);
     const size = utf8Length(text) + 1;
-    await this.#queue.reserveWhenRoom(size, () => {
-      if (this.#closed) throw new VectorVueBatcherClosedError();
+    const fields = origin === undefined ? {} : { origin };
+    // Queued as soon as its place is reserved, in the order of add() calls.
+    await this.#queue.reserveWhenRoom(size, () => this.#assertOpen(), () => {
+      this.#queue.unreserve(1, size);
+      this.#scheduler.enqueue(this.#queue.store(fields, text, size));
+      if (origin !== undefined) this.#origins.set(origin.source, origin.position);
     });
-    this.#queue.unreserve(1, size);
-    this.#scheduler.enqueue(this.#queue.store({}, text, size));
+  }
+
+  /**
+   * Per source, the position of the last item taken (`add(item, { origin })` resolved), for the
+   * most recent 4,096 sources, oldest first; a copy. With a spool (after `ready()`), durable:
+   * recovered after a crash, settled and deleted items included. Without one, in memory only.
+   * @example Where to resume reading a file (see `add()` for one added with its origin)
+   * ```ts
+   * import type { VectorVueBatcher } from "@spectrastrike/vectorvue-client";
+   *
+   * const resumeAt = (batcher: VectorVueBatcher, path: string) => batcher.origins().get(path) ?? 0;
+   * ```
+   */
+  origins(): ReadonlyMap<string, number> {
+    return this.#spooling?.origins() ?? this.#origins.snapshot();
   }
 
   /**
@@ -269,24 +296,10 @@ export class VectorVueBatcher {
     }
   }
 
-  /**
-   * At process exit, for a batcher not closed: says how many items go with the process (a
-   * static method, so that watching the batcher does not hold it).
-   */
+  /** At process exit, for a batcher not closed (static: watching must not hold the batcher). */
   static #warnAtExit(batcher: VectorVueBatcher): void {
-    const queued = batcher.#queue.queuedCount + batcher.#queue.reservedItems;
-    const inFlight = batcher.#queue.inFlightItems;
-    const held = queued + inFlight;
-    if (held === 0) return;
-    const items = `${held} ${batcher.#what}${held === 1 ? "" : "s"}`;
-    batcher.#logger.warn(
-      batcher.#spooling?.spool === undefined
-        ? `vectorvue batcher: the process exits with ${items} not delivered, which are lost: ` +
-          "await batcher.close() before exiting"
-        : `vectorvue batcher: the process exits with ${items} not delivered; they stay in the ` +
-          "spool for the next batcher on its directory: await batcher.close() before exiting",
-      { queued, inFlight },
-    );
+    const spooled = batcher.#spooling?.spool !== undefined;
+    warnUndelivered(batcher.#logger, batcher.#what, batcher.#queue, spooled);
   }
 
   /** Same as {@linkcode VectorVueBatcher.close}, for `await using`. */
@@ -350,6 +363,10 @@ export class VectorVueBatcher {
     return this.#outcomes.report(entries, outcomes, error, () => this.#queue.settle(entries));
   }
 
+  #assertOpen(): void {
+    if (this.#closed) throw new VectorVueBatcherClosedError();
+  }
+
   /**
    * Gives up on delivery: in-flight sends are aborted, and queued items are dead-lettered now;
    * with a spool they stay on disk instead, for the next process to deliver.
@@ -368,11 +385,12 @@ export class VectorVueBatcher {
       return Promise.resolve();
     }
     this.#abort.abort(reason);
-    const items = this.#queue.takeAllQueued();
+    const { items, origins } = this.#queue.takeAllQueued();
     if (items.length === 0) return Promise.resolve();
     const done = this.#outcomes.deadLetter(
       items,
       new VectorVueError("the batcher was closed before these items were sent", { cause: reason }),
+      origins,
     );
     this.#scheduler.afterSettle();
     return done;

@@ -29,6 +29,47 @@ export class VectorVueBatcherClosedError extends VectorVueError {
 }
 
 /**
+ * Where an item came from: a source (a file, a stream) and the position just past the item in
+ * it, given to `batcher.add(item, { origin })`. With a spool, the origin is written with the item
+ * (durable when `add()` resolves), so that `batcher.origins()` after a crash says where to resume
+ * reading each source; it is handed to `onDeadLetter` beside the item.
+ *
+ * @example Resume a file after the last line the spool holds
+ * ```ts
+ * import type { ItemOrigin } from "@spectrastrike/vectorvue-client";
+ * import assert from "node:assert/strict";
+ *
+ * const line = '{"event_type":"LOGIN"}\n';
+ * const origin: ItemOrigin = { source: "/var/log/sensor.ndjson", position: 0 + line.length };
+ * assert.equal(origin.position, 23);
+ * ```
+ */
+export interface ItemOrigin {
+  /** The source's name: non-empty, at most 4,096 bytes of UTF-8. */
+  readonly source: string;
+  /** The position just past the item in the source: a whole number, 0 or more. */
+  readonly position: number;
+}
+
+/**
+ * Options of `batcher.add()`.
+ *
+ * @example
+ * ```ts
+ * import type { AddOptions } from "@spectrastrike/vectorvue-client";
+ *
+ * const options: AddOptions = { origin: { source: "stdin", position: 1 } };
+ * ```
+ */
+export interface AddOptions {
+  /**
+   * Where the item came from; items of one source must be added in order (their `add()` calls
+   * made in the order of their positions).
+   */
+  readonly origin?: ItemOrigin;
+}
+
+/**
  * An item the server refused, as given to `onRejected`.
  *
  * @example
@@ -49,6 +90,8 @@ export interface RejectedItem {
   readonly errorCode: string;
   /** The server's message. */
   readonly errorMessage: string;
+  /** Where the item came from, as given to `add(item, { origin })` (kept in the spool). */
+  readonly origin?: ItemOrigin;
 }
 
 /**
@@ -118,9 +161,15 @@ export interface BatcherOptions {
    * Receives items that could not be delivered (the delivery budget ran
    * out, or an error waiting cannot fix), with the error. Without it they are still counted and logged, never
    * silently dropped. The items are rebuilt from the JSON the batcher held (plain objects equal
-   * to what would have been sent, not the objects given to `add()`).
+   * to what would have been sent, not the objects given to `add()`). `origins` is parallel to
+   * `items`: each item's origin as given to `add()` (kept in the spool for recovered items), or
+   * undefined.
    */
-  readonly onDeadLetter?: (items: unknown[], error: Error) => void | Promise<void>;
+  readonly onDeadLetter?: (
+    items: unknown[],
+    error: Error,
+    origins: readonly (ItemOrigin | undefined)[],
+  ) => void | Promise<void>;
   /** Receives items the server refused (never retried). */
   readonly onRejected?: (items: RejectedItem[]) => void | Promise<void>;
   /**

@@ -7,6 +7,7 @@
  * @module
  */
 import { onProcessExit } from "../platform/process.ts";
+import type { Logger } from "../logger.ts";
 
 interface Watch {
   readonly target: WeakRef<object>;
@@ -26,6 +27,27 @@ function atExit(): void {
       // A logger that throws at exit must not hide the other warnings.
     }
   }
+}
+
+/** The warning of a batcher not closed at exit that holds items in `queue` (none: no warning). */
+export function warnUndelivered(
+  logger: Logger,
+  what: string,
+  queue: { readonly queuedCount: number; readonly reservedItems: number; inFlightItems: number },
+  spooled: boolean,
+): void {
+  const counts = { queued: queue.queuedCount + queue.reservedItems, inFlight: queue.inFlightItems };
+  const held = counts.queued + counts.inFlight;
+  if (held === 0) return;
+  const items = `${held} ${what}${held === 1 ? "" : "s"}`;
+  logger.warn(
+    spooled
+      ? `vectorvue batcher: the process exits with ${items} not delivered; they stay in the ` +
+        "spool for the next batcher on its directory: await batcher.close() before exiting"
+      : `vectorvue batcher: the process exits with ${items} not delivered, which are lost: ` +
+        "await batcher.close() before exiting",
+    counts,
+  );
 }
 
 /**

@@ -11,7 +11,12 @@ import { silentLogger } from "../logger.ts";
 import type { Logger } from "../logger.ts";
 import { acquireLock, DEFAULT_LEASE, type LeaseOptions, type SpoolLock } from "./spool_lock.ts";
 import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
-import { encodeRecord, itemRecordBytes } from "./spool_record.ts";
+import {
+  encodeRecord,
+  itemRecordBytes,
+  MAX_SOURCE_BYTES,
+  type RecordOrigin,
+} from "./spool_record.ts";
 import { utf8Length } from "../serialize.ts";
 import {
   type BacklogItem,
@@ -22,7 +27,7 @@ import {
 } from "./_spool_backlog.ts";
 import { recover, type RecoveredState } from "./_spool_recovery.ts";
 import { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
-import { SegmentWriter } from "./_spool_writer.ts";
+import { type NewItem, newItem, SegmentWriter } from "./_spool_writer.ts";
 import { MAX_SEGMENT_BYTES, writerOf } from "./_spool_segment.ts";
 
 export type { BacklogItem, Recovered, SpooledBatch, SpooledItem } from "./_spool_backlog.ts";
@@ -108,6 +113,11 @@ export class Spool {
   /** Writes records to the segment files. */
   readonly #writer: SegmentWriter;
   #nextSeq: number;
+  /** The last origin source appended, and its UTF-8. */
+  #lastSource: [string, Uint8Array] = ["", new Uint8Array(0)];
+  /** Appends waiting for space, in the order they came: see #appendWhenRoom. */
+  #line: Promise<void> = Promise.resolve();
+  #inLine = 0;
   #closed = false;
   #refusing = false;
   /**
@@ -151,7 +161,7 @@ export class Spool {
     const writer = writerOf(lock.token);
     this.#nextSeq = state.nextSeq;
     this.backlog = state.backlog;
-    this.#ledger = new SpoolLedger(writer, state.live, state.nextSeq);
+    this.#ledger = new SpoolLedger(writer, state.live, state.nextSeq, state.origins);
     this.#space = new SegmentSpace(fs, options.dir, logger, state.segments);
     this.#writer = new SegmentWriter({
       fs,
@@ -183,7 +193,7 @@ export class Spool {
     try {
       const state = await recover(fs, dir, logger);
       const spool = new Spool(options, fs, lock, state);
-      await spool.#space.reclaim(() => undefined);
+      await spool.#space.reclaim(() => undefined, state.origins.size > 0);
       return spool;
     } catch (error) {
       await lock.release().catch(() => {});
@@ -196,8 +206,13 @@ export class Spool {
    * fsynced). Waits while the spool holds `maxBytes` (back-pressure). Rejects with a
    * {@linkcode VectorVueSpoolError} when the disk fails; the item is then not in the spool's care.
    */
-  append(text: string, textBytes: number = utf8Length(text)): Promise<number> {
-    const size = itemRecordBytes(textBytes);
+  append(
+    text: string,
+    textBytes: number = utf8Length(text),
+    origin?: RecordOrigin,
+  ): Promise<number> {
+    const sourceBytes = origin === undefined ? undefined : this.#sourceBytes(origin.source);
+    const size = itemRecordBytes(textBytes, sourceBytes?.length);
     if (size > this.#maxBytes) {
       return Promise.reject(
         new VectorVueSpoolError(
@@ -209,26 +224,79 @@ export class Spool {
     }
     if (this.#refusing) return Promise.reject(new SpoolClosedError());
     // The common case, without an async frame: it runs once per item.
-    if (this.#space.bytes + size <= this.#maxBytes) return this.#queueItem(text, size);
-    return this.#appendWhenRoom(text, size);
-  }
-
-  async #appendWhenRoom(text: string, size: number): Promise<number> {
-    while (this.#space.bytes + size > this.#maxBytes) {
-      if (this.#refusing) throw new SpoolClosedError();
-      await this.#space.spaceFreed();
+    const item = newItem(text, size, origin, sourceBytes);
+    if (this.#inLine === 0 && this.#space.bytes + size <= this.#maxBytes) {
+      return this.#queueItem(item);
     }
-    if (this.#refusing) throw new SpoolClosedError();
-    return await this.#queueItem(text, size);
+    return this.#appendWhenRoom(item);
   }
 
-  #queueItem(text: string, size: number): Promise<number> {
-    const seq = this.#nextSeq++;
-    const addedAt = this.#now();
-    this.#space.count(size);
+  /** A source as UTF-8, the last one kept (a shipper adds many lines of one file in a row). */
+  #sourceBytes(source: string): Uint8Array {
+    if (source !== this.#lastSource[0]) {
+      const bytes = new TextEncoder().encode(source);
+      if (bytes.length === 0 || bytes.length > MAX_SOURCE_BYTES) {
+        throw new RangeError(`an origin's source must be 1 to ${MAX_SOURCE_BYTES} bytes of UTF-8`);
+      }
+      this.#lastSource = [source, bytes];
+    }
+    return this.#lastSource[1];
+  }
+
+  /**
+   * Waits for space in line: appends take their sequence numbers in the order they were called,
+   * so that a smaller item never overtakes a larger one waiting (the items of one source, with
+   * their origins, stay in order).
+   */
+  #appendWhenRoom(item: NewItem): Promise<number> {
+    // Settled by the writer itself, as a fast append's is, so that appends resolve in order.
     return new Promise<number>((resolve, reject) => {
-      this.#writer.submitItem({ size, text, seq, addedAt, resolve, reject });
+      item.resolve = resolve;
+      item.reject = reject;
+      void this.#waitInLine(item);
     });
+  }
+
+  async #waitInLine(item: NewItem): Promise<void> {
+    const previous = this.#line;
+    let leave!: () => void;
+    this.#line = new Promise<void>((done) => leave = done);
+    this.#inLine++;
+    try {
+      await previous;
+      while (this.#space.bytes + item.size > this.#maxBytes && !this.#refusing) {
+        await this.#space.spaceFreed();
+      }
+      if (this.#refusing) item.reject(new SpoolClosedError());
+      else this.#submit(item);
+    } finally {
+      this.#inLine--;
+      leave();
+    }
+  }
+
+  #queueItem(item: NewItem): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      item.resolve = resolve;
+      item.reject = reject;
+      this.#submit(item);
+    });
+  }
+
+  #submit(item: NewItem): void {
+    item.seq = this.#nextSeq++;
+    item.addedAt = this.#now();
+    this.#space.count(item.size);
+    this.#writer.submitItem(item);
+  }
+
+  /**
+   * Per source, the position of the last item durably written (fsynced), the most recent
+   * 4,096 sources: recovered at start-up from the segments' headers and item records (settled
+   * and deleted items included), then updated as each group of items is fsynced.
+   */
+  origins(): Map<string, number> {
+    return this.#ledger.origins.snapshot();
   }
 
   /**
@@ -256,7 +324,7 @@ export class Spool {
     if (refs.size === 0 || this.#closed) return;
     const bytes = encodeRecord({ kind: "settled", refs });
     this.#space.count(bytes.length);
-    this.#writer.submitBookkeeping({ bytes, size: bytes.length });
+    this.#writer.submitLazy({ bytes, size: bytes.length });
     const active = this.#writer.activeSegment;
     if (
       this.#ledger.liveCount === 0 && active !== undefined &&
@@ -289,7 +357,7 @@ export class Spool {
 
   /**
    * Writes what is pending, deletes the segment files when nothing is live (a clean shutdown
-   * leaves an empty directory), closes the files and releases the lock. Items still live stay
+   * leaves an empty directory, or with origins one small segment that holds them), closes the files and releases the lock. Items still live stay
    * on disk for the next process.
    */
   async close(): Promise<void> {
@@ -298,6 +366,10 @@ export class Spool {
     this.refuseNew();
     try {
       await this.#writer.drain();
+      if (this.#ledger.liveCount === 0 && this.#ledger.origins.size > 0) {
+        // The positions outlive a clean shutdown in one small file: a segment of its header.
+        await this.#writer.startSegment();
+      }
       if (this.#ledger.liveCount === 0) this.#writer.requestRotate();
       await this.#writer.rotateAndReclaim();
       await this.#writer.closeActive();

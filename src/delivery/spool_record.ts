@@ -8,10 +8,15 @@
 //   offset 12  N bytes  body: u8 kind, then
 //                kind 1 item:    u32 LE seq low, u32 LE seq high, f64 LE time added (ms since
 //                                the epoch), the item's JSON text (UTF-8)
-//                kind 4 header:  JSON {"writer": token, "segment": id, "prev": {"name", "records"}}:
-//                                the first record of every segment; names the writer whose
-//                                sequence numbers the segment's items use, and what the
-//                                writer's previous segment held (so a cut one is counted)
+//                kind 8 item with its origin: as kind 1, then f64 LE position, u16 LE source
+//                                length L (1..4096), L bytes source (UTF-8), then the JSON text
+//                kind 4 header:  JSON {"writer": token, "segment": id, "prev": {"name", "records"},
+//                                "origins": [[source, position], ...]}: the first record of every
+//                                segment; names the writer whose sequence numbers the segment's
+//                                items use, what the writer's previous segment held (so a cut one
+//                                is counted), and (when any) the latest durable position of each
+//                                of the most recent 4,096 sources, oldest first, so that positions
+//                                outlive the segments their items were in
 //                kind 5 batch:   JSON {"key": idempotency key, "refs": {writer: [[first, last], ...]}}
 //                kind 6 settled: JSON {writer: [[first, last], ...]}: items the server answered
 //                                for or that were dead-lettered
@@ -25,23 +30,37 @@
 //
 // The magic lets a scan find the next record after a damaged one; the checksum (over the
 // length too) tells a record from a torn write or flipped bits.
-import { crc32 } from "./crc32.ts";
+import {
+  checksum,
+  decodeItem,
+  encodeItem,
+  HEADER_BYTES,
+  isPosition,
+  ITEM,
+  MAGIC,
+  ORIGIN_ITEM,
+  type RecordOrigin,
+} from "./_spool_item_record.ts";
 
-/** First bytes of every record. */
-export const MAGIC = new Uint8Array([0xff, 0x56, 0x56, 0x53]);
-/** Bytes before a record's body. */
-export const HEADER_BYTES = 12;
+export {
+  HEADER_BYTES,
+  itemRecordBytes,
+  itemTextAt,
+  itemTextRange,
+  MAGIC,
+  MAX_SOURCE_BYTES,
+  type RecordOrigin,
+  writeItemRecords,
+} from "./_spool_item_record.ts";
 /** Largest body a scan accepts; anything longer is damage (a flipped bit in the length). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-const ITEM = 1;
 const OLD_BATCH = 2;
 const OLD_SETTLED = 3;
 const HEADER = 4;
 const BATCH = 5;
 const SETTLED = 6;
 const FOOTER = 7;
-const ITEM_FIXED = 17;
 
 /**
  * Sequence numbers by writer token (sorted ascending within each). The empty token stands for
@@ -57,12 +76,21 @@ export interface PreviousSegment {
 
 /** One record of a segment. */
 export type SpoolRecord =
-  | { readonly kind: "item"; readonly seq: number; readonly addedAt: number; readonly text: string }
+  | {
+    readonly kind: "item";
+    readonly seq: number;
+    readonly addedAt: number;
+    readonly text: string;
+    /** Where the item came from (kind 8); absent for kind 1. */
+    readonly origin?: RecordOrigin;
+  }
   | {
     readonly kind: "header";
     readonly writer: string;
     readonly segment: number;
     readonly prev?: PreviousSegment;
+    /** The latest position of each source, oldest first (see the format above). */
+    readonly origins?: readonly (readonly [string, number])[];
   }
   | { readonly kind: "batch"; readonly key: string; readonly refs: Refs }
   | { readonly kind: "settled"; readonly refs: Refs }
@@ -84,19 +112,6 @@ export interface ScanResult {
   /** Where each record starts in the file, for reading an item's text later. */
   readonly offsets: number[];
   readonly damage: Damage[];
-}
-
-/** Where an item record's text is, given where the record starts. */
-export function itemTextRange(bytes: Uint8Array, offset: number): [start: number, end: number] {
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .getUint32(offset + 4, true);
-  return [offset + HEADER_BYTES + ITEM_FIXED, offset + HEADER_BYTES + length];
-}
-
-/** The text of the item record at `offset` (one that a scan found valid). */
-export function itemTextAt(bytes: Uint8Array, offset: number): string {
-  const [start, end] = itemTextRange(bytes, offset);
-  return decoder.decode(bytes.subarray(start, end));
 }
 
 const encoder = new TextEncoder();
@@ -137,107 +152,20 @@ function frame(body: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** CRC-32 over the length field and the body of the record at `offset`. */
-function checksum(bytes: Uint8Array, offset: number, length: number): number {
-  const body = offset + HEADER_BYTES;
-  return crc32(bytes, crc32(bytes, 0, offset + 4, offset + 8), body, body + length);
-}
-
-/**
- * Writes an item record of `size` bytes ({@linkcode itemRecordBytes} of its text's UTF-8 length)
- * into `target` at `offset`, in place: the spool builds a whole group of records in one buffer
- * this way, without an allocation per item.
- */
-export function writeItemRecord(
-  target: Uint8Array,
-  view: DataView,
-  offset: number,
-  size: number,
-  seq: number,
-  addedAt: number,
-  text: string,
-): void {
-  target.set(MAGIC, offset);
-  view.setUint32(offset + 4, size - HEADER_BYTES, true);
-  const body = offset + HEADER_BYTES;
-  target[body] = ITEM;
-  view.setUint32(body + 1, seq % 0x1_0000_0000, true);
-  view.setUint32(body + 5, Math.floor(seq / 0x1_0000_0000), true);
-  view.setFloat64(body + 9, addedAt, true);
-  const start = body + ITEM_FIXED;
-  const { written } = encoder.encodeInto(text, target.subarray(start, offset + size));
-  if (start + written !== offset + size) {
-    throw new RangeError("the item's UTF-8 length is not the one its record was sized for");
-  }
-  view.setUint32(offset + 8, checksum(target, offset, size - HEADER_BYTES), true);
-}
-
-/** An item to write with {@linkcode writeItemRecords}. */
-export interface ItemToWrite {
-  /** Bytes of its record ({@linkcode itemRecordBytes} of the text's UTF-8 length). */
-  readonly size: number;
-  readonly seq?: number;
-  readonly addedAt?: number;
-  readonly text?: string;
-}
-
-/**
- * Writes consecutive item records into `target` from `offset`, as {@linkcode writeItemRecord}
- * does one, with one text encoding for all of them: the texts are encoded together at the end
- * of the run, then each is moved down into place after its header (encoding costs most per call).
- */
-export function writeItemRecords(
-  target: Uint8Array,
-  view: DataView,
-  offset: number,
-  items: readonly ItemToWrite[],
-): void {
-  let end = offset;
-  let texts = "";
-  for (const item of items) {
-    end += item.size;
-    texts += item.text!;
-  }
-  const textBytes = end - offset - items.length * (HEADER_BYTES + ITEM_FIXED);
-  // encode() and one copy: Node's encodeInto() is several times slower on a long string.
-  const encoded = encoder.encode(texts);
-  if (encoded.length !== textBytes) {
-    throw new RangeError("the items' UTF-8 length is not the one their records were sized for");
-  }
-  target.set(encoded, end - textBytes);
-  let from = end - textBytes;
-  let at = offset;
-  for (const item of items) {
-    const length = item.size - HEADER_BYTES - ITEM_FIXED;
-    const body = at + HEADER_BYTES;
-    target.copyWithin(body + ITEM_FIXED, from, from + length);
-    from += length;
-    target.set(MAGIC, at);
-    view.setUint32(at + 4, item.size - HEADER_BYTES, true);
-    target[body] = ITEM;
-    view.setUint32(body + 1, item.seq! % 0x1_0000_0000, true);
-    view.setUint32(body + 5, Math.floor(item.seq! / 0x1_0000_0000), true);
-    view.setFloat64(body + 9, item.addedAt!, true);
-    view.setUint32(at + 8, checksum(target, at, item.size - HEADER_BYTES), true);
-    at += item.size;
-  }
-}
-
 /** The bytes of one record. */
 export function encodeRecord(record: SpoolRecord): Uint8Array {
-  if (record.kind === "item") {
-    const size = itemRecordBytes(encoder.encode(record.text).length);
-    const bytes = new Uint8Array(size);
-    const view = new DataView(bytes.buffer);
-    writeItemRecord(bytes, view, 0, size, record.seq, record.addedAt, record.text);
-    return bytes;
-  }
+  if (record.kind === "item") return encodeItem(record);
   let kind: number;
   let json: string;
   switch (record.kind) {
     case "header":
       kind = HEADER;
-      json = JSON.stringify({ writer: record.writer, segment: record.segment, prev: record.prev });
+      json = JSON.stringify({
+        writer: record.writer,
+        segment: record.segment,
+        prev: record.prev,
+        origins: record.origins?.length ? record.origins : undefined,
+      });
       break;
     case "batch":
       kind = BATCH;
@@ -271,21 +199,11 @@ function refsFrom(json: unknown): Refs {
   return new Map(Object.entries(json).map(([writer, ranges]) => [writer, fromRanges(ranges)]));
 }
 
-/** Bytes an item record takes on disk, given the UTF-8 length of its text. */
-export function itemRecordBytes(textBytes: number): number {
-  return HEADER_BYTES + ITEM_FIXED + textBytes;
-}
-
 function decodeBody(body: Uint8Array, texts: boolean): SpoolRecord {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (body[0]) {
-    case ITEM: {
-      if (body.length < ITEM_FIXED) throw new TypeError("short item record");
-      const seq = view.getUint32(1, true) + view.getUint32(5, true) * 0x1_0000_0000;
-      const addedAt = view.getFloat64(9, true);
-      const text = texts ? decoder.decode(body.subarray(ITEM_FIXED)) : "";
-      return { kind: "item", seq, addedAt, text };
-    }
+    case ITEM:
+    case ORIGIN_ITEM:
+      return decodeItem(body, texts);
     case OLD_BATCH: {
       const parsed = JSON.parse(decoder.decode(body.subarray(1)));
       if (typeof parsed?.key !== "string") throw new TypeError("batch record without key");
@@ -304,7 +222,15 @@ function decodeBody(body: Uint8Array, texts: boolean): SpoolRecord {
       const valid = prev === undefined ||
         (typeof prev?.name === "string" && Number.isSafeInteger(prev.records));
       if (!valid) throw new TypeError("bad header record");
-      return { kind: "header", writer: parsed.writer, segment: parsed.segment, prev };
+      const origins = originsFrom(parsed.origins);
+      const { writer, segment } = parsed;
+      return {
+        kind: "header",
+        writer,
+        segment,
+        prev,
+        ...(origins === undefined ? {} : { origins }),
+      };
     }
     case BATCH: {
       const parsed = JSON.parse(decoder.decode(body.subarray(1)));
@@ -321,6 +247,17 @@ function decodeBody(body: Uint8Array, texts: boolean): SpoolRecord {
     default:
       throw new TypeError(`unknown record kind ${body[0]}`);
   }
+}
+
+/** A header's origins: `[[source, position], ...]`, or absent (segments before origins). */
+function originsFrom(json: unknown): [string, number][] | undefined {
+  if (json === undefined) return undefined;
+  const valid = Array.isArray(json) &&
+    json.every((pair) =>
+      Array.isArray(pair) && typeof pair[0] === "string" && pair[0] !== "" && isPosition(pair[1])
+    );
+  if (!valid) throw new TypeError("bad origins in a header record");
+  return json;
 }
 
 /** The record at `offset` with its size, or `undefined` when none starts there. */

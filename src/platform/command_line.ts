@@ -6,11 +6,21 @@ import type {
   CliSystem,
   CommandLinePlatform,
   EnvironmentRead,
+  FileStat,
+  ReadHandle,
   SignalName,
 } from "./command_line_common.ts";
 import * as current from "./command_line_deno.ts";
 
-export type { AppendFile, CliSystem, CommandLinePlatform, EnvironmentRead, SignalName };
+export type {
+  AppendFile,
+  CliSystem,
+  CommandLinePlatform,
+  EnvironmentRead,
+  FileStat,
+  ReadHandle,
+  SignalName,
+};
 
 const platform: CommandLinePlatform = current;
 

@@ -7,8 +7,35 @@ import type { EnvironmentRead } from "./process_common.ts";
 
 export type { AppendFile, EnvironmentRead };
 
+/** What `stat` tells of a file, by its name or by an open handle. */
+export interface FileStat {
+  /** Device and inode: the file's identity while it exists (a name can point to another later). */
+  readonly dev: number;
+  readonly ino: number;
+  /** When the inode was created, in whole ms; 0 where the file system does not say. */
+  readonly birthtimeMs: number;
+  /** How many names the file has (0 once deleted, while a handle keeps it). */
+  readonly nlink: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+}
+
+/**
+ * A file open for reading at any position: it keeps reading the same file after the name is
+ * renamed, removed or given to another file (how a follower finishes a rotated file).
+ */
+export interface ReadHandle {
+  /** The open file's identity and size now (fstat). */
+  stat(): Promise<FileStat>;
+  /** Reads up to `into.length` bytes at `position`; resolves with the count (0 at the end). */
+  read(into: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** A signal the command line reacts to. */
-export type SignalName = "SIGINT" | "SIGTERM";
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 /** The operating system as the command line sees it. */
 export interface CliSystem {
@@ -37,6 +64,15 @@ export interface CliSystem {
   readHead(path: string, length: number): Promise<Uint8Array>;
   /** Size in bytes, or `undefined` when the path does not exist. */
   size(path: string): Promise<number | undefined>;
+  /**
+   * What the file at `path` is, following symbolic links; `undefined` when nothing is there
+   * (ENOENT, ENOTDIR). Other failures (EACCES on a directory on the way) are thrown.
+   */
+  stat(path: string): Promise<FileStat | undefined>;
+  /** Names of a directory's entries; `undefined` when it does not exist or is not a directory. */
+  readDirectory(path: string): Promise<string[] | undefined>;
+  /** Opens a file for reading by handle (fails with the runtime's error, e.g. EACCES). */
+  openRead(path: string): Promise<ReadHandle>;
   /** Whether `path` is a regular file (not a pipe or a terminal), so its size means something. */
   isRegularFile(path: string): Promise<boolean>;
   readTextFile(path: string): Promise<string>;

@@ -1,6 +1,12 @@
 // Deno side of the command line's capability. The npm build swaps every `*_deno.ts` import for
 // its `*_node.ts` twin; `command_line.ts` checks that both implement `CommandLinePlatform`.
-import type { AppendFile, CliSystem, SignalName } from "./command_line_common.ts";
+import type {
+  AppendFile,
+  CliSystem,
+  FileStat,
+  ReadHandle,
+  SignalName,
+} from "./command_line_common.ts";
 import { readEnvironment } from "./process_deno.ts";
 
 const encoder = new TextEncoder();
@@ -18,6 +24,45 @@ function resolvePath(path: string): string {
 
 async function writeAll(file: Deno.FsFile | typeof Deno.stdout, bytes: Uint8Array) {
   for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+function fileStat(info: Deno.FileInfo): FileStat {
+  return {
+    dev: info.dev,
+    ino: info.ino ?? 0,
+    birthtimeMs: Math.floor(info.birthtime?.getTime() ?? 0),
+    nlink: info.nlink ?? 1,
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    isFile: info.isFile,
+    isDirectory: info.isDirectory,
+  };
+}
+
+/** Whether `error` says nothing is at the path (a missing name, or a file where a directory was). */
+function isMissing(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
+}
+
+async function openRead(path: string): Promise<ReadHandle> {
+  const file = await Deno.open(path, { read: true });
+  // Reads on one handle are serialised: a Deno file has one cursor (no pread), so a seek and its
+  // read must not interleave with another's.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => {});
+    return result;
+  };
+  return {
+    stat: () => serial(async () => fileStat(await file.stat())),
+    read: (into, position) =>
+      serial(async () => {
+        await file.seek(position, Deno.SeekMode.Start);
+        return (await file.read(into)) ?? 0;
+      }),
+    close: () => serial(() => Promise.resolve(file.close())),
+  };
 }
 
 /** The running process, through `Deno.*`. */
@@ -74,6 +119,25 @@ export function currentSystem(): CliSystem {
         throw error;
       }
     },
+    async stat(path) {
+      try {
+        return fileStat(await Deno.stat(path));
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+    async readDirectory(path) {
+      try {
+        const names: string[] = [];
+        for await (const entry of Deno.readDir(path)) names.push(entry.name);
+        return names;
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+    openRead,
     async isRegularFile(path) {
       try {
         return (await Deno.stat(path)).isFile;

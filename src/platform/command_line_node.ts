@@ -1,12 +1,19 @@
 // Node side of the command line's capability: `scripts/build_npm.ts` swaps every `*_deno.ts`
 // import for this file; `command_line.ts` checks that both implement `CommandLinePlatform`.
 import { createReadStream } from "node:fs";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 import type { Readable } from "node:stream";
-import type { AppendFile, CliSystem, SignalName } from "./command_line_common.ts";
+import type {
+  AppendFile,
+  CliSystem,
+  FileStat,
+  ReadHandle,
+  SignalName,
+} from "./command_line_common.ts";
 import { readEnvironment } from "./process_node.ts";
 
 /**
@@ -25,6 +32,34 @@ function toWeb(stream: Readable): ReadableStream<Uint8Array> {
       await chunks.return?.();
     },
   }, { highWaterMark: 0 });
+}
+
+function fileStat(info: Stats): FileStat {
+  return {
+    dev: info.dev,
+    ino: info.ino,
+    birthtimeMs: Math.floor(info.birthtimeMs || 0),
+    nlink: info.nlink,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    isFile: info.isFile(),
+    isDirectory: info.isDirectory(),
+  };
+}
+
+/** Whether `error` says nothing is at the path (a missing name, or a file where a directory was). */
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+async function openRead(path: string): Promise<ReadHandle> {
+  const file = await open(path, "r");
+  return {
+    stat: async () => fileStat(await file.stat()),
+    read: async (into, position) => (await file.read(into, 0, into.length, position)).bytesRead,
+    close: () => file.close(),
+  };
 }
 
 /** The running process, through `node:*` modules. */
@@ -69,6 +104,23 @@ export function currentSystem(): CliSystem {
         throw error;
       }
     },
+    async stat(path) {
+      try {
+        return fileStat(await stat(path));
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+    async readDirectory(path) {
+      try {
+        return await readdir(path);
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+    openRead,
     async isRegularFile(path) {
       try {
         return (await stat(path)).isFile();

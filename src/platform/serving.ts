@@ -6,15 +6,26 @@ import {
   type ConnectionInfo,
   markStreamed,
   type ServedHttps,
+  type ServeHttpOptions,
   type ServeHttpsOptions,
   type ServingPlatform,
 } from "./serving_common.ts";
 import * as current from "./serving_deno.ts";
 
-export type { ConnectionHandler, ConnectionInfo, ServedHttps, ServeHttpsOptions, ServingPlatform };
+export type {
+  ConnectionHandler,
+  ConnectionInfo,
+  ServedHttps,
+  ServeHttpOptions,
+  ServeHttpsOptions,
+  ServingPlatform,
+};
 export { markStreamed };
 
 const platform: ServingPlatform = current;
 
 /** Serves `handler` over HTTPS until `close()`. */
 export const serveHttps: ServingPlatform["serveHttps"] = platform.serveHttps;
+
+/** Serves `handler` over plain HTTP until `close()` (a local endpoint: metrics, health). */
+export const serveHttp: ServingPlatform["serveHttp"] = platform.serveHttp;

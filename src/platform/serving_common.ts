@@ -1,4 +1,5 @@
-// The serving capability: an HTTPS server for the emulator (`src/testing/`). `serving_deno.ts`
+// The serving capability: an HTTPS server for the emulator (`src/testing/`), and a plain HTTP
+// one for the command line's local metrics endpoint (`vectorvue ship --metrics-port`). `serving_deno.ts`
 // and `serving_node.ts` implement `ServingPlatform`; `serving.ts` checks the one the build picked.
 // Deno and Node share `serving_node_api.ts`, Node's server API, which Deno runs too.
 
@@ -44,10 +45,22 @@ export interface ServedHttps {
   close(): Promise<void>;
 }
 
+/** Where to listen for plain HTTP (a local endpoint such as `vectorvue ship`'s metrics). */
+export interface ServeHttpOptions {
+  readonly hostname: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
 /** The serving capability, one implementation per runtime. */
 export interface ServingPlatform {
   /** Serves `handler` over HTTPS until `close()`. */
   serveHttps(handler: ConnectionHandler, options: ServeHttpsOptions): Promise<ServedHttps>;
+  /**
+   * Serves `handler` over plain HTTP/1.1 until `close()`: for a local endpoint that a scraper on
+   * the same host reads (Prometheus speaks plain HTTP to exporters by default).
+   */
+  serveHttp(handler: ConnectionHandler, options: ServeHttpOptions): Promise<ServedHttps>;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   FLUSH_BEFORE_DROP_MS,
   isStreamed,
   type ServedHttps,
+  type ServeHttpOptions,
   type ServeHttpsOptions,
 } from "./serving_common.ts";
 import { serveWithNodeApi } from "./serving_node_api.ts";
@@ -82,4 +83,15 @@ export function serveHttps(
       reject(error);
     }
   });
+}
+
+/**
+ * Serves `handler` over plain HTTP/1.1 with the Node API, which Deno runs too: one code path for
+ * a small local endpoint in both runtimes.
+ */
+export function serveHttp(
+  handler: ConnectionHandler,
+  options: ServeHttpOptions,
+): Promise<ServedHttps> {
+  return serveWithNodeApi(handler, options);
 }

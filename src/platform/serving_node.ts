@@ -1,6 +1,11 @@
 // Node side of the serving capability: `scripts/build_npm.ts` swaps every `*_deno.ts` import for
 // this file; `serving.ts` checks that both implement `ServingPlatform`.
-import type { ConnectionHandler, ServedHttps, ServeHttpsOptions } from "./serving_common.ts";
+import type {
+  ConnectionHandler,
+  ServedHttps,
+  ServeHttpOptions,
+  ServeHttpsOptions,
+} from "./serving_common.ts";
 import { serveWithNodeApi } from "./serving_node_api.ts";
 
 /**
@@ -10,6 +15,14 @@ import { serveWithNodeApi } from "./serving_node_api.ts";
 export function serveHttps(
   handler: ConnectionHandler,
   options: ServeHttpsOptions,
+): Promise<ServedHttps> {
+  return serveWithNodeApi(handler, options);
+}
+
+/** Serves `handler` over plain HTTP/1.1 with `node:http`. */
+export function serveHttp(
+  handler: ConnectionHandler,
+  options: ServeHttpOptions,
 ): Promise<ServedHttps> {
   return serveWithNodeApi(handler, options);
 }

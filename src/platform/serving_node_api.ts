@@ -4,12 +4,14 @@
 import { constants as http2Constants, createSecureServer } from "node:http2";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createServer } from "node:https";
+import { createServer as createPlainServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
   type ConnectionHandler,
   FLUSH_BEFORE_DROP_MS,
   type ServedHttps,
+  type ServeHttpOptions,
   type ServeHttpsOptions,
 } from "./serving_common.ts";
 
@@ -38,7 +40,11 @@ async function readBody(request: NodeRequest): Promise<Uint8Array<ArrayBuffer>> 
   return body;
 }
 
-function toRequest(request: NodeRequest, body: Uint8Array<ArrayBuffer>): Request {
+function toRequest(
+  request: NodeRequest,
+  body: Uint8Array<ArrayBuffer>,
+  scheme: "http" | "https",
+): Request {
   const headers = new Headers();
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     // HTTP/2 pseudo-headers (":path", ":authority", ...) are not header fields.
@@ -49,7 +55,7 @@ function toRequest(request: NodeRequest, body: Uint8Array<ArrayBuffer>): Request
   const authority = "authority" in request ? request.authority : undefined;
   const host = headers.get("host") ?? authority ?? "localhost";
   const method = request.method ?? "GET";
-  return new Request(`https://${host}${request.url ?? "/"}`, {
+  return new Request(`${scheme}://${host}${request.url ?? "/"}`, {
     method,
     headers,
     body: method === "GET" || method === "HEAD" ? undefined : body,
@@ -79,19 +85,23 @@ async function writeResponse(response: Response, target: NodeResponse): Promise<
   target.end();
 }
 
-/** Serves `handler` over HTTPS with the Node API (HTTP/2 + HTTP/1.1 when `http2` is true). */
+/**
+ * Serves `handler` over HTTPS with the Node API (HTTP/2 + HTTP/1.1 when `http2` is true); over
+ * plain HTTP/1.1 when `options` has no certificate.
+ */
 export function serveWithNodeApi(
   handler: ConnectionHandler,
-  options: ServeHttpsOptions,
+  options: ServeHttpsOptions | ServeHttpOptions,
 ): Promise<ServedHttps> {
   const sockets = new Set<Socket>();
+  const scheme = "cert" in options ? "https" : "http";
   const listener = async (request: NodeRequest, response: NodeResponse) => {
     const disconnected = new AbortController();
     response.on("close", () => {
       if (!response.writableFinished) disconnected.abort(new Error("client disconnected"));
     });
     try {
-      const answer = await handler(toRequest(request, await readBody(request)), {
+      const answer = await handler(toRequest(request, await readBody(request), scheme), {
         remoteAddr: request.socket.remoteAddress ?? "",
         disconnected: disconnected.signal,
       });
@@ -106,10 +116,11 @@ export function serveWithNodeApi(
       dropConnection(request);
     }
   };
-  const tls = { cert: options.cert, key: options.key };
-  const server = options.http2 === true
-    ? createSecureServer({ ...tls, allowHTTP1: true }, listener)
-    : createServer(tls, listener);
+  const server = !("cert" in options)
+    ? createPlainServer(listener)
+    : options.http2 === true
+    ? createSecureServer({ cert: options.cert, key: options.key, allowHTTP1: true }, listener)
+    : createServer({ cert: options.cert, key: options.key }, listener);
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { VectorVueClient } from "../../src/client.ts";
 import { CA_PATH, event, runCli, serveTarget, startCli, tempDir, until } from "./_cli.ts";
 
-const COMMANDS = ["send", "status", "whoami", "qa", "emulator"];
+const COMMANDS = ["send", "ship", "status", "whoami", "qa", "emulator"];
 
 describe("vectorvue commands", () => {
   test("--help of every command shows usage, options and examples, exit 0", async () => {
