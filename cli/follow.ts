@@ -11,7 +11,9 @@
  * `cli/file_identity.ts`) and the byte offset just past it: a restarted follower given those
  * positions resumes each file where the spool says, with no other state. Files unknown to the
  * positions start at 0, or at their end (after their last newline) with `fromStart: false` when
- * the first look finds them; files found later always start at 0.
+ * the first look finds them; files found later always start at 0. With `fromStart: false`, give
+ * `startsFile` (in the state directory): where each new file started is written there before its
+ * first line is handed out, so that a stop before its lines reached the spool skips nothing.
  *
  * Reading is pulled by the consumer; looks (stat by name, fstat by handle, a head read when a
  * size changed) go on every `pollMs` meanwhile, so rotation is seen under back-pressure too.

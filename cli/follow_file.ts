@@ -53,6 +53,8 @@ export class FollowedFile {
   grewAt: number;
   /** The size at which the last read gave nothing (a partial line), to let go of it. */
   stalledAt = -1;
+  /** Whether its start waits to be written to the starts file (its lines wait too). */
+  unrecorded = false;
   /** The live source this file is a copy of (then it is not read), or `undefined`. */
   copyOf: string | undefined;
   readonly lag: LagClock = new LagClock();
@@ -87,7 +89,7 @@ export class FollowedFile {
   /** Whether it has lines to hand out now, as far as the last look knows. */
   get readable(): boolean {
     return this.handle !== undefined && this.source !== "" && this.copyOf === undefined &&
-      this.position < this.size && this.stalledAt !== this.size;
+      !this.unrecorded && this.position < this.size && this.stalledAt !== this.size;
   }
 
   /**

@@ -28,6 +28,7 @@ export interface NormalizedFollowOptions {
   readonly emit: (event: FollowEvent) => void;
   readonly signal: AbortSignal | undefined;
   readonly now: () => number;
+  readonly startsFile: string | undefined;
 }
 
 const POSITIVE = ["pollMs", "rescanMs", "maxLineBytes", "maxOpenFiles"] as const;
@@ -80,6 +81,10 @@ export function normalizeFollowOptions(options: FollowOptions): NormalizedFollow
     problems.push("onEvent must be a function");
   }
   if (now !== undefined && typeof now !== "function") problems.push("now must be a function");
+  const startsFile = options.startsFile;
+  if (startsFile !== undefined && (typeof startsFile !== "string" || startsFile === "")) {
+    problems.push("startsFile must be a path");
+  }
   if (problems.length > 0) throw new TypeError(`Follower: ${problems.join("; ")}`);
   return {
     patterns,
@@ -99,5 +104,6 @@ export function normalizeFollowOptions(options: FollowOptions): NormalizedFollow
     },
     signal: options.signal,
     now: now ?? Date.now,
+    startsFile,
   };
 }

@@ -123,8 +123,15 @@ function resume(table: SettleTable, file: FollowedFile, source: string, reason: 
   table.emit({ kind: "resumed", path: file.path, source, position, reason });
 }
 
-/** Settles the sources of `files` (followed files without one) whose heads allow it. */
-export async function settle(table: SettleTable, files: readonly FollowedFile[]): Promise<void> {
+/**
+ * Settles the sources of `files` (followed files without one) whose heads allow it; returns the
+ * files given a new source (not resumed, not copies).
+ */
+export async function settle(
+  table: SettleTable,
+  files: readonly FollowedFile[],
+): Promise<FollowedFile[]> {
+  const found: FollowedFile[] = [];
   const candidates: Candidate[] = [];
   for (const file of files) {
     if (!file.handle) continue;
@@ -162,5 +169,7 @@ export async function settle(table: SettleTable, files: readonly FollowedFile[])
     const { dev, ino, born } = file;
     file.source = sourceOf({ dev, ino, born, length: candidate.length, hash });
     table.emit({ kind: "found", path: file.path, source: file.source, position: file.position });
+    found.push(file);
   }
+  return found;
 }

@@ -12,14 +12,23 @@ import { FollowedFile, keyOf } from "./follow_file.ts";
 import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
+import { ended, truncated } from "./follow_handover.ts";
 import { settle } from "./follow_settle.ts";
+import { recordStarts, StartsFile } from "./follow_starts.ts";
 import type { NormalizedFollowOptions } from "./follow_options.ts";
 import type { FollowEvent } from "./follow_types.ts";
 
 /** The options the table uses, defaults applied. */
 export type TableOptions = Pick<
   NormalizedFollowOptions,
-  "patterns" | "fromStart" | "positions" | "lingerMs" | "maxOpenFiles" | "emit" | "now"
+  | "patterns"
+  | "fromStart"
+  | "positions"
+  | "lingerMs"
+  | "maxOpenFiles"
+  | "emit"
+  | "now"
+  | "startsFile"
 >;
 
 /** Bytes read from the end to find where following from the end starts. */
@@ -41,11 +50,15 @@ export class FileTable {
   /** Paths reported unreadable, with why, so each problem is reported once while it lasts. */
   readonly #reported = new Map<string, string>();
   #looks = 0;
+  /** Where new files started, when they must be kept (`fromStart: false`). */
+  readonly #starts: StartsFile | undefined;
 
   constructor(system: CliSystem, options: TableOptions) {
     this.#system = system;
     this.#options = options;
     this.known = new Map(options.positions);
+    const path = options.startsFile;
+    if (path !== undefined && !options.fromStart) this.#starts = new StartsFile(system, path);
   }
 
   /** The followed file holding `source`, if any. */
@@ -61,6 +74,7 @@ export class FileTable {
    */
   async look(expand: boolean): Promise<void> {
     const now = this.#options.now();
+    if (this.#looks === 0) await this.#loadStarts();
     const stats = new Map<string, FileStat | undefined>();
     const statOf = async (path: string) => {
       if (!stats.has(path)) stats.set(path, await this.#stat(path));
@@ -90,7 +104,11 @@ export class FileTable {
         await this.fail(file, error);
       }
     }
-    await settle(this, [...this.files.values()].filter((file) => this.#unsettled(file)));
+    const found = await settle(this, [...this.files.values()].filter((f) => this.#unsettled(f)));
+    if (this.#starts) {
+      for (const file of found) file.unrecorded = true;
+      await recordStarts(this.#starts, this.files.values(), this.#options.emit);
+    }
     for (const file of [...this.files.values()]) await this.#maybeLetGo(file, now);
     this.#looks++;
   }
@@ -108,6 +126,18 @@ export class FileTable {
       } catch (error) {
         await this.fail(file, error);
       }
+    }
+  }
+
+  /** Starts kept by an earlier run: positions for sources the spool has none for. */
+  async #loadStarts(): Promise<void> {
+    try {
+      const starts = await this.#starts?.load() ?? new Map<string, number>();
+      for (const [source, position] of starts) {
+        if (!this.known.has(source)) this.known.set(source, position);
+      }
+    } catch (error) {
+      this.#report(this.#starts!.path, (error as Error).message);
     }
   }
 
@@ -243,7 +273,7 @@ export class FileTable {
         position: file.position,
         reason: "deleted while its handle was closed; its inode holds a new file now",
       });
-      if (file.source !== "") this.#ended(file.source, file.position, true);
+      if (file.source !== "") ended(this, file.source, file.position, true);
       return;
     }
     if (stat.size > file.size) {
@@ -274,7 +304,7 @@ export class FileTable {
       reason: (error as Error)?.message ?? String(error),
     });
     if (file.source !== "" && file.copyOf === undefined) {
-      this.#ended(file.source, file.position, false);
+      ended(this, file.source, file.position, false);
     }
   }
 
@@ -295,38 +325,8 @@ export class FileTable {
     if (stat.size > previous) file.grewAt = now;
     file.lag.saw(stat.size, now);
     if (file.source === "" || file.copyOf !== undefined) return;
-    const truncated = stat.size < file.position || await file.headChanged();
-    if (truncated) this.#truncated(file, previous, now);
-  }
-
-  /** A truncated file: its source ends (or goes on in a copy); the file starts again from 0. */
-  #truncated(file: FollowedFile, lastSize: number, now: number): void {
-    const source = file.source;
-    const position = file.position;
-    const unread = Math.max(0, lastSize - position);
-    const copy = [...this.files.values()].find((other) => other.copyOf === source);
-    this.emit({
-      kind: "truncated",
-      path: file.path,
-      source,
-      position,
-      bytes: unread,
-      reason: copy
-        ? `read on from its copy ${copy.path}; the file is read from 0 as a new source`
-        : `the file is read from 0 as a new source; bytes written between our last read and ` +
-          `the truncation are lost (${unread} seen unread) unless a copy appears under the patterns`,
-    });
-    if (copy) this.#adopt(copy, source, position);
-    else this.known.set(source, position);
-    file.restart(now);
-  }
-
-  /** `source`'s file ended at `position`: a copy waiting takes it on, or a later one may. */
-  #ended(source: string, position: number, deleted: boolean): void {
-    const copy = [...this.files.values()].find((other) => other.copyOf === source);
-    if (copy) this.#adopt(copy, source, position);
-    // A deleted file cannot come back: a file made later with its head is not it.
-    else if (!deleted) this.known.set(source, position);
+    const isTruncated = stat.size < file.position || await file.headChanged();
+    if (isTruncated) truncated(this, file, previous, now);
   }
 
   /**
@@ -335,22 +335,7 @@ export class FileTable {
    */
   truncatedAtRead(file: FollowedFile, position: number): void {
     file.position = position;
-    this.#truncated(file, file.size, this.#options.now());
-  }
-
-  /** Makes `copy` the file of `source`, read on from `position`. */
-  #adopt(copy: FollowedFile, source: string, position: number): void {
-    copy.copyOf = undefined;
-    copy.source = source;
-    copy.position = position;
-    copy.stalledAt = -1;
-    this.emit({
-      kind: "resumed",
-      path: copy.path,
-      source,
-      position,
-      reason: "read on from a copy of the file",
-    });
+    truncated(this, file, file.size, this.#options.now());
   }
 
   #unsettled(file: FollowedFile): boolean {
@@ -376,7 +361,7 @@ export class FileTable {
       reason: left > 0 ? "an unterminated last line was left unread" : undefined,
     });
     if (file.source === "" || file.copyOf !== undefined) return;
-    this.#ended(file.source, file.position, links === 0);
+    ended(this, file.source, file.position, links === 0);
   }
 
   /** Closes every file. */

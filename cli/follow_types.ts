@@ -90,6 +90,12 @@ export interface FollowOptions {
   readonly lingerMs?: number;
   /** At most this many files are open at once (see the follower's documentation). @default {256} */
   readonly maxOpenFiles?: number;
+  /**
+   * With `fromStart: false`, where the start of every new file is kept before its first line is
+   * handed out (see `cli/follow_starts.ts`), e.g. in the state directory. Without it, a file seen
+   * for the first time whose lines did not reach the spool before a stop starts at its end again.
+   */
+  readonly startsFile?: string;
   readonly onEvent?: (event: FollowEvent) => void;
   readonly signal?: AbortSignal;
   /** The clock, in ms (tests give their own). @default {Date.now} */

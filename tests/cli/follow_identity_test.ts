@@ -55,6 +55,33 @@ describe("Follower: identity and restarts", () => {
     }
   });
 
+  test("from the end: where new files started is kept before their lines go out, so a restart skips nothing", async () => {
+    const { dir, remove } = tempDir();
+    const startsFile = `${dir}/state/starts.json`;
+    mkdirSync(`${dir}/state`);
+    mkdirSync(`${dir}/logs`);
+    writeFileSync(`${dir}/logs/a.log`, "old\n");
+    const options = { patterns: [`${dir}/logs/*.log`], fromStart: false, startsFile };
+    const first = follow(options);
+    try {
+      await first.follower.look(); // a.log starts at its end
+      writeFileSync(`${dir}/logs/b.log`, "b1\n"); // found later: from 0
+      appendFileSync(`${dir}/logs/a.log`, "a1\n");
+      await first.follower.look();
+    } finally {
+      await first.close(); // stopped before any line reached a spool
+    }
+    appendFileSync(`${dir}/logs/a.log`, "a2\n");
+    const second = follow(options);
+    try {
+      assert.deepEqual(texts(await second.take(3)).sort(), ["a1", "a2", "b1"]);
+      assert.deepEqual(second.of("resumed").map((event) => event.position).sort(), [0, 4]);
+    } finally {
+      await second.close();
+      remove();
+    }
+  });
+
   test("a file rewritten in place (same inode, new head) is not the known source", async () => {
     const { dir, remove } = tempDir();
     const path = `${dir}/a.log`;
