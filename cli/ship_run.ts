@@ -199,6 +199,10 @@ export class ShipRun {
         patterns: this.#options.inputs,
         fromStart: this.#options.settings.fromStart,
         positions: batcher.origins(),
+        // From the end: where new files started, kept until their lines reach the spool.
+        ...(this.#options.settings.fromStart
+          ? {}
+          : { startsFile: `${this.#options.stateDir}/starts.json` }),
         maxLineBytes: MAX_LINE_BYTES,
         onEvent: (event) => this.#fileEvent(event),
         signal,

@@ -85,4 +85,33 @@ describe("vectorvue ship following files", () => {
       }
     });
   });
+
+  test("--from-end: a file seen and left before any line of it was shipped resumes where it was seen", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const state = join(dir, "state");
+      const log = join(dir, "app.ndjson");
+      appendFileSync(log, eventLines(1, 2, "old"));
+      const args = ["--kind", "events", "--state-dir", state, "--from-end", log];
+      let shipper = startShip(args, target.env);
+      try {
+        await shipper.endInput();
+        // Where the file started (its end) is kept before any of its lines is taken.
+        await until(() => existsSync(join(state, "starts.json")), 30_000);
+        shipper.kill("SIGTERM");
+        assert.equal((await shipper.done).code, 0);
+        // Written while no shipper ran: the next one must not take these as the file's "end".
+        appendFileSync(log, eventLines(1, 3, "new"));
+        shipper = startShip(args, target.env);
+        await shipper.endInput();
+        await until(() => target.emulator.events().length >= 3, 30_000);
+        shipper.kill("SIGTERM");
+        assert.equal((await shipper.done).code, 0);
+        const ids = target.emulator.events().map((event) => event.event_id).sort();
+        assert.deepEqual(ids, ["new-1", "new-2", "new-3"]);
+      } finally {
+        shipper.kill("SIGKILL");
+        await shipper.done;
+      }
+    });
+  });
 });
