@@ -8,6 +8,13 @@ export { VECTORVUE_OPTIONS } from "../src/options.ts";
 // The option tables behind the flags that set a library option (`--concurrency`, the emulator's
 // `--port`), so a flag takes its default and its check from the option it sets.
 export { BULK_OPTIONS } from "../src/option_tables.ts";
-export { flagProblem, type OptionRow } from "../src/option_rules.ts";
+export {
+  defaultsOf,
+  flagProblem,
+  type OptionRow,
+  readOptions,
+  show,
+  type Voice,
+} from "../src/option_rules.ts";
 export { EMULATOR_OPTIONS } from "../src/testing/_options.ts";
 export { SERVE_OPTIONS } from "../src/testing/_serve_options.ts";

@@ -5,15 +5,7 @@
  * @module
  */
 import type { FollowEvent, FollowOptions } from "./follow_types.ts";
-
-/** The defaults of {@linkcode FollowOptions}. */
-export const FOLLOW_DEFAULTS = {
-  pollMs: 250,
-  rescanMs: 1000,
-  maxLineBytes: 1024 * 1024,
-  lingerMs: 5000,
-  maxOpenFiles: 256,
-} as const;
+import { defaultsOf, type OptionRow, readOptions, show, type Voice } from "./_library_internals.ts";
 
 /** Options with their defaults applied. */
 export interface NormalizedFollowOptions {
@@ -31,7 +23,60 @@ export interface NormalizedFollowOptions {
   readonly startsFile: string | undefined;
 }
 
-const POSITIVE = ["pollMs", "rescanMs", "maxLineBytes", "maxOpenFiles"] as const;
+/**
+ * The follower's options table, read by the one options mechanism (`src/option_rules.ts`): every
+ * problem at once, unknown names with a did-you-mean, each default here only.
+ */
+export const FOLLOW_OPTIONS: readonly OptionRow[] = Object.freeze([
+  // Checked by shapeProblems (a list of strings, a Map of offsets): no rule says those.
+  { name: "patterns", rule: "any" },
+  { name: "fromStart", rule: "boolean", required: true },
+  { name: "positions", rule: "any" },
+  { name: "pollMs", rule: "positive-integer", default: 250 },
+  { name: "rescanMs", rule: "positive-integer", default: 1000 },
+  { name: "maxLineBytes", rule: "positive-integer", default: 1024 * 1024 },
+  { name: "lingerMs", rule: "non-negative-integer", default: 5000 },
+  { name: "maxOpenFiles", rule: "positive-integer", default: 256 },
+  { name: "onEvent", rule: "function" },
+  { name: "signal", rule: "signal" },
+  { name: "now", rule: "function" },
+  { name: "startsFile", rule: "text", words: "a path" },
+]);
+
+/** The defaults of {@linkcode FollowOptions}, from the table. */
+export const FOLLOW_DEFAULTS = defaultsOf(FOLLOW_OPTIONS) as Readonly<{
+  pollMs: number;
+  rescanMs: number;
+  maxLineBytes: number;
+  lingerMs: number;
+  maxOpenFiles: number;
+}>;
+
+const VOICE: Voice = { kind: "option", quote: '"', lead: ", got ", prefix: "Follower: " };
+
+/** The problems of the two options no rule describes: the patterns and the positions. */
+function shapeProblems(options: FollowOptions): string[] {
+  const problems: string[] = [];
+  const { patterns, positions } = options;
+  if (!Array.isArray(patterns) || patterns.length === 0) {
+    problems.push("Follower: patterns must name at least one path");
+  } else if (patterns.some((pattern) => typeof pattern !== "string" || pattern === "")) {
+    problems.push("Follower: patterns must be non-empty strings");
+  }
+  if (!(positions instanceof Map)) {
+    problems.push("Follower: positions must be a Map of source to offset");
+  } else {
+    for (const [source, offset] of positions) {
+      if (!(Number.isSafeInteger(offset) && offset >= 0)) {
+        problems.push(
+          `Follower: positions must hold byte offsets, got ${show(offset)} for ${source}`,
+        );
+        break;
+      }
+    }
+  }
+  return problems;
+}
 
 /**
  * Checks `options` and applies the defaults; throws a `TypeError` naming every problem.
@@ -44,57 +89,27 @@ const POSITIVE = ["pollMs", "rescanMs", "maxLineBytes", "maxOpenFiles"] as const
  * assert.equal(options.pollMs, 250);
  * assert.throws(
  *   () => normalizeFollowOptions({ patterns: [], fromStart: true, positions: new Map(), pollMs: 0 }),
- *   { name: "TypeError", message: "Follower: patterns must name at least one path; pollMs must be a positive integer, not 0" },
+ *   { name: "TypeError", message: "Follower: patterns must name at least one path; Follower: pollMs must be a positive integer, got 0" },
  * );
  * ```
  */
 export function normalizeFollowOptions(options: FollowOptions): NormalizedFollowOptions {
-  const problems: string[] = [];
-  const { patterns, positions, onEvent, now } = options;
-  if (!Array.isArray(patterns) || patterns.length === 0) {
-    problems.push("patterns must name at least one path");
-  } else if (patterns.some((pattern) => typeof pattern !== "string" || pattern === "")) {
-    problems.push("patterns must be non-empty strings");
-  }
-  if (typeof options.fromStart !== "boolean") problems.push("fromStart must be true or false");
-  if (!(positions instanceof Map)) {
-    problems.push("positions must be a Map of source to offset");
-  } else {
-    for (const [source, offset] of positions) {
-      if (!(Number.isSafeInteger(offset) && offset >= 0)) {
-        problems.push(`positions must hold byte offsets, not ${String(offset)} for ${source}`);
-        break;
-      }
-    }
-  }
-  for (const name of POSITIVE) {
-    const value = options[name];
-    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
-      problems.push(`${name} must be a positive integer, not ${String(value)}`);
-    }
-  }
-  const linger = options.lingerMs;
-  if (linger !== undefined && !(Number.isSafeInteger(linger) && linger >= 0)) {
-    problems.push(`lingerMs must be an integer of 0 or more, not ${String(linger)}`);
-  }
-  if (onEvent !== undefined && typeof onEvent !== "function") {
-    problems.push("onEvent must be a function");
-  }
-  if (now !== undefined && typeof now !== "function") problems.push("now must be a function");
-  const startsFile = options.startsFile;
-  if (startsFile !== undefined && (typeof startsFile !== "string" || startsFile === "")) {
-    problems.push("startsFile must be a path");
-  }
-  if (problems.length > 0) throw new TypeError(`Follower: ${problems.join("; ")}`);
+  const read = readOptions(options, FOLLOW_OPTIONS, VOICE);
+  const problems = [...shapeProblems(options), ...read.problems];
+  if (problems.length > 0) throw new TypeError(problems.join("; "));
+  const values = read.values as Omit<NormalizedFollowOptions, "emit"> & {
+    onEvent?: (event: FollowEvent) => void;
+  };
+  const onEvent = values.onEvent;
   return {
-    patterns,
-    fromStart: options.fromStart,
-    positions,
-    pollMs: options.pollMs ?? FOLLOW_DEFAULTS.pollMs,
-    rescanMs: options.rescanMs ?? FOLLOW_DEFAULTS.rescanMs,
-    maxLineBytes: options.maxLineBytes ?? FOLLOW_DEFAULTS.maxLineBytes,
-    lingerMs: options.lingerMs ?? FOLLOW_DEFAULTS.lingerMs,
-    maxOpenFiles: options.maxOpenFiles ?? FOLLOW_DEFAULTS.maxOpenFiles,
+    patterns: values.patterns,
+    fromStart: values.fromStart,
+    positions: values.positions,
+    pollMs: values.pollMs,
+    rescanMs: values.rescanMs,
+    maxLineBytes: values.maxLineBytes,
+    lingerMs: values.lingerMs,
+    maxOpenFiles: values.maxOpenFiles,
     emit(event) {
       try {
         onEvent?.(event);
@@ -102,8 +117,8 @@ export function normalizeFollowOptions(options: FollowOptions): NormalizedFollow
         // A logger that throws must not stop the follower (nor leave a look half done).
       }
     },
-    signal: options.signal,
-    now: now ?? Date.now,
-    startsFile,
+    signal: values.signal,
+    now: values.now ?? Date.now,
+    startsFile: values.startsFile,
   };
 }

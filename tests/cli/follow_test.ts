@@ -22,12 +22,29 @@ describe("Follower: lines as they are written", () => {
       {
         name: "TypeError",
         message:
-          "Follower: patterns must be non-empty strings; positions must hold byte offsets, " +
-          "not -1 for 1:2:3:4:0123456789abcdef; pollMs must be a positive integer, not 0; " +
-          "maxOpenFiles must be a positive integer, not 1.5",
+          "Follower: patterns must be non-empty strings; Follower: positions must hold byte " +
+          "offsets, got -1 for 1:2:3:4:0123456789abcdef; Follower: pollMs must be a positive " +
+          "integer, got 0; Follower: maxOpenFiles must be a positive integer, got 1.5",
       },
     );
     assert.equal(opened, 0);
+  });
+
+  test("options are read by the one options table: unknown names with a guess, every problem", () => {
+    assert.throws(
+      () =>
+        new Follower(currentSystem(), {
+          patterns: ["a.log"],
+          fromStart: "yes",
+          positions: new Map(),
+          pollMS: 5,
+        } as never),
+      {
+        name: "TypeError",
+        message: 'Follower: unknown option "pollMS" (did you mean "pollMs"?); ' +
+          'Follower: fromStart must be true or false, got "yes"',
+      },
+    );
   });
 
   test("lines appended are handed out with offsets; a partial line waits for its newline", async () => {
