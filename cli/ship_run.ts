@@ -41,6 +41,17 @@ export interface ShipRunOptions {
 
 /** Longest line taken; longer ones go to the dead-letter file (the server's body limit is 1 MiB). */
 export const MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * The longest line a run takes: {@linkcode MAX_LINE_BYTES}, or a quarter of the spool when that
+ * is less. A line the spool can never hold would otherwise be refused by `add()` on every start
+ * (a poison line: the shipper would stop on it again and again); a quarter leaves room for the
+ * spool's active segment and the records' headers, so such a line always fits once the spool
+ * has drained.
+ */
+export function maxLineBytes(spoolMaxBytes: number): number {
+  return Math.min(MAX_LINE_BYTES, Math.floor(spoolMaxBytes / 4));
+}
 /** The batcher's queue bounds (its defaults), which the taker needs to know. */
 const MAX_QUEUE_SIZE = 10_000;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -78,6 +89,9 @@ export class ShipRun {
   #taker: LineTaker | undefined;
   #follower: FollowerLike | undefined;
   #closing: Promise<void> | undefined;
+  /** Why the run must stop and exit 1, found outside the reading loop (a dead letter not written). */
+  #fatal: unknown;
+  readonly #maxLineBytes: number;
 
   /** `health` must be the one whose hooks the client was given (see {@linkcode ShipRun.health}). */
   constructor(
@@ -94,6 +108,7 @@ export class ShipRun {
     this.#health = health;
     this.#deadLetters = new ShipDeadLetters(system, options.deadLetter);
     this.#stop = new ShipStop(system, log, options.settings.graceMs, () => this.#stdinFields());
+    this.#maxLineBytes = maxLineBytes(options.settings.spoolMaxBytes);
   }
 
   /** The run's health, which logs each change of state; its hooks go to the client. */
@@ -136,7 +151,7 @@ export class ShipRun {
       maxQueueSize: MAX_QUEUE_SIZE,
       maxQueueBytes: MAX_QUEUE_BYTES,
       spoolMaxBytes: settings.spoolMaxBytes,
-    }, MAX_LINE_BYTES);
+    }, this.#maxLineBytes);
     const metrics = settings.metrics && await serveMetrics({
       metrics: () => shipMetrics(this.#snapshot(health)),
       health: () => health.check(),
@@ -150,10 +165,11 @@ export class ShipRun {
     });
     let fatal: unknown;
     try {
-      fatal = await this.#readAll(batcher);
+      fatal = (await this.#readAll(batcher)) ?? this.#fatal;
       // After a failure, what is in flight is not waited for: the spool keeps it.
       if (fatal !== undefined) this.#stop.giveUp.abort(fatal);
       await this.#close();
+      fatal ??= this.#fatal;
     } finally {
       unlisten();
       await this.#deadLetters.close().catch(() => {});
@@ -193,13 +209,13 @@ export class ShipRun {
           { bytes: before },
         );
       }
-      source = stdinLines(this.#system.stdin(), { signal, maxLineBytes: MAX_LINE_BYTES });
+      source = stdinLines(this.#system.stdin(), { signal, maxLineBytes: this.#maxLineBytes });
     } else {
       this.#follower = this.#options.follower({
         patterns: this.#options.inputs,
         fromStart: this.#options.settings.fromStart,
         positions: batcher.origins(),
-        maxLineBytes: MAX_LINE_BYTES,
+        maxLineBytes: this.#maxLineBytes,
         onEvent: (event) => this.#fileEvent(event),
         signal,
       });
@@ -244,19 +260,13 @@ export class ShipRun {
       void this.#deadLetters.write([{
         reason: "malformed",
         code: "record_too_large",
-        message: `longer than ${MAX_LINE_BYTES} bytes`,
+        message: `longer than ${this.#maxLineBytes} bytes`,
         file: event.path,
         source: event.source,
         offset: event.position,
         ...(event.bytes === undefined ? {} : { end: event.position + event.bytes }),
         raw: "",
-      }]).catch((error) =>
-        this.#log.log(
-          "error",
-          "dead_letter_failed",
-          `cannot write the dead-letter file: ${describeError(error)}`,
-        )
-      );
+      }]).catch((error) => this.#deadLetterFailed(error));
     }
     const level = LOGGED_EVENTS[event.kind];
     if (level === undefined) return;
@@ -265,6 +275,23 @@ export class ShipRun {
       path,
       ...fields,
     });
+  }
+
+  /**
+   * A dead letter that could not be written (a full disk, a file removed under us): its line is
+   * counted as taken but is nowhere, so the run stops at once and exits 1 (as the help says),
+   * rather than losing more the same way; what is not answered for stays in the spool.
+   */
+  #deadLetterFailed(error: unknown): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = new Error(`cannot write the dead-letter file: ${describeError(error)}`, {
+      cause: error,
+    });
+    this.#log.log("error", "dead_letter_failed", (this.#fatal as Error).message, {
+      dead_letter: this.#options.deadLetter,
+    });
+    this.#stop.stopReading.abort();
+    this.#stop.giveUp.abort(this.#fatal);
   }
 
   #rejected(items: RejectedItem[]): Promise<void> {
@@ -276,7 +303,7 @@ export class ShipRun {
         ...this.#where(rejected.origin),
         item: rejected.item,
       };
-    }));
+    })).catch((error) => this.#deadLetterFailed(error));
   }
 
   #failed(
@@ -292,7 +319,7 @@ export class ShipRun {
       message,
       ...this.#where(origins[index]),
       item,
-    })));
+    }))).catch((error) => this.#deadLetterFailed(error));
   }
 
   /** Where an item's line was: its file (by the path last seen for its source) and end. */

@@ -1,0 +1,110 @@
+// `vectorvue ship` where others make things hard: a dead-letter file on a full disk, a line the
+// spool could never hold, a server that accepts connections and never answers.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli, tempDir, until, withTarget } from "./_cli.ts";
+import { eventLines, startShip } from "./_ship.ts";
+
+const isLinux = typeof Deno !== "undefined"
+  ? Deno.build.os === "linux"
+  : (await import("node:process")).platform === "linux";
+const encoder = new TextEncoder();
+
+describe("vectorvue ship at the edges", () => {
+  test(
+    "a dead letter that cannot be written (a full disk) stops the shipper with exit 1",
+    { skip: !isLinux && "needs /dev/full" },
+    async () => {
+      await withTarget({ rateLimit: false }, async (target, dir) => {
+        const state = join(dir, "state");
+        const good = eventLines(1, 20).split("\n").slice(0, -1);
+        const refused = JSON.stringify({ ...JSON.parse(good[3]), severity: "apocalyptic" });
+        const input = `${[...good.slice(0, 3), refused, ...good.slice(4)].join("\n")}\n`;
+        const args = ["ship", "-", "--kind", "events", "--state-dir", state, "--json"];
+        const run = await runCli([...args, "--dead-letter", "/dev/full"], {
+          env: target.env,
+          stdin: input,
+        });
+        assert.equal(run.code, 1, run.stderr);
+        const summary = JSON.parse(run.stdout);
+        assert.equal(summary.status, "failed");
+        // Nothing is counted as dead-lettered that is not in the file.
+        assert.deepEqual(summary.deadLettered, { malformed: 0, rejected: 0, failed: 0 });
+        assert.match(run.stderr, /"event":"dead_letter_failed"/);
+      });
+    },
+  );
+
+  test("a line the spool could never hold is dead-lettered, not fatal; the rest goes", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const state = join(dir, "state");
+      const [first, second] = eventLines(1, 2).split("\n");
+      // A JSON object larger than the whole spool (64 KiB).
+      const big = JSON.stringify({
+        ...JSON.parse(first),
+        event_id: "big",
+        pad: "x".repeat(70_000),
+      });
+      const input = `${first}\n${big}\n${second}\n`;
+      const args = ["ship", "-", "--kind", "events", "--state-dir", state, "--json"];
+      const run = await runCli([...args, "--spool-max-bytes", "65536"], {
+        env: target.env,
+        stdin: input,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(target.emulator.events().length, 2);
+      const dead = readFileSync(join(state, "dead-letter.ndjson"), "utf8").trim().split("\n")
+        .map((line) => JSON.parse(line).vectorvue_dead_letter);
+      assert.deepEqual(dead.map((record) => [record.code, record.offset, record.end]), [
+        [
+          "record_too_large",
+          encoder.encode(`${first}\n`).length,
+          encoder.encode(`${first}\n${big}\n`).length,
+        ],
+      ]);
+    });
+  });
+
+  test("SIGTERM while the server never answers: out within the grace period", async () => {
+    // Accepts connections and says nothing (a hung server, or a black hole behind a proxy).
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const { dir, remove } = tempDir();
+    const shipper = startShip(
+      ["-", "--kind", "events", "--state-dir", join(dir, "state"), "--grace-seconds", "1"],
+      {
+        VECTORVUE_BASE_URL: `https://127.0.0.1:${port}`,
+        VECTORVUE_USERNAME: "operator",
+        VECTORVUE_PASSWORD: "not-a-real-password",
+        VECTORVUE_TENANT_ID: "10000000-0000-0000-0000-000000000001",
+        // Far longer than the grace period: only the stop can end the login waiting.
+        VECTORVUE_TIMEOUT_SECONDS: "120",
+      },
+    );
+    try {
+      await shipper.write(eventLines(1, 10));
+      await until(() => sockets.size > 0, 30_000);
+      const stopping = Date.now();
+      shipper.kill("SIGTERM");
+      const end = await shipper.done;
+      const took = Date.now() - stopping;
+      assert.equal(end.code, 0, end.stderr);
+      assert.ok(took < 10_000, `stopped ${took} ms after SIGTERM`);
+      assert.match(end.stderr, /"event":"stdin_taken"/);
+    } finally {
+      shipper.kill("SIGKILL");
+      await shipper.done;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      remove();
+    }
+  });
+});
