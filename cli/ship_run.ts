@@ -340,7 +340,7 @@ export class ShipRun {
     return {
       linesRead: taker.read.lines,
       bytesRead: taker.read.bytes,
-      linesTaken: [...taker.taken.values()].reduce((sum, taken) => sum + taken.lines, 0),
+      linesTaken: taker.linesTaken,
       batcher: this.#batcher!.stats(),
       deadLettered: this.#deadLetters.byReason,
       lags: files,
@@ -352,7 +352,7 @@ export class ShipRun {
   /** How far standard input was taken, for the last words of a run that reads it. */
   #stdinFields(): Record<string, unknown> {
     if (this.#options.inputs[0] !== STDIN_SOURCE) return {};
-    const taken = this.#taker?.taken.get(STDIN_SOURCE);
+    const taken = this.#taker?.stdin;
     return { stdin_lines: taken?.lines ?? 0, stdin_bytes: taken?.end ?? 0 };
   }
 
