@@ -401,6 +401,9 @@ const STATE_WORDS: Readonly<Record<string, string>> = {
   delivering: "delivering",
   rate_limited: "paused for the rate limit: the server's window for this address is full",
   unavailable: "server unavailable: lines wait in the spool",
-  refused: "the server refuses the credentials: lines wait in the spool",
+  // A refusal the client cannot cure by logging in again is final for its batch (the client's
+  // rule): those lines go to the dead-letter file as failed, they do not wait.
+  refused:
+    "the server refuses the credentials: batches it refuses after a new login go to the dead-letter file (failed)",
   starting: "starting",
 };

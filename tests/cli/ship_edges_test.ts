@@ -6,7 +6,7 @@ import { createServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir, until, withTarget } from "./_cli.ts";
-import { eventLines, startShip } from "./_ship.ts";
+import { eventLines, get, startShip } from "./_ship.ts";
 
 const isLinux = typeof Deno !== "undefined"
   ? Deno.build.os === "linux"
@@ -106,5 +106,49 @@ describe("vectorvue ship at the edges", () => {
       await new Promise((resolve) => server.close(resolve));
       remove();
     }
+  });
+
+  test("no secret in a log line, the summary, a dead letter, /metrics or /healthz", async () => {
+    const secret = "signing-secret-that-must-not-leak-0123456789";
+    await withTarget({ rateLimit: false, signatureSecret: secret }, async (target, dir) => {
+      const state = join(dir, "state");
+      // The server refuses the token twice: the client logs in again (the password goes out
+      // again), then gives the batch up as failed; the shipper says `refused`, with its reason.
+      target.emulator.inject({ path: /\/batch$/, status: 401, count: 2 });
+      const env = { ...target.env, VECTORVUE_SIGNATURE_SECRET: secret };
+      const shipper = startShip(
+        ["-", "--kind", "events", "--state-dir", state, "--json", "--metrics-port", "0"],
+        env,
+      );
+      try {
+        await shipper.write(eventLines(1, 10));
+        const logged = (event: string) => shipper.logs().find((line) => line.event === event);
+        await until(() => logged("refused") !== undefined, 30_000);
+        // What the log says happens to the lines is what happens to them.
+        assert.doesNotMatch(String(logged("refused")!.msg), /wait in the spool/);
+        assert.match(String(logged("refused")!.msg), /dead-letter/);
+        await shipper.write(eventLines(11, 20));
+        await until(() => target.emulator.events().length === 10, 30_000);
+        const base = String(logged("started")!.metrics);
+        const served = (await get(`${base}/metrics`)).text + (await get(`${base}/healthz`)).text;
+        await shipper.endInput();
+        const end = await shipper.done;
+        assert.equal(end.code, 0, end.stderr);
+        const dead = readFileSync(join(state, "dead-letter.ndjson"), "utf8");
+        assert.equal(dead.trim().split("\n").length, 10);
+        assert.match(dead, /"reason":"failed","code":"unauthorized"/);
+        const tokens = target.emulator.requests.flatMap((request) =>
+          /^Bearer (.+)$/.exec(request.headers["authorization"] ?? "")?.[1] ?? []
+        );
+        assert.ok(tokens.length > 0);
+        const everything = [end.stdout, end.stderr, dead, served].join("\n");
+        for (const word of [secret, target.env.VECTORVUE_PASSWORD, ...new Set(tokens)]) {
+          assert.ok(!everything.includes(word), `${word.slice(0, 12)}… appears`);
+        }
+      } finally {
+        shipper.kill("SIGKILL");
+        await shipper.done;
+      }
+    });
   });
 });
