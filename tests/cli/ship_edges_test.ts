@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { REPEAT_WINDOW_MS } from "../../cli/interrupts.ts";
 import { runCli, tempDir, until, withTarget } from "./_cli.ts";
 import { eventLines, get, startShip } from "./_ship.ts";
 
@@ -12,6 +13,41 @@ const isLinux = typeof Deno !== "undefined"
   ? Deno.build.os === "linux"
   : (await import("node:process")).platform === "linux";
 const encoder = new TextEncoder();
+
+/** A server that accepts connections and says nothing (a hung server, or a black hole). */
+async function hungServer(): Promise<
+  { port: number; connected: () => boolean; close(): Promise<void> }
+> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    connected: () => sockets.size > 0,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A shipper of standard input whose server never answers. */
+function hungShipper(port: number, state: string, graceSeconds: number) {
+  return startShip(
+    ["-", "--kind", "events", "--state-dir", state, "--grace-seconds", String(graceSeconds)],
+    {
+      VECTORVUE_BASE_URL: `https://127.0.0.1:${port}`,
+      VECTORVUE_USERNAME: "operator",
+      VECTORVUE_PASSWORD: "not-a-real-password",
+      VECTORVUE_TENANT_ID: "10000000-0000-0000-0000-000000000001",
+      // Far longer than the grace period: only the stop can end the login waiting.
+      VECTORVUE_TIMEOUT_SECONDS: "120",
+    },
+  );
+}
 
 describe("vectorvue ship at the edges", () => {
   test(
@@ -69,29 +105,12 @@ describe("vectorvue ship at the edges", () => {
   });
 
   test("SIGTERM while the server never answers: out within the grace period", async () => {
-    // Accepts connections and says nothing (a hung server, or a black hole behind a proxy).
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => {});
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as { port: number }).port;
+    const server = await hungServer();
     const { dir, remove } = tempDir();
-    const shipper = startShip(
-      ["-", "--kind", "events", "--state-dir", join(dir, "state"), "--grace-seconds", "1"],
-      {
-        VECTORVUE_BASE_URL: `https://127.0.0.1:${port}`,
-        VECTORVUE_USERNAME: "operator",
-        VECTORVUE_PASSWORD: "not-a-real-password",
-        VECTORVUE_TENANT_ID: "10000000-0000-0000-0000-000000000001",
-        // Far longer than the grace period: only the stop can end the login waiting.
-        VECTORVUE_TIMEOUT_SECONDS: "120",
-      },
-    );
+    const shipper = hungShipper(server.port, join(dir, "state"), 1);
     try {
       await shipper.write(eventLines(1, 10));
-      await until(() => sockets.size > 0, 30_000);
+      await until(server.connected, 30_000);
       const stopping = Date.now();
       shipper.kill("SIGTERM");
       const end = await shipper.done;
@@ -102,8 +121,37 @@ describe("vectorvue ship at the edges", () => {
     } finally {
       shipper.kill("SIGKILL");
       await shipper.done;
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
+      remove();
+    }
+  });
+
+  test("a second SIGTERM during the grace period exits 130 at once, saying what was taken", async () => {
+    const server = await hungServer();
+    const { dir, remove } = tempDir();
+    const shipper = hungShipper(server.port, join(dir, "state"), 60);
+    try {
+      await shipper.write(eventLines(1, 10));
+      await until(server.connected, 30_000);
+      const first = Date.now();
+      shipper.kill("SIGTERM");
+      await until(() => shipper.logs().some((line) => line.event === "stopping"), 30_000);
+      // A copy of the same signal (a parent forwarding it) within the window is not a second.
+      await until(() => Date.now() - first > REPEAT_WINDOW_MS + 100, 5_000);
+      const second = Date.now();
+      shipper.kill("SIGTERM");
+      const end = await shipper.done;
+      assert.equal(end.code, 130, end.stderr);
+      assert.ok(Date.now() - second < 5_000, `exited ${Date.now() - second} ms after`);
+      const exiting = shipper.logs().find((line) => line.event === "exiting");
+      assert.deepEqual([exiting?.stdin_lines, exiting?.stdin_bytes], [
+        10,
+        encoder.encode(eventLines(1, 10)).length,
+      ]);
+    } finally {
+      shipper.kill("SIGKILL");
+      await shipper.done;
+      await server.close();
       remove();
     }
   });
@@ -137,6 +185,11 @@ describe("vectorvue ship at the edges", () => {
         const dead = readFileSync(join(state, "dead-letter.ndjson"), "utf8");
         assert.equal(dead.trim().split("\n").length, 10);
         assert.match(dead, /"reason":"failed","code":"unauthorized"/);
+        // One line per change of state: the 401s say `refused` once, not a line per request.
+        const perRequest = shipper.logs().filter((line) =>
+          /^vectorvue request/.test(String(line.msg))
+        );
+        assert.deepEqual(perRequest.map((line) => line.msg), []);
         const tokens = target.emulator.requests.flatMap((request) =>
           /^Bearer (.+)$/.exec(request.headers["authorization"] ?? "")?.[1] ?? []
         );

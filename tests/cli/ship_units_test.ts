@@ -172,6 +172,26 @@ describe("standard input lines", () => {
     ]);
   });
 
+  test("a character split across reads is one character; a stop mid-line takes no part of it", async () => {
+    const bytes = new TextEncoder().encode('{"a":"é€𝄞"}\n{"b":"é');
+    const stop = new AbortController();
+    let pull = 0;
+    // One byte a read: every multi-byte character arrives split.
+    const trickle = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pull < bytes.length) controller.enqueue(bytes.slice(pull, ++pull));
+        else stop.abort(); // the pipe goes quiet mid-line, and a SIGTERM comes
+      },
+    });
+    const lines: ShipLine[] = [];
+    for await (const group of stdinLines(trickle, { signal: stop.signal, maxLineBytes: 64 })) {
+      lines.push(...group);
+    }
+    assert.deepEqual(lines.map(({ text, offset, end }) => ({ text, offset, end })), [
+      { text: '{"a":"é€𝄞"}', offset: 0, end: new TextEncoder().encode('{"a":"é€𝄞"}\n').length },
+    ]);
+  });
+
   test("a line over the limit is marked, not held; invalid UTF-8 has no text", async () => {
     const lines = await all([`${"x".repeat(30)}\nok\n`], 10);
     assert.deepEqual(lines[0], { text: "", offset: 0, end: 31, tooLong: true });
