@@ -4,14 +4,13 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { join } from "node:path";
 import { REPEAT_WINDOW_MS } from "../../cli/interrupts.ts";
 import { runCli, tempDir, until, withTarget } from "./_cli.ts";
 import { eventLines, get, startShip } from "./_ship.ts";
 
-const isLinux = typeof Deno !== "undefined"
-  ? Deno.build.os === "linux"
-  : (await import("node:process")).platform === "linux";
+const isLinux = process.platform === "linux";
 const encoder = new TextEncoder();
 
 /** A server that accepts connections and says nothing (a hung server, or a black hole). */
