@@ -404,6 +404,6 @@ const STATE_WORDS: Readonly<Record<string, string>> = {
   // A refusal the client cannot cure by logging in again is final for its batch (the client's
   // rule): those lines go to the dead-letter file as failed, they do not wait.
   refused:
-    "the server refuses the credentials: batches it refuses after a new login go to the dead-letter file (failed)",
+    "the server refuses the requests (credentials, or no such route): batches it still refuses after a new login go to the dead-letter file (failed)",
   starting: "starting",
 };

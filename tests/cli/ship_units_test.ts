@@ -64,6 +64,25 @@ describe("DeliveryHealth", () => {
     assert.match(health.check().reason, /^no answer from the server \(no good answer for 6 s\)$/);
   });
 
+  test("batches answered 404 (no such route: a wrong base URL) turn /healthz 503 after the threshold", () => {
+    const { health, changes, advance } = clocked(20_000);
+    health.answered(202);
+    for (let i = 0; i < 30; i++) {
+      health.attemptStarted();
+      health.answered(404);
+      advance(1_000);
+    }
+    assert.equal(health.check().healthy, false);
+    assert.match(health.check().reason, /HTTP 404/);
+    assert.deepEqual(changes.map((change) => change.state), ["delivering", "refused"]);
+    // A 422 or a 409 is about one batch (the client splits or explains it): no change of state.
+    health.answered(202);
+    health.answered(422);
+    health.answered(409);
+    assert.equal(changes.at(-1)?.state, "delivering");
+    assert.equal(health.check().healthy, true);
+  });
+
   test("a login's success clears the clock but does not say delivering", () => {
     const { health, changes } = clocked();
     health.attemptStarted();
