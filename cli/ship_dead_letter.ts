@@ -76,12 +76,12 @@ export class ShipDeadLetters {
     this.path = path;
   }
 
-  /** Entries written by this process. */
+  /** Entries written (and synced) by this process. */
   get count(): number {
     return this.#count;
   }
 
-  /** Entries written by this process, by reason. */
+  /** Entries written (and synced) by this process, by reason. */
   get byReason(): Readonly<Record<ShipDeadLetterReason, number>> {
     return this.#byReason;
   }
@@ -89,8 +89,6 @@ export class ShipDeadLetters {
   /** Appends the entries and syncs them. */
   write(entries: readonly ShipDeadLetter[]): Promise<void> {
     if (entries.length === 0) return this.#chain;
-    for (const entry of entries) this.#byReason[entry.reason]++;
-    this.#count += entries.length;
     const at = new Date();
     const bytes = encoder.encode(entries.map((entry) => shipDeadLetterLine(entry, at)).join(""));
     const write = this.#chain.then(async () => {
@@ -99,6 +97,9 @@ export class ShipDeadLetters {
         const file = await this.#file;
         await file.write(bytes);
         await file.sync();
+        // Counted once they are in the file: the metrics and the summary say what is there.
+        for (const entry of entries) this.#byReason[entry.reason]++;
+        this.#count += entries.length;
       } catch (error) {
         this.#file = undefined;
         throw error;

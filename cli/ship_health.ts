@@ -26,6 +26,9 @@ export interface StateChange {
  */
 export const RATE_LIMIT_QUIET_MS = 60_000;
 
+/** Answers to a batch that say the route is not there: every batch would get the same. */
+const NO_ROUTE: ReadonlySet<number> = new Set([404, 405, 410]);
+
 /** See the module comment. */
 export class DeliveryHealth {
   readonly #thresholdMs: number;
@@ -86,6 +89,12 @@ export class DeliveryHealth {
     if (status === 401 || status === 403 || status === 407) {
       // The client logs in again on an expired token: only a refusal that lasts matters.
       this.#trouble("refused", `server refused the credentials: HTTP ${status}`);
+      return;
+    }
+    if (delivery && NO_ROUTE.has(status)) {
+      // Every batch will get the same answer (a wrong base URL, a server without the route):
+      // as good as unreachable. A 422 or 409 is about one batch, and is not counted here.
+      this.#trouble("refused", `server has no such route: HTTP ${status}`);
       return;
     }
     // Any other answer (a 429 included) is a server that is there and judging requests.

@@ -51,11 +51,16 @@ export class ShipLog {
   }
 }
 
-/** The client's messages that come once per request or pause. */
+/**
+ * The client's messages that come once per request or pause (a 401 or a signature retry repeats
+ * with every batch while it lasts: the `refused` state says it once).
+ */
 const PER_REQUEST: ReadonlySet<string> = new Set([
   "vectorvue request",
   "vectorvue request retrying",
   "vectorvue request failed",
+  "vectorvue request re-authenticating",
+  "vectorvue request re-signing",
   "vectorvue rate limit",
 ]);
 

@@ -21,6 +21,13 @@ import { STDIN_SOURCE, stdinLines } from "./ship_stdin.ts";
 import { ShipStop } from "./ship_stop.ts";
 import { type ShipSummary, writeSummary } from "./ship_summary.ts";
 import { LineTaker } from "./ship_take.ts";
+import {
+  DELIVER_UNTIL_DELIVERED_MS,
+  LOGGED_EVENTS,
+  MAX_QUEUE_BYTES,
+  MAX_QUEUE_SIZE,
+  maxLineBytes,
+} from "./ship_limits.ts";
 
 /** The follower as the shipper uses it. */
 export type FollowerLike = Pick<Follower, "lines" | "rescan" | "files" | "close">;
@@ -39,30 +46,6 @@ export interface ShipRunOptions {
   readonly follower: FollowerFactory;
 }
 
-/** Longest line taken; longer ones go to the dead-letter file (the server's body limit is 1 MiB). */
-export const MAX_LINE_BYTES = 1024 * 1024;
-/** The batcher's queue bounds (its defaults), which the taker needs to know. */
-const MAX_QUEUE_SIZE = 10_000;
-const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-/**
- * A shipper waits for the server as long as it takes (the spool holds the lines meanwhile, and
- * reading stops when it is full): transient failures never dead-letter a line.
- */
-const DELIVER_UNTIL_DELIVERED_MS = Number.MAX_SAFE_INTEGER;
-
-/** Follow events worth a log line (the others are routine or said by another line). */
-const LOGGED_EVENTS: Readonly<Record<string, "info" | "warn">> = {
-  found: "info",
-  resumed: "info",
-  rotated: "info",
-  truncated: "warn",
-  gone: "info",
-  closed: "info",
-  copy: "info",
-  unreadable: "warn",
-  "line-too-long": "warn",
-};
-
 /** See the module comment. */
 export class ShipRun {
   readonly #system: CliSystem;
@@ -78,6 +61,9 @@ export class ShipRun {
   #taker: LineTaker | undefined;
   #follower: FollowerLike | undefined;
   #closing: Promise<void> | undefined;
+  /** Why the run must stop and exit 1, found outside the reading loop (a dead letter not written). */
+  #fatal: unknown;
+  readonly #maxLineBytes: number;
 
   /** `health` must be the one whose hooks the client was given (see {@linkcode ShipRun.health}). */
   constructor(
@@ -94,6 +80,7 @@ export class ShipRun {
     this.#health = health;
     this.#deadLetters = new ShipDeadLetters(system, options.deadLetter);
     this.#stop = new ShipStop(system, log, options.settings.graceMs, () => this.#stdinFields());
+    this.#maxLineBytes = maxLineBytes(options.settings.spoolMaxBytes);
   }
 
   /** The run's health, which logs each change of state; its hooks go to the client. */
@@ -136,7 +123,7 @@ export class ShipRun {
       maxQueueSize: MAX_QUEUE_SIZE,
       maxQueueBytes: MAX_QUEUE_BYTES,
       spoolMaxBytes: settings.spoolMaxBytes,
-    }, MAX_LINE_BYTES);
+    }, this.#maxLineBytes);
     const metrics = settings.metrics && await serveMetrics({
       metrics: () => shipMetrics(this.#snapshot(health)),
       health: () => health.check(),
@@ -150,10 +137,11 @@ export class ShipRun {
     });
     let fatal: unknown;
     try {
-      fatal = await this.#readAll(batcher);
+      fatal = (await this.#readAll(batcher)) ?? this.#fatal;
       // After a failure, what is in flight is not waited for: the spool keeps it.
       if (fatal !== undefined) this.#stop.giveUp.abort(fatal);
       await this.#close();
+      fatal ??= this.#fatal;
     } finally {
       unlisten();
       await this.#deadLetters.close().catch(() => {});
@@ -193,7 +181,7 @@ export class ShipRun {
           { bytes: before },
         );
       }
-      source = stdinLines(this.#system.stdin(), { signal, maxLineBytes: MAX_LINE_BYTES });
+      source = stdinLines(this.#system.stdin(), { signal, maxLineBytes: this.#maxLineBytes });
     } else {
       this.#follower = this.#options.follower({
         patterns: this.#options.inputs,
@@ -203,7 +191,7 @@ export class ShipRun {
         ...(this.#options.settings.fromStart
           ? {}
           : { startsFile: `${this.#options.stateDir}/starts.json` }),
-        maxLineBytes: MAX_LINE_BYTES,
+        maxLineBytes: this.#maxLineBytes,
         onEvent: (event) => this.#fileEvent(event),
         signal,
       });
@@ -248,19 +236,13 @@ export class ShipRun {
       void this.#deadLetters.write([{
         reason: "malformed",
         code: "record_too_large",
-        message: `longer than ${MAX_LINE_BYTES} bytes`,
+        message: `longer than ${this.#maxLineBytes} bytes`,
         file: event.path,
         source: event.source,
         offset: event.position,
         ...(event.bytes === undefined ? {} : { end: event.position + event.bytes }),
         raw: "",
-      }]).catch((error) =>
-        this.#log.log(
-          "error",
-          "dead_letter_failed",
-          `cannot write the dead-letter file: ${describeError(error)}`,
-        )
-      );
+      }]).catch((error) => this.#deadLetterFailed(error));
     }
     const level = LOGGED_EVENTS[event.kind];
     if (level === undefined) return;
@@ -269,6 +251,23 @@ export class ShipRun {
       path,
       ...fields,
     });
+  }
+
+  /**
+   * A dead letter that could not be written (a full disk, a file removed under us): its line is
+   * counted as taken but is nowhere, so the run stops at once and exits 1 (as the help says),
+   * rather than losing more the same way; what is not answered for stays in the spool.
+   */
+  #deadLetterFailed(error: unknown): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = new Error(`cannot write the dead-letter file: ${describeError(error)}`, {
+      cause: error,
+    });
+    this.#log.log("error", "dead_letter_failed", (this.#fatal as Error).message, {
+      dead_letter: this.#options.deadLetter,
+    });
+    this.#stop.stopReading.abort();
+    this.#stop.giveUp.abort(this.#fatal);
   }
 
   #rejected(items: RejectedItem[]): Promise<void> {
@@ -280,7 +279,7 @@ export class ShipRun {
         ...this.#where(rejected.origin),
         item: rejected.item,
       };
-    }));
+    })).catch((error) => this.#deadLetterFailed(error));
   }
 
   #failed(
@@ -296,7 +295,7 @@ export class ShipRun {
       message,
       ...this.#where(origins[index]),
       item,
-    })));
+    }))).catch((error) => this.#deadLetterFailed(error));
   }
 
   /** Where an item's line was: its file (by the path last seen for its source) and end. */
@@ -317,7 +316,7 @@ export class ShipRun {
     return {
       linesRead: taker.read.lines,
       bytesRead: taker.read.bytes,
-      linesTaken: [...taker.taken.values()].reduce((sum, taken) => sum + taken.lines, 0),
+      linesTaken: taker.linesTaken,
       batcher: this.#batcher!.stats(),
       deadLettered: this.#deadLetters.byReason,
       lags: files,
@@ -329,7 +328,7 @@ export class ShipRun {
   /** How far standard input was taken, for the last words of a run that reads it. */
   #stdinFields(): Record<string, unknown> {
     if (this.#options.inputs[0] !== STDIN_SOURCE) return {};
-    const taken = this.#taker?.taken.get(STDIN_SOURCE);
+    const taken = this.#taker?.stdin;
     return { stdin_lines: taken?.lines ?? 0, stdin_bytes: taken?.end ?? 0 };
   }
 
@@ -378,6 +377,9 @@ const STATE_WORDS: Readonly<Record<string, string>> = {
   delivering: "delivering",
   rate_limited: "paused for the rate limit: the server's window for this address is full",
   unavailable: "server unavailable: lines wait in the spool",
-  refused: "the server refuses the credentials: lines wait in the spool",
+  // A refusal the client cannot cure by logging in again is final for its batch (the client's
+  // rule): those lines go to the dead-letter file as failed, they do not wait.
+  refused:
+    "the server refuses the requests (credentials, or no such route): batches it still refuses after a new login go to the dead-letter file (failed)",
   starting: "starting",
 };

@@ -14,6 +14,7 @@
  */
 import type { ShipDeadLetter, ShipDeadLetters } from "./ship_dead_letter.ts";
 import { lineContent, type OriginBatcher, type ShipLine } from "./ship_lines.ts";
+import { STDIN_SOURCE } from "./ship_stdin.ts";
 
 /** Bounds the shipper gave its batcher and spool, to know when a group of adds fits. */
 export interface Room {
@@ -41,8 +42,14 @@ export class LineTaker {
   readonly #deadLetters: ShipDeadLetters;
   readonly #room: Room;
   readonly #maxLineBytes: number;
-  /** Per source, how far it was taken by this process. */
-  readonly taken = new Map<string, TakenSource>();
+  /**
+   * Lines taken by this process. A total, not a count per source: a shipper running for days
+   * sees a new source at every rotation, and nothing needs how far each of them was taken here
+   * (the spool keeps that, bounded).
+   */
+  linesTaken = 0;
+  /** How far standard input was taken by this process (the one source a stop reports on). */
+  stdin: TakenSource | undefined;
   /** Lines and bytes read (taken or not). */
   readonly read = { lines: 0, bytes: 0 };
   /** Items added to the batcher by this process. */
@@ -105,8 +112,10 @@ export class LineTaker {
     const markTaken = (upTo: number) => {
       for (; marked < upTo; marked++) {
         const line = lines[marked];
-        const before = this.taken.get(line.source);
-        this.taken.set(line.source, { lines: (before?.lines ?? 0) + 1, end: line.end });
+        this.linesTaken++;
+        if (line.source === STDIN_SOURCE) {
+          this.stdin = { lines: (this.stdin?.lines ?? 0) + 1, end: line.end };
+        }
       }
     };
     if (this.#fits(adds.length, bytes)) {

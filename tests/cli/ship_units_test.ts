@@ -64,6 +64,25 @@ describe("DeliveryHealth", () => {
     assert.match(health.check().reason, /^no answer from the server \(no good answer for 6 s\)$/);
   });
 
+  test("batches answered 404 (no such route: a wrong base URL) turn /healthz 503 after the threshold", () => {
+    const { health, changes, advance } = clocked(20_000);
+    health.answered(202);
+    for (let i = 0; i < 30; i++) {
+      health.attemptStarted();
+      health.answered(404);
+      advance(1_000);
+    }
+    assert.equal(health.check().healthy, false);
+    assert.match(health.check().reason, /HTTP 404/);
+    assert.deepEqual(changes.map((change) => change.state), ["delivering", "refused"]);
+    // A 422 or a 409 is about one batch (the client splits or explains it): no change of state.
+    health.answered(202);
+    health.answered(422);
+    health.answered(409);
+    assert.equal(changes.at(-1)?.state, "delivering");
+    assert.equal(health.check().healthy, true);
+  });
+
   test("a login's success clears the clock but does not say delivering", () => {
     const { health, changes } = clocked();
     health.attemptStarted();
@@ -169,6 +188,26 @@ describe("standard input lines", () => {
       { text: '{"b":1}\r', offset: 11, end: 20, tooLong: undefined },
       { text: "", offset: 20, end: 21, tooLong: undefined },
       { text: "tail", offset: 21, end: 25, tooLong: undefined },
+    ]);
+  });
+
+  test("a character split across reads is one character; a stop mid-line takes no part of it", async () => {
+    const bytes = new TextEncoder().encode('{"a":"é€𝄞"}\n{"b":"é');
+    const stop = new AbortController();
+    let pull = 0;
+    // One byte a read: every multi-byte character arrives split.
+    const trickle = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pull < bytes.length) controller.enqueue(bytes.slice(pull, ++pull));
+        else stop.abort(); // the pipe goes quiet mid-line, and a SIGTERM comes
+      },
+    });
+    const lines: ShipLine[] = [];
+    for await (const group of stdinLines(trickle, { signal: stop.signal, maxLineBytes: 64 })) {
+      lines.push(...group);
+    }
+    assert.deepEqual(lines.map(({ text, offset, end }) => ({ text, offset, end })), [
+      { text: '{"a":"é€𝄞"}', offset: 0, end: new TextEncoder().encode('{"a":"é€𝄞"}\n').length },
     ]);
   });
 
