@@ -7,7 +7,7 @@ export { readJwtClaims } from "../src/jwt.ts";
 export { VECTORVUE_OPTIONS } from "../src/options.ts";
 // The option tables behind the flags that set a library option (`--concurrency`, the emulator's
 // `--port`), so a flag takes its default and its check from the option it sets.
-export { BATCHER_OPTIONS, BULK_OPTIONS } from "../src/option_tables.ts";
+export { BATCHER_OPTIONS, BULK_OPTIONS, DEFAULT_SPOOL_MAX_BYTES } from "../src/option_tables.ts";
 export {
   defaultsOf,
   flagProblem,

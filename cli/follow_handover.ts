@@ -13,6 +13,8 @@ import type { FollowEvent } from "./follow_types.ts";
 export interface HandoverTable {
   readonly files: ReadonlyMap<string, FollowedFile>;
   readonly known: Map<string, number>;
+  /** Keeps a source no file holds now, as the most recent (the table bounds how many). */
+  remember(source: string, position: number): void;
   emit(event: FollowEvent): void;
 }
 
@@ -48,7 +50,9 @@ function adopt(table: HandoverTable, copy: FollowedFile, source: string, positio
  * const file = new FollowedFile("/a.log", { dev: 1, ino: 2, birthtimeMs: 0, size: 0, mtimeMs: 0 }, 0);
  * file.source = "1:2:0:2:0123456789abcdef";
  * file.position = 4;
- * const table = { files: new Map([[file.key, file]]), known: new Map<string, number>(), emit() {} };
+ * const known = new Map<string, number>();
+ * const remember = (source: string, position: number) => void known.set(source, position);
+ * const table = { files: new Map([[file.key, file]]), known, remember, emit() {} };
  * truncated(table, file, 10, 0);
  * assert.deepEqual([...table.known], [["1:2:0:2:0123456789abcdef", 4]]);
  * assert.deepEqual([file.source, file.position], ["", 0]);
@@ -76,7 +80,7 @@ export function truncated(
         `the truncation are lost (${unread} seen unread) unless a copy appears under the patterns`,
   });
   if (copy) adopt(table, copy, source, position);
-  else table.known.set(source, position);
+  else table.remember(source, position);
   file.restart(now);
 }
 
@@ -88,7 +92,9 @@ export function truncated(
  * ```ts
  * import assert from "node:assert/strict";
  * import { ended } from "./follow_handover.ts";
- * const table = { files: new Map(), known: new Map<string, number>(), emit() {} };
+ * const known = new Map<string, number>();
+ * const remember = (source: string, position: number) => void known.set(source, position);
+ * const table = { files: new Map(), known, remember, emit() {} };
  * ended(table, "1:2:0:2:0123456789abcdef", 9, false);
  * ended(table, "1:3:0:2:0123456789abcdef", 9, true);
  * assert.deepEqual([...table.known.keys()], ["1:2:0:2:0123456789abcdef"]);
@@ -103,5 +109,5 @@ export function ended(
   const copy = copyOf(table, source);
   if (copy) adopt(table, copy, source, position);
   // A deleted file cannot come back: a file made later with its head is not it.
-  else if (!deleted) table.known.set(source, position);
+  else if (!deleted) table.remember(source, position);
 }

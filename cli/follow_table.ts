@@ -34,6 +34,9 @@ export type TableOptions = Pick<
 /** Bytes read from the end to find where following from the end starts. */
 const TAIL_BYTES = 64 * 1024;
 
+/** Sources kept while no file holds them (one is let go at every rotation): as the spool's. */
+export const MAX_KNOWN_SOURCES = 4096;
+
 /**
  * The followed files and the sources known but not followed now (recovered positions, and
  * sources whose file ended, for a copy found later).
@@ -41,7 +44,7 @@ const TAIL_BYTES = 64 * 1024;
 export class FileTable {
   /** Followed files by device and inode. */
   readonly files: Map<string, FollowedFile> = new Map();
-  /** Sources not held by a followed file, with the position to resume them at. */
+  /** Sources no followed file holds, with where to resume them: the most recent few thousand. */
   readonly known: Map<string, number>;
   readonly #system: CliSystem;
   readonly #options: TableOptions;
@@ -57,8 +60,23 @@ export class FileTable {
     this.#system = system;
     this.#options = options;
     this.known = new Map(options.positions);
+    this.#trimKnown();
     const path = options.startsFile;
     if (path !== undefined && !options.fromStart) this.#starts = new StartsFile(system, path);
+  }
+
+  /** Keeps `source` at `position` as the most recent known source, forgetting the oldest. */
+  remember(source: string, position: number): void {
+    this.known.delete(source);
+    this.known.set(source, position);
+    this.#trimKnown();
+  }
+
+  #trimKnown(): void {
+    for (const source of this.known.keys()) {
+      if (this.known.size <= MAX_KNOWN_SOURCES) return;
+      this.known.delete(source);
+    }
   }
 
   /** The followed file holding `source`, if any. */
@@ -134,7 +152,7 @@ export class FileTable {
     try {
       const starts = await this.#starts?.load() ?? new Map<string, number>();
       for (const [source, position] of starts) {
-        if (!this.known.has(source)) this.known.set(source, position);
+        if (!this.known.has(source)) this.remember(source, position);
       }
     } catch (error) {
       this.#report(this.#starts!.path, (error as Error).message);

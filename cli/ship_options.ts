@@ -6,8 +6,14 @@
  *
  * @module
  */
-import { defaultsOf, type OptionRow, readOptions, type Voice } from "../src/option_rules.ts";
-import { DEFAULT_SPOOL_MAX_BYTES } from "../src/option_tables.ts";
+import {
+  DEFAULT_SPOOL_MAX_BYTES,
+  defaultsOf,
+  type OptionRow,
+  readOptions,
+  type Voice,
+} from "./_library_internals.ts";
+import { FLAG_OPTIONS } from "./flag_options.ts";
 
 /** Smallest spool the spool accepts (its own table's bound): 64 KiB. */
 const MIN_SPOOL_BYTES = 64 * 1024;
@@ -23,7 +29,7 @@ export const SHIP_OPTIONS: readonly OptionRow[] = Object.freeze([
   { name: "from-end", rule: "boolean" },
   // 20 s: finishes well inside the 30 s Kubernetes gives a pod and the 90 s systemd gives a unit.
   { name: "grace-seconds", rule: "whole", default: 20 },
-  { name: "metrics-port", rule: "whole", words: "a port number (0..65535)" },
+  { name: "metrics-port", rule: "whole", max: 65_535, words: "a port number (0..65535)" },
   { name: "metrics-host", rule: "text", default: "127.0.0.1" },
   // 20 s without an answer: /healthz says 503 within 30 s of the server going away, even when
   // the first request that finds it gone leaves a few seconds after it went.
@@ -35,7 +41,8 @@ export const SHIP_OPTIONS: readonly OptionRow[] = Object.freeze([
     words: `a whole number of at least ${MIN_SPOOL_BYTES}`,
     default: DEFAULT_SPOOL_MAX_BYTES,
   },
-  { name: "concurrency", rule: "integer", min: 1, words: "1..16", default: 2 },
+  // `send --concurrency`'s row: BulkOptions.concurrency, at most 16 in flight.
+  FLAG_OPTIONS.concurrency,
 ]);
 
 /** The defaults of {@linkcode SHIP_OPTIONS}, by flag name. */
@@ -72,12 +79,6 @@ export function readShipSettings(
   if (flags["from-start"] && flags["from-end"]) {
     problems.push("--from-start and --from-end go one at a time");
   }
-  const port = values["metrics-port"] as number | undefined;
-  if (port !== undefined && port > 65_535) {
-    problems.push(`--metrics-port must be a port number (0..65535), got ${port}`);
-  }
-  const concurrency = values.concurrency as number;
-  if (concurrency > 16) problems.push(`--concurrency must be 1..16, got ${concurrency}`);
   if (flags["metrics-host"] !== undefined && flags["metrics-port"] === undefined) {
     problems.push("--metrics-host needs --metrics-port N");
   }
@@ -96,7 +97,7 @@ export function readShipSettings(
       },
       unhealthyAfterMs: seconds("unhealthy-after"),
       spoolMaxBytes: values["spool-max-bytes"] as number,
-      concurrency,
+      concurrency: values.concurrency as number,
     },
   };
 }

@@ -2,6 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { Follower } from "../../cli/follow.ts";
+import { FileTable, MAX_KNOWN_SOURCES } from "../../cli/follow_table.ts";
+import { normalizeFollowOptions } from "../../cli/follow_options.ts";
 import { currentSystem } from "../../src/platform/command_line.ts";
 import type { ReadHandle } from "../../src/platform/command_line.ts";
 import { follow, tempDir, texts } from "./_follow.ts";
@@ -220,5 +222,26 @@ describe("Follower: lines as they are written", () => {
       await aborted.close();
       remove();
     }
+  });
+});
+
+describe("Follower: sources kept while no file holds them", () => {
+  test("the most recent MAX_KNOWN_SOURCES are kept, the oldest forgotten, a source seen again moves up", () => {
+    const positions = new Map(
+      Array.from({ length: MAX_KNOWN_SOURCES + 10 }, (_, i) => [`1:${i}:0:1:0123456789abcdef`, i]),
+    );
+    const table = new FileTable(currentSystem(), {
+      ...normalizeFollowOptions({ patterns: ["a.log"], fromStart: true, positions }),
+    });
+    assert.equal(table.known.size, MAX_KNOWN_SOURCES);
+    assert.equal(table.known.has("1:0:0:1:0123456789abcdef"), false);
+    assert.equal(table.known.get(`1:${MAX_KNOWN_SOURCES + 9}:0:1:0123456789abcdef`), 4105);
+    // A file let go at a rotation: remembered as the newest; the oldest kept goes.
+    table.remember("1:10:0:1:0123456789abcdef", 99);
+    table.remember("2:1:0:1:0123456789abcdef", 7);
+    assert.equal(table.known.size, MAX_KNOWN_SOURCES);
+    assert.equal(table.known.get("1:10:0:1:0123456789abcdef"), 99);
+    assert.equal(table.known.has("1:11:0:1:0123456789abcdef"), false);
+    assert.equal(table.known.get("2:1:0:1:0123456789abcdef"), 7);
   });
 });

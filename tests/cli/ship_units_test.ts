@@ -147,7 +147,7 @@ describe("ship options", () => {
     assert.deepEqual(bad.problems, [
       '--kind must be "events" or "findings", got "logs"',
       "--spool-max-bytes must be a whole number of at least 65536, got 10",
-      "--concurrency must be 1..16, got 17",
+      "--concurrency must be a whole number from 1 to 16, got 17",
       "--metrics-host needs --metrics-port N",
     ]);
   });
