@@ -256,7 +256,8 @@ export class ShipRun {
   /**
    * A dead letter that could not be written (a full disk, a file removed under us): its line is
    * counted as taken but is nowhere, so the run stops at once and exits 1 (as the help says),
-   * rather than losing more the same way; what is not answered for stays in the spool.
+   * rather than losing more the same way; what is not answered for stays in the spool, and so do
+   * the items whose dead letter failed (the batcher keeps what a callback threw on).
    */
   #deadLetterFailed(error: unknown): void {
     if (this.#fatal !== undefined) return;
@@ -270,6 +271,12 @@ export class ShipRun {
     this.#stop.giveUp.abort(this.#fatal);
   }
 
+  /** A batcher callback's dead letter failed: thrown on, so the batcher keeps its items. */
+  #reportedNot(error: unknown): never {
+    this.#deadLetterFailed(error);
+    throw error;
+  }
+
   #rejected(items: RejectedItem[]): Promise<void> {
     return this.#deadLetters.write(items.map((rejected) => {
       return {
@@ -279,7 +286,7 @@ export class ShipRun {
         ...this.#where(rejected.origin),
         item: rejected.item,
       };
-    })).catch((error) => this.#deadLetterFailed(error));
+    })).catch((error) => this.#reportedNot(error));
   }
 
   #failed(
@@ -295,7 +302,7 @@ export class ShipRun {
       message,
       ...this.#where(origins[index]),
       item,
-    }))).catch((error) => this.#deadLetterFailed(error));
+    }))).catch((error) => this.#reportedNot(error));
   }
 
   /** Where an item's line was: its file (by the path last seen for its source) and end. */

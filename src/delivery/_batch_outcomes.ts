@@ -52,7 +52,7 @@ export class BatchOutcomes {
     outcomes: readonly ItemOutcome[],
     error: Error | undefined,
     leaveFlight: () => void,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const rejected: RejectedItem[] = [];
     const undelivered: unknown[] = [];
     const origins: (ItemOrigin | undefined)[] = [];
@@ -74,7 +74,7 @@ export class BatchOutcomes {
     this.#rejected += rejected.length;
     leaveFlight();
     const deadLettered = undelivered.length > 0
-      ? this.deadLetter(
+      ? this.#deadLetter(
         undelivered,
         error ?? new VectorVueError("the batch answer did not account for these items"),
         origins,
@@ -83,22 +83,31 @@ export class BatchOutcomes {
     return this.#afterReport(rejected, deadLettered);
   }
 
+  /** Whether every callback that reported the items returned (none threw). */
   async #afterReport(
     rejected: RejectedItem[],
-    deadLettered: Promise<void> | undefined,
-  ): Promise<void> {
-    if (rejected.length > 0) {
+    deadLettered: Promise<boolean> | undefined,
+  ): Promise<boolean> {
+    const heard = rejected.length === 0 ||
       await this.#callback("onRejected", () => this.#onRejected?.(rejected));
-    }
-    await deadLettered;
+    return (await (deadLettered ?? true)) && heard;
   }
 
   /** Counts items as dead-lettered at once, then hands them to `onDeadLetter` (with origins). */
-  deadLetter(
+  async deadLetter(
     items: unknown[],
     error: Error,
     origins: readonly (ItemOrigin | undefined)[],
   ): Promise<void> {
+    await this.#deadLetter(items, error, origins);
+  }
+
+  /** {@linkcode BatchOutcomes.deadLetter}, saying whether `onDeadLetter` returned. */
+  #deadLetter(
+    items: unknown[],
+    error: Error,
+    origins: readonly (ItemOrigin | undefined)[],
+  ): Promise<boolean> {
     this.#deadLettered += items.length;
     this.#logger.error("vectorvue batcher dead-lettered items", {
       count: items.length,
@@ -107,13 +116,16 @@ export class BatchOutcomes {
     return this.#callback("onDeadLetter", () => this.#onDeadLetter?.(items, error, origins));
   }
 
-  async #callback(name: string, call: () => void | Promise<void>): Promise<void> {
+  /** Runs a callback; a throw is logged (never fatal) and makes this `false`. */
+  async #callback(name: string, call: () => void | Promise<void>): Promise<boolean> {
     try {
       await call();
+      return true;
     } catch (error) {
       this.#logger.error(`vectorvue batcher ${name} callback threw`, {
         error: error instanceof Error ? error.message : String(error),
       });
+      return false;
     }
   }
 }

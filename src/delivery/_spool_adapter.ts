@@ -210,6 +210,25 @@ export class SpoolAdapter {
   }
 
   /**
+   * Entries with their final outcomes: accepted ones leave the spool at once; refused and
+   * undelivered ones once `reported` says the callbacks that report them returned. A crash before
+   * then (or a callback that threw) leaves them for the next process to report again, so none
+   * leaves the spool without `onRejected`/`onDeadLetter` hearing of it.
+   */
+  async settleReported(
+    entries: readonly Entry[],
+    outcomes: readonly ItemOutcome[],
+    reported: Promise<boolean>,
+  ): Promise<void> {
+    const accepted = entries.filter((_, i) => outcomes[i].status === "accepted");
+    this.settle(accepted);
+    const heard = await reported;
+    if (heard && accepted.length < entries.length) {
+      this.settle(entries.filter((_, i) => outcomes[i].status !== "accepted"));
+    }
+  }
+
+  /**
    * Queues what the last process left (its batches first, with their keys, then loose items), in
    * portions as the queue has room: the backlog's texts are read from disk only then, so a large
    * backlog is never in memory at once.

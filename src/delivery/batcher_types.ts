@@ -163,14 +163,18 @@ export interface BatcherOptions {
    * silently dropped. The items are rebuilt from the JSON the batcher held (plain objects equal
    * to what would have been sent, not the objects given to `add()`). `origins` is parallel to
    * `items`: each item's origin as given to `add()` (kept in the spool for recovered items), or
-   * undefined.
+   * undefined. With a spool, the items leave it once this returns; if it throws (logged), they
+   * stay, and the next batcher on the spool sends them again.
    */
   readonly onDeadLetter?: (
     items: unknown[],
     error: Error,
     origins: readonly (ItemOrigin | undefined)[],
   ) => void | Promise<void>;
-  /** Receives items the server refused (never retried). */
+  /**
+   * Receives items the server refused (never retried in this process). With a spool, they leave
+   * it once this returns; if it throws (logged), the next batcher on the spool sends them again.
+   */
   readonly onRejected?: (items: RejectedItem[]) => void | Promise<void>;
   /**
    * Keep items in a durable spool on disk: `add()` resolves once the item is written and

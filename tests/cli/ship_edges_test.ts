@@ -69,6 +69,17 @@ describe("vectorvue ship at the edges", () => {
         // Nothing is counted as dead-lettered that is not in the file.
         assert.deepEqual(summary.deadLettered, { malformed: 0, rejected: 0, failed: 0 });
         assert.match(run.stderr, /"event":"dead_letter_failed"/);
+        // The refused line stayed in the spool: the next shipper on the state directory, with a
+        // dead-letter file it can write, reports it there, and delivers the rest.
+        const next = await runCli(args, { env: target.env, stdin: "" });
+        const dead = readFileSync(join(state, "dead-letter.ndjson"), "utf8").trim().split("\n")
+          .map((line) => JSON.parse(line));
+        assert.deepEqual(
+          dead.map((line) => [line.vectorvue_dead_letter.reason, line.item?.event_id]),
+          [["rejected", JSON.parse(refused).event_id]],
+          next.stderr,
+        );
+        assert.equal(target.emulator.events().length, 19);
       });
     },
   );

@@ -161,6 +161,46 @@ describe("batcher with a spool", () => {
     });
   });
 
+  test("items whose onRejected or onDeadLetter threw stay in the spool, and the next batcher reports them again", async () => {
+    await withTempDir(async (dir) => {
+      const { client, emulator } = setup();
+      const first = client.createBatcher({
+        kind: "events",
+        maxBatchSize: 4,
+        flushIntervalMs: 60_000,
+        spool: { dir },
+        onRejected: () => Promise.reject(new Error("dead-letter file: no space left")),
+        onDeadLetter: () => {
+          throw new Error("dead-letter file: no space left");
+        },
+      });
+      await first.add(event(1));
+      await first.add({ ...event(2), severity: "catastrophic" });
+      await first.flush();
+      emulator.inject({ path: BATCH_PATH, status: 400, body: '{"detail":"Bad request"}' });
+      await first.add(event(3));
+      await first.flush();
+      // Accepted: gone from the spool. Refused, and dead-lettered: kept, nobody heard of them.
+      assert.equal(first.stats().spool!.items, 2);
+      await first.close();
+      const rejected: unknown[] = [];
+      const deadLettered: unknown[] = [];
+      const second = client.createBatcher({
+        kind: "events",
+        spool: { dir },
+        onRejected: (items) => void rejected.push(...items.map((entry) => entry.item)),
+        onDeadLetter: (items) => void deadLettered.push(...items),
+      });
+      await second.ready();
+      await second.flush();
+      assert.deepEqual(rejected.map((item) => (item as { event_id: string }).event_id), ["sp-2"]);
+      assert.deepEqual(storedIds(emulator), ["sp-1", "sp-3"]);
+      assert.equal(deadLettered.length, 0, "sp-3, sent again, was stored this time");
+      assert.equal(second.stats().spool!.items, 0);
+      await second.close();
+    });
+  });
+
   test("a second batcher on a held directory gets VectorVueSpoolLockedError from ready() and add()", async () => {
     await withTempDir(async (dir) => {
       const { client } = setup();
