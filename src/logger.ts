@@ -139,8 +139,11 @@ export function secretForms(secret: string): string[] {
  */
 export class Scrubber {
   #secrets: Set<string> = new Set();
-  /** Each per-request secret, with its forms longest first. */
-  #recent: { readonly secret: string; readonly forms: readonly string[] }[] = [];
+  /**
+   * Each per-request secret, with its forms longest first, worked out the first time a text is
+   * long enough to hold it (most are never needed: a signature per request, short headers).
+   */
+  #recent: { readonly secret: string; forms?: readonly string[] }[] = [];
 
   /** Adds a secret kept for the scrubber's life (configured credentials), in all its forms. */
   add(secret: string | undefined): void {
@@ -164,16 +167,26 @@ export class Scrubber {
   addRecent(secret: string | undefined): void {
     if (secret === undefined || secret === "") return;
     if (this.#recent.some((recent) => recent.secret === secret)) return;
-    this.#recent.push({ secret, forms: secretForms(secret).sort((a, b) => b.length - a.length) });
+    this.#recent.push({ secret });
     if (this.#recent.length > RECENT_SECRETS) this.#recent.shift();
   }
 
-  /** Replaces every known secret, in every form, in a string. */
+  /**
+   * Replaces every known secret, in every form, in a string. Every form of a secret is at least
+   * as long as the secret, so a text shorter than a secret cannot hold any of its forms: the
+   * short texts of every answer (most headers) are passed over without a search per form.
+   */
   text(value: string): string {
     let out = value;
-    for (const secret of this.#secrets) out = replaceSecret(out, secret);
+    for (const secret of this.#secrets) {
+      if (secret.length <= out.length) out = replaceSecret(out, secret);
+    }
     for (const recent of this.#recent) {
-      for (const form of recent.forms) out = replaceSecret(out, form);
+      if (recent.secret.length > out.length) continue;
+      recent.forms ??= secretForms(recent.secret).sort((a, b) => b.length - a.length);
+      for (const form of recent.forms) {
+        if (form.length <= out.length) out = replaceSecret(out, form);
+      }
     }
     return out;
   }
