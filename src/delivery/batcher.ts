@@ -344,10 +344,9 @@ export class VectorVueBatcher {
   }
 
   /**
-   * Final outcomes of entries (a batch, or a half of one): counted and moved
-   * out of flight in one step, before any callback runs, so stats() adds up.
-   * With a spool, these entries leave it here, the refused and undelivered ones once reported
-   * (or, when close() gave up, they stay for the next process).
+   * Final outcomes of entries (a batch, or a half of one): counted and moved out of flight in one
+   * step, before any callback runs, so stats() adds up. With a spool, they leave it here, refused
+   * and undelivered ones once reported (or, when close() gave up, stay for the next process).
    */
   #settle(
     entries: readonly Entry[],
@@ -359,12 +358,8 @@ export class VectorVueBatcher {
       if (answered === undefined) return Promise.resolve();
       ({ entries, outcomes } = answered);
     }
-    const reported = this.#outcomes.report(
-      entries,
-      outcomes,
-      error,
-      () => this.#queue.settle(entries),
-    );
+    const leaveFlight = () => this.#queue.settle(entries);
+    const reported = this.#outcomes.report(entries, outcomes, error, leaveFlight);
     return this.#spooling?.settleReported(entries, outcomes, reported) ?? reported.then(() => {});
   }
 
