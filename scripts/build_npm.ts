@@ -170,12 +170,16 @@ async function writeFile(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text);
 }
 
-/** Runs a command; its output is shown only when it fails, unless `inherit` is set. */
+/**
+ * Runs a command; its output is shown only when it fails, unless `inherit` is set. Returns its
+ * standard output, and its standard error after it with `withStderr` (a report on stderr).
+ */
 async function run(
   command: string,
   args: string[],
   cwd: string,
   inherit = false,
+  withStderr = false,
 ): Promise<string> {
   const output = await new Deno.Command(command, {
     args,
@@ -198,7 +202,7 @@ async function run(
         (shown ? `\n${shown}` : ""),
     );
   }
-  return decode("stdout");
+  return withStderr ? `${decode("stdout")}${decode("stderr")}` : decode("stdout");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -946,34 +950,48 @@ async function main(): Promise<void> {
     } else {
       const testFiles = await compileTests(tests, new Set(sources));
       if (testFiles.length === 0) throw new BuildError("no tests/**/*_test.ts to run");
-      step("test", `${testFiles.length} test files compiled into npm/test; running node --test`);
-      await run(
-        "node",
-        [
-          "--test",
-          "--test-reporter=spec",
-          // A hung test must fail the build rather than stall CI.
-          "--test-timeout=60000",
-          ...testFiles.map((file) => relative(NPM, file)),
-        ],
-        NPM,
-        true,
+      step(
+        "test",
+        `${testFiles.length} test files compiled into npm/test; running node --test and bun test`,
       );
-      step("test", "node --test passed");
-      // `bun test` runs node:test files; the package's runtime seam hands over to Bun's.
-      await run(
-        "npx",
-        [
-          "-y",
-          `bun@${BUN_VERSION}`,
-          "test",
-          "--timeout=60000",
-          ...testFiles.map((file) => `./${relative(NPM, file)}`),
-        ],
-        NPM,
-        true,
-      );
-      step("test", `bun ${BUN_VERSION} test passed`);
+      // Node and Bun side by side, one core each (CI has two): Node's report is shown as it runs,
+      // Bun's (or why it failed) when it ends, so the two never interleave.
+      const started = performance.now();
+      const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+      const [node, bun] = await Promise.allSettled([
+        run(
+          "node",
+          [
+            "--test",
+            "--test-reporter=spec",
+            // A hung test must fail the build rather than stall CI.
+            "--test-timeout=60000",
+            ...testFiles.map((file) => relative(NPM, file)),
+          ],
+          NPM,
+          true,
+        ).then(() => console.log(`build_npm: node --test passed (${since()})`)),
+        // `bun test` runs node:test files; the package's runtime seam hands over to Bun's.
+        run(
+          "npx",
+          [
+            "-y",
+            `bun@${BUN_VERSION}`,
+            "test",
+            "--timeout=60000",
+            ...testFiles.map((file) => `./${relative(NPM, file)}`),
+          ],
+          NPM,
+          false,
+          true,
+        ).then((report) =>
+          console.log(`${report.trim()}\nbuild_npm: bun test passed (${since()})`)
+        ),
+      ]);
+      for (const result of [node, bun]) {
+        if (result.status === "rejected") throw result.reason;
+      }
+      step("test", `node --test and bun ${BUN_VERSION} test passed`);
     }
 
     if (options.skipPack) {
