@@ -10,6 +10,7 @@ export { VECTORVUE_OPTIONS } from "../src/options.ts";
 export { BATCHER_OPTIONS, BULK_OPTIONS, DEFAULT_SPOOL_MAX_BYTES } from "../src/option_tables.ts";
 export {
   defaultsOf,
+  FLAG_VOICE,
   flagProblem,
   type OptionRow,
   readOptions,

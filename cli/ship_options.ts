@@ -9,9 +9,9 @@
 import {
   DEFAULT_SPOOL_MAX_BYTES,
   defaultsOf,
+  FLAG_VOICE,
   type OptionRow,
   readOptions,
-  type Voice,
 } from "./_library_internals.ts";
 import { FLAG_OPTIONS } from "./flag_options.ts";
 
@@ -47,9 +47,6 @@ export const SHIP_OPTIONS: readonly OptionRow[] = Object.freeze([
 
 /** The defaults of {@linkcode SHIP_OPTIONS}, by flag name. */
 export const SHIP_DEFAULTS: Readonly<Record<string, unknown>> = defaultsOf(SHIP_OPTIONS);
-
-/** The command line's voice: subjects are flags (`--grace-seconds must be …`). */
-const FLAG_VOICE: Voice = { kind: "option", quote: '"', lead: ", got ", path: "--" };
 
 /** What the command's own flags say, defaults applied. */
 export interface ShipSettings {
