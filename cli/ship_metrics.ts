@@ -49,6 +49,20 @@ function one(
   return { name: `${P}${name}`, type, help, samples: [{ value }] };
 }
 
+/** A gauge with one sample per followed file, labelled by its path and source. */
+function perFile(
+  s: ShipSnapshot,
+  name: string,
+  help: string,
+  field: "lagBytes" | "lagSeconds",
+): MetricFamily {
+  const samples = s.lags.map((lag) => ({
+    labels: { path: lag.path, source: lag.source },
+    value: lag[field],
+  }));
+  return { name: `${P}${name}`, type: "gauge", help, samples };
+}
+
 /** The metric families of a snapshot. */
 export function shipMetrics(s: ShipSnapshot): MetricFamily[] {
   const b = s.batcher;
@@ -95,24 +109,13 @@ export function shipMetrics(s: ShipSnapshot): MetricFamily[] {
       "Age of the oldest item in the spool.",
       (b.spool?.oldestAgeMs ?? 0) / 1000,
     ),
-    {
-      name: `${P}lag_bytes`,
-      type: "gauge",
-      help: "Bytes written to a followed file and not read yet.",
-      samples: s.lags.map((lag) => ({
-        labels: { path: lag.path, source: lag.source },
-        value: lag.lagBytes,
-      })),
-    },
-    {
-      name: `${P}lag_seconds`,
-      type: "gauge",
-      help: "Age of the oldest byte of a followed file not read yet.",
-      samples: s.lags.map((lag) => ({
-        labels: { path: lag.path, source: lag.source },
-        value: lag.lagSeconds,
-      })),
-    },
+    perFile(s, "lag_bytes", "Bytes written to a followed file and not read yet.", "lagBytes"),
+    perFile(
+      s,
+      "lag_seconds",
+      "Age of the oldest byte of a followed file not read yet.",
+      "lagSeconds",
+    ),
     {
       name: `${P}state`,
       type: "gauge",

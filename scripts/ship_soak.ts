@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createVectorVueEmulator, type EmulatorOptions } from "../src/testing/mod.ts";
 import { fixture } from "../tests/_served.ts";
-import { CA_PATH, runCli, tempDir, until, withTarget } from "../tests/cli/_cli.ts";
+import { runCli, targetEnv, tempDir, until, withTarget } from "../tests/cli/_cli.ts";
 import {
   eventLines,
   get,
@@ -201,14 +201,7 @@ async function health(): Promise<void> {
   let server = await emulator.serve({ ...tls, port: 0 });
   const port = Number(new URL(server.url).port);
   const { dir, remove } = tempDir();
-  const { username, password, tenantId } = emulator.defaults;
-  const env = {
-    VECTORVUE_BASE_URL: server.url,
-    VECTORVUE_CA_CERT: CA_PATH,
-    VECTORVUE_USERNAME: username,
-    VECTORVUE_PASSWORD: password,
-    VECTORVUE_TENANT_ID: tenantId,
-  };
+  const env = targetEnv(server.url, emulator);
   const log = join(dir, "app.ndjson");
   const shipper = startShip([
     "--kind",

@@ -34,19 +34,24 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** The environment that points the CLI at `emulator` served at `url`, trusting the test CA. */
+export function targetEnv(url: string, emulator: VectorVueEmulator): Record<string, string> {
+  const { username, password, tenantId } = emulator.defaults;
+  return {
+    VECTORVUE_BASE_URL: url,
+    VECTORVUE_CA_CERT: CA_PATH,
+    VECTORVUE_USERNAME: username,
+    VECTORVUE_PASSWORD: password,
+    VECTORVUE_TENANT_ID: tenantId,
+  };
+}
+
 export async function serveTarget(options: EmulatorOptions = {}): Promise<Target> {
   const target = await served(options);
-  const { username, password, tenantId } = target.emulator.defaults;
   return {
     emulator: target.emulator,
     url: target.url,
-    env: {
-      VECTORVUE_BASE_URL: target.url,
-      VECTORVUE_CA_CERT: CA_PATH,
-      VECTORVUE_USERNAME: username,
-      VECTORVUE_PASSWORD: password,
-      VECTORVUE_TENANT_ID: tenantId,
-    },
+    env: targetEnv(target.url, target.emulator),
     close: () => target.close(),
   };
 }

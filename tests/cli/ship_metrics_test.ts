@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createVectorVueEmulator } from "../../src/testing/mod.ts";
 import { fixture } from "../_served.ts";
-import { CA_PATH, tempDir, until } from "./_cli.ts";
+import { targetEnv, tempDir, until } from "./_cli.ts";
 import { eventLines, eventually, get, metricsOf, parseMetrics, startShip } from "./_ship.ts";
 
 describe("vectorvue ship metrics and health", () => {
@@ -20,13 +20,8 @@ describe("vectorvue ship metrics and health", () => {
     let server = await emulator.serve({ ...tls, port: 0 });
     const port = Number(new URL(server.url).port);
     const { dir, remove } = tempDir();
-    const { username, password, tenantId } = emulator.defaults;
     const env = {
-      VECTORVUE_BASE_URL: server.url,
-      VECTORVUE_CA_CERT: CA_PATH,
-      VECTORVUE_USERNAME: username,
-      VECTORVUE_PASSWORD: password,
-      VECTORVUE_TENANT_ID: tenantId,
+      ...targetEnv(server.url, emulator),
       // The server comes back within a second or two: the test need not wait 30 s to see it.
       VECTORVUE_MAX_BACKOFF_SECONDS: "1",
     };
