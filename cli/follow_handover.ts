@@ -111,3 +111,34 @@ export function ended(
   // A deleted file cannot come back: a file made later with its head is not it.
   else if (!deleted) table.remember(source, position);
 }
+
+/**
+ * A resting file (no handle) that can never be read again (deleted, or renamed away, while it
+ * rested): reports it gone and ends its source as deleted, so that only a copy already waiting
+ * takes it on. The caller has taken it out of the table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FollowedFile } from "./follow_file.ts";
+ * import { vanished } from "./follow_handover.ts";
+ * const file = new FollowedFile("/a.log", { dev: 1, ino: 2, birthtimeMs: 0, size: 0, mtimeMs: 0 }, 0);
+ * file.source = "1:2:0:2:0123456789abcdef";
+ * const events: unknown[] = [];
+ * const known = new Map<string, number>();
+ * const table = { files: new Map(), known, remember() {}, emit: (e: unknown) => void events.push(e) };
+ * vanished(table, file, "deleted");
+ * assert.equal(events.length, 1);
+ * assert.equal(known.size, 0);
+ * ```
+ */
+export function vanished(table: HandoverTable, file: FollowedFile, reason: string): void {
+  table.emit({
+    kind: "gone",
+    path: file.path,
+    source: file.source,
+    position: file.position,
+    reason: `${reason}; what was written to it since it rested is not read`,
+  });
+  if (file.source !== "") ended(table, file.source, file.position, true);
+}

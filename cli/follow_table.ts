@@ -12,7 +12,7 @@ import { FollowedFile, keyOf } from "./follow_file.ts";
 import { openCount, toRest } from "./follow_budget.ts";
 import { expandPattern } from "./follow_glob.ts";
 import { endStart } from "./follow_lines.ts";
-import { ended, truncated } from "./follow_handover.ts";
+import { ended, truncated, vanished } from "./follow_handover.ts";
 import { settle } from "./follow_settle.ts";
 import { recordStarts, StartsFile } from "./follow_starts.ts";
 import type { NormalizedFollowOptions } from "./follow_options.ts";
@@ -236,6 +236,14 @@ export class FileTable {
         continue;
       }
       if (!file.named) continue;
+      if (!file.handle) {
+        // Resting: deleted or renamed away while closed, it cannot be read again. A file at its
+        // name with its head is a new file, as when its inode is reused (see `#wake`).
+        this.files.delete(file.key);
+        const taken = stats.get(file.path)?.isFile ? " (its name holds another file now)" : "";
+        vanished(this, file, `deleted or renamed away while its handle was closed${taken}`);
+        continue;
+      }
       file.named = false;
       file.grewAt = now;
       const there = stats.get(file.path);
@@ -284,14 +292,7 @@ export class FileTable {
     if (file.born !== 0 && stat.birthtimeMs !== 0 && stat.birthtimeMs !== file.born) {
       // Deleted while it rested, and its inode given to a new file: that one is found next look.
       this.files.delete(file.key);
-      this.emit({
-        kind: "gone",
-        path: file.path,
-        source: file.source,
-        position: file.position,
-        reason: "deleted while its handle was closed; its inode holds a new file now",
-      });
-      if (file.source !== "") ended(this, file.source, file.position, true);
+      vanished(this, file, "deleted while its handle was closed; its inode holds a new file now");
       return;
     }
     if (stat.size > file.size) {

@@ -1,7 +1,7 @@
 // Many files under a bound on open handles, back-pressure, and the lag figures for /metrics.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { currentSystem } from "../../src/platform/command_line.ts";
 import type { ReadHandle } from "../../src/platform/command_line.ts";
 import { follow, tempDir, texts } from "./_follow.ts";
@@ -58,6 +58,30 @@ describe("Follower: many files, lag", () => {
       }
       appendFileSync(`${dir}/b.log`, "b2\n");
       assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b2"]);
+      appendFileSync(`${dir}/b.log`, "end\n");
+      assert.deepEqual(await run.until("end"), []);
+    } finally {
+      await run.close();
+      remove();
+    }
+  });
+
+  test("a resting file renamed away and a new one with its head at its name: the new one from 0, at once", async () => {
+    const { dir, remove } = tempDir();
+    writeFileSync(`${dir}/a.log`, "a1\n");
+    writeFileSync(`${dir}/b.log`, "b1\n");
+    const run = follow({ patterns: [`${dir}/*.log`], maxOpenFiles: 1 });
+    try {
+      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
+      for (let i = 0; i < 3; i++) await run.follower.look();
+      // a.log rests; renamed outside the patterns, it keeps its inode, so the new a.log has
+      // another: a file that can never be read again is let go at once (not after lingerMs,
+      // 60 s here), and the new file is not taken for its copy.
+      renameSync(`${dir}/a.log`, `${dir}/a.old`);
+      writeFileSync(`${dir}/a.log`, "a1\n");
+      appendFileSync(`${dir}/b.log`, "b2\n");
+      assert.deepEqual(texts(await run.take(2, 5_000)).sort(), ["a1", "b2"]);
+      assert.equal(run.of("gone").length, 1);
       appendFileSync(`${dir}/b.log`, "end\n");
       assert.deepEqual(await run.until("end"), []);
     } finally {
