@@ -9,7 +9,8 @@
 //   --quick        every scenario with small counts, in seconds; exits non-zero if any scenario
 //                  fails, and writes no file unless --out is given (the test task runs it)
 //   --out PATH     where to write the JSON results (default bench/results.json; none with --quick)
-//   --scenario IDS only these scenarios (e.g. spooled-batcher); writes no file unless --out is given
+//   --scenario IDS only these scenarios (e.g. spooled-batcher; rate-limited for scenario 6);
+//                  writes no file unless --out is given
 //   --reuse-build  run the npm build in npm/ as it is (the test task builds it just before);
 //                  without it, Node and Bun run a fresh `build_npm.ts --skip-tests --skip-pack`
 //
@@ -99,6 +100,8 @@ const SIGNATURE_SECRET = "benchmark-signature-secret";
 /** add() calls a producer keeps outstanding in scenario 5: group commit needs company. */
 const SPOOL_WINDOW = 1_024;
 /** `--scenario`: run only these scenarios (ids as in SCENARIOS); their results are not written. */
+/** The `--scenario` id of the rate-limited runs (alone and with a neighbour). */
+const RATE_LIMITED = "rate-limited";
 const ONLY = args.scenario?.split(",").map((id) => id.trim()).filter((id) => id !== "");
 const OUT = args.out ?? (QUICK || ONLY !== undefined ? undefined : "bench/results.json");
 
@@ -410,37 +413,12 @@ async function main(): Promise<number> {
     );
   }
 
-  // Rate-limited delivery (Deno, in process): efficiency and the share of 429 answers, alone and
-  // with a neighbour on the address (each on its own emulator, side by side).
-  console.error("  rate-limited sendEvents(), alone and with a neighbour ...");
-  const [rateLimit, contention] = await Promise.all([
-    benchRateLimit(QUICK),
-    benchContention(QUICK),
-  ]);
-  console.log(
-    `rate-limited delivery (${rateLimit.limit.requests} per ${
-      rateLimit.limit.windowMs / 1000
-    } s, ` +
-      `${rateLimit.events} events in ${rateLimit.requests} requests): ${rateLimit.seconds} s, ` +
-      `ideal ${rateLimit.idealSeconds} s, efficiency ${rateLimit.efficiency} (target >= 0.9), ` +
-      `429 share ${(rateLimit.share429 * 100).toFixed(1)}% (target <= 5%)`,
-  );
-  console.log(
-    `contended delivery (${contention.limit.requests} per ${
-      contention.limit.windowMs / 1000
-    } s, a neighbour used ${contention.neighbourRequests} just before; ` +
-      `${contention.events} events in ${contention.requests} requests): ${contention.seconds} s, ` +
-      `ideal ${contention.idealSeconds} s (all granted requests), efficiency ${contention.efficiency} ` +
-      `(target >= 0.77), 429 share ${(contention.share429 * 100).toFixed(1)}% (target <= 25%)`,
-  );
-
+  const rates = ONLY === undefined || ONLY.includes(RATE_LIMITED)
+    ? await rateLimitedDelivery()
+    : undefined;
   const failed = rows.filter((r) => r.error !== undefined);
-  if (rateLimit.problems.length > 0) {
-    console.error(`rate-limited delivery: ${rateLimit.problems.join("; ")}`);
-    return 1;
-  }
-  if (contention.problems.length > 0) {
-    console.error(`contended delivery: ${contention.problems.join("; ")}`);
+  if (rates !== undefined && rates.problems.length > 0) {
+    console.error(rates.problems.join("\n"));
     return 1;
   }
   if (failed.length > 0) {
@@ -466,13 +444,47 @@ async function main(): Promise<number> {
       ),
       rows,
       protocols,
-      rateLimit,
-      contention,
+      rateLimit: rates?.rateLimit,
+      contention: rates?.contention,
     };
     await Deno.writeTextFile(OUT, JSON.stringify(results, null, 2) + "\n");
     console.error(`results written to ${OUT}`);
   }
   return 0;
+}
+
+/**
+ * Rate-limited delivery (Deno, in process): efficiency and the share of 429 answers, alone and
+ * with a neighbour on the address (each on its own emulator, side by side). Its `--scenario` id
+ * is {@linkcode RATE_LIMITED}.
+ */
+async function rateLimitedDelivery() {
+  console.error("  rate-limited sendEvents(), alone and with a neighbour ...");
+  const [rateLimit, contention] = await Promise.all([
+    benchRateLimit(QUICK),
+    benchContention(QUICK),
+  ]);
+  console.log(
+    `rate-limited delivery (${rateLimit.limit.requests} per ${
+      rateLimit.limit.windowMs / 1000
+    } s, ` +
+      `${rateLimit.events} events in ${rateLimit.requests} requests): ${rateLimit.seconds} s, ` +
+      `ideal ${rateLimit.idealSeconds} s, efficiency ${rateLimit.efficiency} (target >= 0.9), ` +
+      `429 share ${(rateLimit.share429 * 100).toFixed(1)}% (target <= 5%)`,
+  );
+  console.log(
+    `contended delivery (${contention.limit.requests} per ${
+      contention.limit.windowMs / 1000
+    } s, a neighbour used ${contention.neighbourRequests} just before; ` +
+      `${contention.events} events in ${contention.requests} requests): ${contention.seconds} s, ` +
+      `ideal ${contention.idealSeconds} s (all granted requests), efficiency ${contention.efficiency} ` +
+      `(target >= 0.77), 429 share ${(contention.share429 * 100).toFixed(1)}% (target <= 25%)`,
+  );
+  const problems = [
+    ...rateLimit.problems.map((problem) => `rate-limited delivery: ${problem}`),
+    ...contention.problems.map((problem) => `contended delivery: ${problem}`),
+  ];
+  return { rateLimit, contention, problems };
 }
 
 // Ctrl+C must not leave emulator processes behind.

@@ -208,7 +208,28 @@ export class BoundedQueue {
     text: string,
     size: number,
   ): Entry {
-    const slot = this.#arena.store(text, size - 1);
+    return this.entryOf(fields, this.#arena.store(text, size - 1), size);
+  }
+
+  /**
+   * `text` as UTF-8 bytes in the arena, before its entry is made (the spool writes the same
+   * bytes): {@linkcode entryOf} makes the entry, or {@linkcode release} gives the bytes back.
+   */
+  encode(text: string, size: number): Slot {
+    return this.#arena.store(text, size - 1);
+  }
+
+  /** Bytes from {@linkcode encode} that no entry will hold. */
+  release(slot: Slot): void {
+    this.#arena.release(slot);
+  }
+
+  /** A new entry at the next position, holding bytes from {@linkcode encode}. */
+  entryOf(
+    fields: Pick<Entry, "spoolSeq" | "batchKey" | "origin">,
+    slot: Slot,
+    size: number,
+  ): Entry {
     return {
       position: this.#nextPosition++,
       ...fields,

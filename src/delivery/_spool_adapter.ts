@@ -137,21 +137,33 @@ export class SpoolAdapter {
       if (this.#host.closed()) throw new VectorVueBatcherClosedError();
       const text = serializeItem(item, this.#host.what);
       const size = utf8Length(text) + 1;
-      let appended: Promise<number>;
+      // Encoded once, into the queue's arena, once its place is reserved: the spool copies
+      // these bytes, and the entry queued after the fsync holds them.
+      const append = () => {
+        const slot = queue.encode(text, size);
+        let appended: Promise<number>;
+        try {
+          appended = this.#spool!.append(text, size - 1, origin, slot.bytes);
+        } catch (error) {
+          appended = Promise.reject(error); // released and unreserved below, as any failure
+        }
+        return { slot, appended };
+      };
+      let appending: ReturnType<typeof append>;
       if (!queue.waitingInLine && queue.hasRoomFor(size)) {
         queue.reserve(1, size);
-        appended = this.#spool!.append(text, size - 1, origin);
+        appending = append();
       } else {
         // Appended once its place is reserved, before the next add() in line goes on: the order
         // of add() calls is the order of sequence numbers (and of each source's items).
-        ({ appended } = await queue.reserveWhenRoom(size, () => this.#checkOpen(), () => ({
-          appended: this.#spool!.append(text, size - 1, origin),
-        })));
+        appending = await queue.reserveWhenRoom(size, () => this.#checkOpen(), append);
       }
+      const { slot, appended } = appending;
       let spoolSeq: number;
       try {
         spoolSeq = await appended;
       } catch (error) {
+        queue.release(slot);
         if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
         throw error;
       } finally {
@@ -159,7 +171,7 @@ export class SpoolAdapter {
         queue.wakeAll();
       }
       const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
-      this.#host.scheduler.enqueue(queue.store(fields, text, size));
+      this.#host.scheduler.enqueue(queue.entryOf(fields, slot, size));
     } finally {
       if (--this.#adding === 0) { for (const ended of this.#addsEnded.splice(0)) ended(); }
     }

@@ -65,15 +65,18 @@ export interface ItemToWrite {
   readonly seq?: number;
   readonly addedAt?: number;
   readonly text?: string;
+  /** The text's UTF-8, when the caller has it (copied instead of encoded). */
+  readonly encoded?: Uint8Array;
   readonly origin?: RecordOrigin;
   /** The origin's source as UTF-8 (given with `origin`). */
   readonly sourceBytes?: Uint8Array;
 }
 
 /**
- * Writes consecutive item records into `target` from `offset`, with one text encoding for all
- * of them: the texts are encoded together at the end of the run, then each is moved down into
- * place after its header (encoding costs most per call).
+ * Writes consecutive item records into `target` from `offset`. An item's text given as UTF-8
+ * (`encoded`) is copied; the others are encoded together, with one encoding for all of them, at
+ * the end of the run, then each is moved down into place after its header (encoding costs most
+ * per call).
  */
 export function writeItemRecords(
   target: Uint8Array,
@@ -83,26 +86,34 @@ export function writeItemRecords(
 ): void {
   let end = offset;
   let texts = "";
-  let fixed = 0;
+  let textBytes = 0;
   for (const item of items) {
     end += item.size;
+    if (item.encoded !== undefined) continue;
     texts += item.text!;
-    fixed += prefixBytes(item);
+    textBytes += item.size - prefixBytes(item);
   }
-  const textBytes = end - offset - fixed;
-  // encode() and one copy: Node's encodeInto() is several times slower on a long string.
-  const encoded = encoder.encode(texts);
-  if (encoded.length !== textBytes) {
-    throw new RangeError("the items' UTF-8 length is not the one their records were sized for");
+  if (textBytes > 0) {
+    // encode() and one copy: Node's encodeInto() is several times slower on a long string.
+    const encoded = encoder.encode(texts);
+    if (encoded.length !== textBytes) {
+      throw new RangeError("the items' UTF-8 length is not the one their records were sized for");
+    }
+    target.set(encoded, end - textBytes);
   }
-  target.set(encoded, end - textBytes);
   let from = end - textBytes;
   let at = offset;
   for (const item of items) {
     const prefix = prefixBytes(item);
     const length = item.size - prefix;
-    target.copyWithin(at + prefix, from, from + length);
-    from += length;
+    if (item.encoded === undefined) {
+      target.copyWithin(at + prefix, from, from + length);
+      from += length;
+    } else if (item.encoded.length === length) {
+      target.set(item.encoded, at + prefix);
+    } else {
+      throw new RangeError("an item's UTF-8 length is not the one its record was sized for");
+    }
     writeItemPrefix(target, view, at, item);
     view.setUint32(at + 8, checksum(target, at, item.size - HEADER_BYTES), true);
     at += item.size;

@@ -27,6 +27,8 @@ export interface Pending {
   readonly size: number;
   /** The text of an item record. */
   readonly text?: string;
+  /** Its UTF-8, when the caller has it already (copied, not encoded again). */
+  readonly encoded?: Uint8Array;
   /** Sequence number of an item record. */
   readonly seq?: number;
   readonly addedAt?: number;
@@ -46,6 +48,7 @@ export interface Pending {
  */
 export interface NewItem extends Pending {
   readonly text: string;
+  readonly encoded: Uint8Array | undefined;
   readonly size: number;
   seq: number;
   addedAt: number;
@@ -58,11 +61,22 @@ const unset = () => {};
 /** A {@linkcode NewItem} before it is queued. */
 export function newItem(
   text: string,
+  encoded: Uint8Array | undefined,
   size: number,
   origin: RecordOrigin | undefined,
   sourceBytes: Uint8Array | undefined,
 ): NewItem {
-  return { text, size, origin, sourceBytes, seq: 0, addedAt: 0, resolve: unset, reject: unset };
+  return {
+    text,
+    encoded,
+    size,
+    origin,
+    sourceBytes,
+    seq: 0,
+    addedAt: 0,
+    resolve: unset,
+    reject: unset,
+  };
 }
 
 /** What the writer works with. */

@@ -205,11 +205,13 @@ export class Spool {
    * Appends an item and resolves with its sequence number once it is on disk (written and
    * fsynced). Waits while the spool holds `maxBytes` (back-pressure). Rejects with a
    * {@linkcode VectorVueSpoolError} when the disk fails; the item is then not in the spool's care.
+   * `encoded`, the text's UTF-8 when the caller has it already, is copied instead of encoded again.
    */
   append(
     text: string,
     textBytes: number = utf8Length(text),
     origin?: RecordOrigin,
+    encoded?: Uint8Array,
   ): Promise<number> {
     const sourceBytes = origin === undefined ? undefined : this.#sourceBytes(origin.source);
     const size = itemRecordBytes(textBytes, sourceBytes?.length);
@@ -224,7 +226,7 @@ export class Spool {
     }
     if (this.#refusing) return Promise.reject(new SpoolClosedError());
     // The common case, without an async frame: it runs once per item.
-    const item = newItem(text, size, origin, sourceBytes);
+    const item = newItem(text, encoded, size, origin, sourceBytes);
     if (this.#inLine === 0 && this.#space.bytes + size <= this.#maxBytes) {
       return this.#queueItem(item);
     }

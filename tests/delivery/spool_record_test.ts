@@ -92,6 +92,36 @@ describe("spool records", () => {
     );
   });
 
+  test("items given as UTF-8 (encoded once by the batcher) are copied, between items encoded here", () => {
+    const encoder = new TextEncoder();
+    const texts = ['{"a":1}', '{"m":"é ✓"}', '{"e":"😀 ü"}', '{"b":2}'];
+    const items = texts.map((text, i) => ({
+      seq: 10 + i,
+      addedAt: 1_764_000_000_000 + i,
+      text,
+      // The second and fourth come as bytes; the text beside them says something else, so a
+      // writer that encoded the text instead of copying the bytes would be seen.
+      ...(i % 2 === 1 ? { text: "stale", encoded: encoder.encode(text) } : {}),
+      size: itemRecordBytes(encoder.encode(text).length),
+    }));
+    const bytes = new Uint8Array(items.reduce((sum, item) => sum + item.size, 0));
+    writeItemRecords(bytes, new DataView(bytes.buffer), 0, items);
+    const expected = concat(
+      texts.map((text, i) =>
+        encodeRecord({ kind: "item", seq: 10 + i, addedAt: items[i].addedAt, text })
+      ),
+    );
+    assert.deepEqual(bytes, expected);
+    // Bytes of another length than the record was sized for are refused.
+    assert.throws(
+      () =>
+        writeItemRecords(bytes, new DataView(bytes.buffer), 0, [
+          { ...items[1], encoded: encoder.encode("{}") },
+        ]),
+      RangeError,
+    );
+  });
+
   test("a file cut mid-record keeps every whole record and reports the torn tail's offset", () => {
     const parts = records.map(encodeRecord);
     const whole = concat(parts);
