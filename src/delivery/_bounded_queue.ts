@@ -150,12 +150,21 @@ export class BoundedQueue {
    * taken in the order they were asked for, so a smaller item never overtakes a larger one (the
    * items of one source, with their origins, stay in the order they were added).
    */
-  async reserveWhenRoom<T>(size: number, checkOpen: () => void, whenReserved: () => T): Promise<T> {
-    if (this.#inLine === 0 && this.hasRoomFor(size)) {
-      this.#reservedItems++;
-      this.#reservedBytes += size;
-      return whenReserved();
+  reserveWhenRoom<T>(size: number, checkOpen: () => void, whenReserved: () => T): Promise<T> {
+    if (this.#inLine > 0 || !this.hasRoomFor(size)) {
+      return this.#reserveInLine(size, checkOpen, whenReserved);
     }
+    // At once, without an async frame (this runs once per item).
+    this.#reservedItems++;
+    this.#reservedBytes += size;
+    try {
+      return Promise.resolve(whenReserved());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #reserveInLine<T>(size: number, checkOpen: () => void, whenReserved: () => T) {
     const previous = this.#line;
     let leave!: () => void;
     this.#line = new Promise<void>((resolve) => leave = resolve);

@@ -16,6 +16,7 @@ import { spoolErrorFrom, VectorVueSpoolError } from "./spool_error.ts";
 import { DEFAULT_SPOOL_MAX_BYTES } from "../option_tables.ts";
 import { Spool, SpoolClosedError, type SpoolOptions } from "./spool.ts";
 import type { BoundedQueue, Entry } from "./_bounded_queue.ts";
+import type { Slot } from "./_byte_arena.ts";
 import type { BatchScheduler } from "./_batch_scheduler.ts";
 
 /** What the spool adapter asks of the batcher. */
@@ -34,6 +35,12 @@ export interface SpoolAdapterHost {
     error: Error,
     origins: readonly (ItemOrigin | undefined)[],
   ): Promise<void>;
+}
+
+/** An item's bytes in the queue's arena, and its append to the spool. */
+interface Appending {
+  readonly slot: Slot;
+  readonly appended: Promise<number>;
 }
 
 /** See the module comment. */
@@ -125,56 +132,88 @@ export class SpoolAdapter {
 
   /**
    * Queues one item, on disk (write + fsync, shared with the items around it) first, with its
-   * origin: durable, as the spool's latest position of its source, once this resolves. One
-   * async frame and a count (not a set of promises): this runs once per item.
+   * origin: durable, as the spool's latest position of its source, once this resolves. The
+   * common case (open, room, nobody waiting in line) has no async frame, one promise and a
+   * count (not a set of promises): this runs once per item.
    */
-  async add(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
+  add(item: Record<string, unknown>, origin?: ItemOrigin): Promise<void> {
+    const { queue } = this.#host;
+    if (this.#spool === undefined || this.#host.closed() || queue.waitingInLine) {
+      return this.#addWhenRoom(item, origin);
+    }
+    let text: string;
+    try {
+      text = serializeItem(item, this.#host.what);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const size = utf8Length(text) + 1;
+    if (!queue.hasRoomFor(size)) return this.#addWhenRoom(item, origin, text);
+    queue.reserve(1, size);
+    this.#adding++;
+    return this.#queueWhenAppended(this.#append(text, size, origin), size, origin);
+  }
+
+  /** `add()` once the spool is open and the queue has room, in line with the others waiting. */
+  async #addWhenRoom(item: Record<string, unknown>, origin?: ItemOrigin, serialized?: string) {
     this.#adding++;
     try {
-      const { queue } = this.#host;
-      // Once open, no await before the append (one item's cost counts at these rates).
       if (this.#spool === undefined) await this.ready();
       if (this.#host.closed()) throw new VectorVueBatcherClosedError();
-      const text = serializeItem(item, this.#host.what);
+      const text = serialized ?? serializeItem(item, this.#host.what);
       const size = utf8Length(text) + 1;
-      // Encoded once, into the queue's arena, once its place is reserved: the spool copies
-      // these bytes, and the entry queued after the fsync holds them.
-      const append = () => {
-        const slot = queue.encode(text, size);
-        let appended: Promise<number>;
-        try {
-          appended = this.#spool!.append(text, size - 1, origin, slot.bytes);
-        } catch (error) {
-          appended = Promise.reject(error); // released and unreserved below, as any failure
-        }
-        return { slot, appended };
-      };
-      let appending: ReturnType<typeof append>;
-      if (!queue.waitingInLine && queue.hasRoomFor(size)) {
-        queue.reserve(1, size);
-        appending = append();
-      } else {
-        // Appended once its place is reserved, before the next add() in line goes on: the order
-        // of add() calls is the order of sequence numbers (and of each source's items).
-        appending = await queue.reserveWhenRoom(size, () => this.#checkOpen(), append);
-      }
-      const { slot, appended } = appending;
-      let spoolSeq: number;
-      try {
-        spoolSeq = await appended;
-      } catch (error) {
-        queue.release(slot);
-        if (error instanceof SpoolClosedError) throw new VectorVueBatcherClosedError();
-        throw error;
-      } finally {
-        queue.unreserve(1, size);
-        queue.wakeAll();
-      }
+      // Appended once its place is reserved, before the next add() in line goes on: the order
+      // of add() calls is the order of sequence numbers (and of each source's items).
+      const appending = await this.#host.queue.reserveWhenRoom(
+        size,
+        () => this.#checkOpen(),
+        () => this.#append(text, size, origin),
+      );
+      this.#adding++; // ended by #queueWhenAppended, as in add()
+      await this.#queueWhenAppended(appending, size, origin);
+    } finally {
+      this.#addEnded();
+    }
+  }
+
+  /**
+   * Encodes an item's JSON once, into the queue's arena (its place reserved), and appends those
+   * bytes to the spool; the entry queued after the fsync holds them.
+   */
+  #append(text: string, size: number, origin: ItemOrigin | undefined): Appending {
+    const slot = this.#host.queue.encode(text, size);
+    let appended: Promise<number>;
+    try {
+      appended = this.#spool!.append(text, size - 1, origin, slot.bytes);
+    } catch (error) {
+      appended = Promise.reject(error); // released and unreserved as any failure
+    }
+    return { slot, appended };
+  }
+
+  /** Queues the entry once its item is on disk; its place passes from reserved to queued. */
+  #queueWhenAppended(
+    { slot, appended }: Appending,
+    size: number,
+    origin: ItemOrigin | undefined,
+  ): Promise<void> {
+    const { queue } = this.#host;
+    return appended.then((spoolSeq) => {
+      queue.unreserve(1, size);
       const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
       this.#host.scheduler.enqueue(queue.entryOf(fields, slot, size));
-    } finally {
-      if (--this.#adding === 0) { for (const ended of this.#addsEnded.splice(0)) ended(); }
-    }
+      this.#addEnded();
+    }, (error) => {
+      queue.release(slot);
+      queue.unreserve(1, size);
+      queue.wakeAll(); // its place is free again
+      this.#addEnded();
+      throw error instanceof SpoolClosedError ? new VectorVueBatcherClosedError() : error;
+    });
+  }
+
+  #addEnded(): void {
+    if (--this.#adding === 0) { for (const ended of this.#addsEnded.splice(0)) ended(); }
   }
 
   #checkOpen(): void {

@@ -79,15 +79,7 @@ export class VectorVueBatcher {
     const read = batcherOptions(options, context.maxBatchSize);
     this.#logger = context.logger;
     this.#what = options.kind === "events" ? "event" : "finding";
-    const {
-      maxBatchSize,
-      maxBatchBytes,
-      flushIntervalMs,
-      maxQueueSize,
-      maxQueueBytes,
-      concurrency,
-    } = read;
-    this.#queue = new BoundedQueue(maxQueueSize, maxQueueBytes);
+    this.#queue = new BoundedQueue(read.maxQueueSize, read.maxQueueBytes);
     this.#outcomes = new BatchOutcomes(this.#logger, options);
     this.#delivery = new BatchDelivery({
       send: context.send,
@@ -104,7 +96,7 @@ export class VectorVueBatcher {
     this.#scheduler = new BatchScheduler(
       this.#queue,
       this.#delivery,
-      { maxBatchSize, maxBatchBytes, flushIntervalMs, concurrency },
+      read, // maxBatchSize, maxBatchBytes, flushIntervalMs, concurrency
       {
         settle: (entries, outcomes, error) => this.#settle(entries, outcomes, error),
         stopped: () => this.#spooling?.keepingOnDisk === true,
@@ -181,19 +173,24 @@ export class VectorVueBatcher {
    * assert.equal(batcher.origins().get("scan.ndjson"), 120);
    * ```
    */
-  async add(item: Record<string, unknown>, options?: AddOptions): Promise<void> {
-    const origin = addOrigin(options);
-    if (this.#closed) throw new VectorVueBatcherClosedError();
-    if (this.#spooling !== undefined) return await this.#spooling.add(item, origin);
-    const text = serializeItem(item, this.#what);
-    const size = utf8Length(text) + 1;
-    const fields = origin === undefined ? {} : { origin };
-    // Queued as soon as its place is reserved, in the order of add() calls.
-    await this.#queue.reserveWhenRoom(size, () => this.#assertOpen(), () => {
-      this.#queue.unreserve(1, size);
-      this.#scheduler.enqueue(this.#queue.store(fields, text, size));
-      if (origin !== undefined) this.#origins.set(origin.source, origin.position);
-    });
+  add(item: Record<string, unknown>, options?: AddOptions): Promise<void> {
+    try {
+      const origin = addOrigin(options);
+      if (this.#closed) throw new VectorVueBatcherClosedError();
+      if (this.#spooling !== undefined) return this.#spooling.add(item, origin);
+      const text = serializeItem(item, this.#what);
+      const size = utf8Length(text) + 1;
+      const fields = origin === undefined ? {} : { origin };
+      // Queued as soon as its place is reserved, in the order of add() calls (no async frame
+      // when there is room: this runs once per item).
+      return this.#queue.reserveWhenRoom(size, () => this.#assertOpen(), () => {
+        this.#queue.unreserve(1, size);
+        this.#scheduler.enqueue(this.#queue.store(fields, text, size));
+        if (origin !== undefined) this.#origins.set(origin.source, origin.position);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
