@@ -27,7 +27,8 @@ import {
 } from "./_spool_backlog.ts";
 import { recover, type RecoveredState } from "./_spool_recovery.ts";
 import { SegmentSpace, SpoolLedger } from "./_spool_accounting.ts";
-import { type NewItem, newItem, SegmentWriter } from "./_spool_writer.ts";
+import { SegmentWriter } from "./_spool_writer.ts";
+import { type NewItem, newItem } from "./_spool_pending.ts";
 import { MAX_SEGMENT_BYTES, writerOf } from "./_spool_segment.ts";
 
 export type { BacklogItem, Recovered, SpooledBatch, SpooledItem } from "./_spool_backlog.ts";
