@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ItemOrigin, RejectedItem, VectorVueClient } from "../mod.ts";
+import type { ItemOrigin, RejectedItem, VectorVueBatcher, VectorVueClient } from "../mod.ts";
 import type { CliSystem } from "../src/platform/command_line.ts";
 import type { Follower, FollowEvent, FollowOptions } from "./follow.ts";
 import { EXIT } from "./command.ts";
@@ -84,10 +84,7 @@ export class ShipRun {
   }
 
   /** The run's health, which logs each change of state; its hooks go to the client. */
-  static health(
-    thresholdMs: number,
-    log: ShipLog,
-  ): DeliveryHealth {
+  static health(thresholdMs: number, log: ShipLog): DeliveryHealth {
     return new DeliveryHealth(thresholdMs, (change) =>
       log.log(
         change.state === "delivering" ? "info" : "warn",
@@ -115,19 +112,22 @@ export class ShipRun {
     try {
       await batcher.ready();
     } catch (error) {
-      await batcher.close().catch(() => {});
-      this.#log.log("error", "failed", `cannot open the spool: ${describeError(error)}`);
-      return EXIT.failed;
+      return await this.#cannotStart(batcher, `cannot open the spool: ${describeError(error)}`);
     }
     this.#taker = new LineTaker(batcher, this.#deadLetters, {
       maxQueueSize: MAX_QUEUE_SIZE,
       maxQueueBytes: MAX_QUEUE_BYTES,
       spoolMaxBytes: settings.spoolMaxBytes,
     }, this.#maxLineBytes);
-    const metrics = settings.metrics && await serveMetrics({
-      metrics: () => shipMetrics(this.#snapshot(health)),
-      health: () => health.check(),
-    }, settings.metrics);
+    let metrics;
+    try {
+      metrics = settings.metrics && await serveMetrics({
+        metrics: () => shipMetrics(this.#snapshot(health)),
+        health: () => health.check(),
+      }, settings.metrics);
+    } catch (error) {
+      return await this.#cannotStart(batcher, `cannot serve metrics: ${describeError(error)}`);
+    }
     const unlisten = this.#listen();
     this.#log.log("info", "started", "shipping", {
       inputs: this.#options.inputs,
@@ -150,13 +150,21 @@ export class ShipRun {
     return await this.#finish(fatal);
   }
 
+  /** Start-up failed before any line was read: nothing is sent, the spool keeps what it holds. */
+  async #cannotStart(batcher: VectorVueBatcher, message: string): Promise<number> {
+    await batcher.close({ signal: AbortSignal.abort() }).catch(() => {});
+    this.#log.log("error", "failed", message);
+    return EXIT.failed;
+  }
+
   /** Signals: SIGTERM and SIGINT stop, SIGHUP looks for new files at once. */
   #listen(): () => void {
     const stops = (["SIGTERM", "SIGINT"] as const).map((name) =>
       this.#system.onSignal(name, () => this.#stop.onSignal(name))
     );
     const hangUp = this.#system.onSignal("SIGHUP", () => {
-      this.#log.log("info", "rescan", "SIGHUP: looking for new files now");
+      const stdin = this.#options.inputs[0] === STDIN_SOURCE;
+      this.#log.log("info", "rescan", `SIGHUP: ${stdin ? "no paths to rescan" : "rescanning"}`);
       this.#follower?.rescan();
     });
     // Once the grace period is over, adds still waiting for room are refused (their lines are

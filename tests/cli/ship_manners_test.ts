@@ -4,6 +4,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { runCli, until, withTarget } from "./_cli.ts";
 import { eventLines, eventually, keysById, metricsOf, startShip } from "./_ship.ts";
@@ -89,6 +91,40 @@ describe("vectorvue ship manners", () => {
       } finally {
         shipper.kill("SIGKILL");
         await shipper.done;
+      }
+    });
+  });
+
+  test("a metrics port in use: exit 1 saying so, nothing sent, the spool left for the next start", async () => {
+    await withTarget({ rateLimit: false }, async (target, dir) => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      const port = (taken.address() as AddressInfo).port;
+      const state = join(dir, "state");
+      const log = join(dir, "a.ndjson");
+      appendFileSync(log, eventLines(1, 5, "port"));
+      try {
+        const args = ["--kind", "events", "--state-dir", state, log];
+        const refused = startShip([...args, "--metrics-port", String(port)], target.env);
+        await refused.endInput();
+        const end = await refused.done;
+        assert.equal(end.code, 1, end.stderr);
+        const failed = refused.logs().find((line) => line.event === "failed");
+        assert.match(String(failed?.msg), /cannot serve metrics/);
+        assert.equal(target.emulator.events().length, 0);
+        // Its spool lock is released: the next shipper on the same state directory starts.
+        const next = startShip(args, target.env);
+        try {
+          await next.endInput();
+          await until(() => target.emulator.events().length === 5, 30_000);
+          next.kill("SIGTERM");
+          assert.equal((await next.done).code, 0);
+        } finally {
+          next.kill("SIGKILL");
+          await next.done;
+        }
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
       }
     });
   });
