@@ -198,16 +198,17 @@ export class SpoolAdapter {
     origin: ItemOrigin | undefined,
   ): Promise<void> {
     const { queue } = this.#host;
+    // The add ends first (whoever waits for it resumes only after this callback returns).
     return appended.then((spoolSeq) => {
+      this.#addEnded();
       queue.unreserve(1, size);
       const fields = origin === undefined ? { spoolSeq } : { spoolSeq, origin };
       this.#host.scheduler.enqueue(queue.entryOf(fields, slot, size));
-      this.#addEnded();
     }, (error) => {
+      this.#addEnded();
       queue.release(slot);
       queue.unreserve(1, size);
       queue.wakeAll(); // its place is free again
-      this.#addEnded();
       throw error instanceof SpoolClosedError ? new VectorVueBatcherClosedError() : error;
     });
   }
