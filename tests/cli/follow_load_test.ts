@@ -39,55 +39,27 @@ describe("Follower: many files, lag", () => {
   });
 
   test("a resting file deleted and its name (and maybe inode) given to a new file: the new one from 0", async () => {
-    const { dir, remove } = tempDir();
-    writeFileSync(`${dir}/a.log`, "a1\n");
-    writeFileSync(`${dir}/b.log`, "b1\n");
-    const run = follow({ patterns: [`${dir}/*.log`], maxOpenFiles: 1 });
-    try {
-      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
-      for (let i = 0; i < 3; i++) await run.follower.look();
-      // a.log rests (b.log took the one handle); deleted, its inode goes to the next file made,
-      // with the same bytes: only its birth time tells. File times come from a coarse clock (a
-      // few ms), so the file is made again until its birth time differs (no look runs meanwhile:
-      // nothing here awaits).
+    await restingNameTaken((dir) => {
+      // Deleted, its inode goes to the next file made, with the same bytes: only its birth time
+      // tells. File times come from a coarse clock (a few ms), so the file is made again until
+      // its birth time differs (no look runs meanwhile: nothing here awaits).
       const born = Math.floor(statSync(`${dir}/a.log`).birthtimeMs);
       for (let tries = 0; tries < 1e6; tries++) {
         unlinkSync(`${dir}/a.log`);
         writeFileSync(`${dir}/a.log`, "a1\n");
         if (Math.floor(statSync(`${dir}/a.log`).birthtimeMs) !== born) break;
       }
-      appendFileSync(`${dir}/b.log`, "b2\n");
-      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b2"]);
-      appendFileSync(`${dir}/b.log`, "end\n");
-      assert.deepEqual(await run.until("end"), []);
-    } finally {
-      await run.close();
-      remove();
-    }
+    });
   });
 
   test("a resting file renamed away and a new one with its head at its name: the new one from 0, at once", async () => {
-    const { dir, remove } = tempDir();
-    writeFileSync(`${dir}/a.log`, "a1\n");
-    writeFileSync(`${dir}/b.log`, "b1\n");
-    const run = follow({ patterns: [`${dir}/*.log`], maxOpenFiles: 1 });
-    try {
-      assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
-      for (let i = 0; i < 3; i++) await run.follower.look();
-      // a.log rests; renamed outside the patterns, it keeps its inode, so the new a.log has
-      // another: a file that can never be read again is let go at once (not after lingerMs,
-      // 60 s here), and the new file is not taken for its copy.
+    await restingNameTaken((dir) => {
+      // Renamed outside the patterns, it keeps its inode, so the new a.log has another: a file
+      // that can never be read again is let go at once (not after lingerMs, 60 s here), and the
+      // new file is not taken for its copy.
       renameSync(`${dir}/a.log`, `${dir}/a.old`);
       writeFileSync(`${dir}/a.log`, "a1\n");
-      appendFileSync(`${dir}/b.log`, "b2\n");
-      assert.deepEqual(texts(await run.take(2, 5_000)).sort(), ["a1", "b2"]);
-      assert.equal(run.of("gone").length, 1);
-      appendFileSync(`${dir}/b.log`, "end\n");
-      assert.deepEqual(await run.until("end"), []);
-    } finally {
-      await run.close();
-      remove();
-    }
+    });
   });
 
   test("nothing is read while the consumer does not pull", async () => {
@@ -147,3 +119,28 @@ describe("Follower: many files, lag", () => {
     }
   });
 });
+
+/**
+ * a.log rests (b.log took the one handle), then `replace` gives its name to a new file with the
+ * same bytes: the old one is reported gone once, the new one is read from 0 without waiting, and
+ * nothing is read twice.
+ */
+async function restingNameTaken(replace: (dir: string) => void): Promise<void> {
+  const { dir, remove } = tempDir();
+  writeFileSync(`${dir}/a.log`, "a1\n");
+  writeFileSync(`${dir}/b.log`, "b1\n");
+  const run = follow({ patterns: [`${dir}/*.log`], maxOpenFiles: 1 });
+  try {
+    assert.deepEqual(texts(await run.take(2)).sort(), ["a1", "b1"]);
+    for (let i = 0; i < 3; i++) await run.follower.look();
+    replace(dir);
+    appendFileSync(`${dir}/b.log`, "b2\n");
+    assert.deepEqual(texts(await run.take(2, 5_000)).sort(), ["a1", "b2"]);
+    assert.equal(run.of("gone").length, 1);
+    appendFileSync(`${dir}/b.log`, "end\n");
+    assert.deepEqual(await run.until("end"), []);
+  } finally {
+    await run.close();
+    remove();
+  }
+}
