@@ -8,7 +8,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { REPEAT_WINDOW_MS } from "../../cli/interrupts.ts";
 import { runCli, tempDir, until, withTarget } from "./_cli.ts";
-import { eventLines, get, startShip } from "./_ship.ts";
+import { eventLines, get, type Shipper, startShip } from "./_ship.ts";
 
 const isLinux = process.platform === "linux";
 const encoder = new TextEncoder();
@@ -33,19 +33,35 @@ async function hungServer(): Promise<
   };
 }
 
-/** A shipper of standard input whose server never answers. */
-function hungShipper(port: number, state: string, graceSeconds: number) {
-  return startShip(
-    ["-", "--kind", "events", "--state-dir", state, "--grace-seconds", String(graceSeconds)],
-    {
-      VECTORVUE_BASE_URL: `https://127.0.0.1:${port}`,
-      VECTORVUE_USERNAME: "operator",
-      VECTORVUE_PASSWORD: "not-a-real-password",
-      VECTORVUE_TENANT_ID: "10000000-0000-0000-0000-000000000001",
-      // Far longer than the grace period: only the stop can end the login waiting.
-      VECTORVUE_TIMEOUT_SECONDS: "120",
-    },
-  );
+/**
+ * A shipper of standard input whose server never answers, given ten events and connected to that
+ * server, for `body`; stopped (SIGKILL if need be) and cleaned up after.
+ */
+async function withHungShipper(
+  graceSeconds: number,
+  body: (shipper: Shipper) => Promise<void>,
+): Promise<void> {
+  const server = await hungServer();
+  const { dir, remove } = tempDir();
+  const args = ["-", "--kind", "events", "--state-dir", join(dir, "state")];
+  const shipper = startShip([...args, "--grace-seconds", String(graceSeconds)], {
+    VECTORVUE_BASE_URL: `https://127.0.0.1:${server.port}`,
+    VECTORVUE_USERNAME: "operator",
+    VECTORVUE_PASSWORD: "not-a-real-password",
+    VECTORVUE_TENANT_ID: "10000000-0000-0000-0000-000000000001",
+    // Far longer than the grace period: only the stop can end the login waiting.
+    VECTORVUE_TIMEOUT_SECONDS: "120",
+  });
+  try {
+    await shipper.write(eventLines(1, 10));
+    await until(server.connected, 30_000);
+    await body(shipper);
+  } finally {
+    shipper.kill("SIGKILL");
+    await shipper.done;
+    await server.close();
+    remove();
+  }
 }
 
 describe("vectorvue ship at the edges", () => {
@@ -115,12 +131,7 @@ describe("vectorvue ship at the edges", () => {
   });
 
   test("SIGTERM while the server never answers: out within the grace period", async () => {
-    const server = await hungServer();
-    const { dir, remove } = tempDir();
-    const shipper = hungShipper(server.port, join(dir, "state"), 1);
-    try {
-      await shipper.write(eventLines(1, 10));
-      await until(server.connected, 30_000);
+    await withHungShipper(1, async (shipper) => {
       const stopping = Date.now();
       shipper.kill("SIGTERM");
       const end = await shipper.done;
@@ -128,21 +139,11 @@ describe("vectorvue ship at the edges", () => {
       assert.equal(end.code, 0, end.stderr);
       assert.ok(took < 10_000, `stopped ${took} ms after SIGTERM`);
       assert.match(end.stderr, /"event":"stdin_taken"/);
-    } finally {
-      shipper.kill("SIGKILL");
-      await shipper.done;
-      await server.close();
-      remove();
-    }
+    });
   });
 
   test("a second SIGTERM during the grace period exits 130 at once, saying what was taken", async () => {
-    const server = await hungServer();
-    const { dir, remove } = tempDir();
-    const shipper = hungShipper(server.port, join(dir, "state"), 60);
-    try {
-      await shipper.write(eventLines(1, 10));
-      await until(server.connected, 30_000);
+    await withHungShipper(60, async (shipper) => {
       const first = Date.now();
       shipper.kill("SIGTERM");
       await until(() => shipper.logs().some((line) => line.event === "stopping"), 30_000);
@@ -158,12 +159,7 @@ describe("vectorvue ship at the edges", () => {
         10,
         encoder.encode(eventLines(1, 10)).length,
       ]);
-    } finally {
-      shipper.kill("SIGKILL");
-      await shipper.done;
-      await server.close();
-      remove();
-    }
+    });
   });
 
   test("no secret in a log line, the summary, a dead letter, /metrics or /healthz", async () => {
