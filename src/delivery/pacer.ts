@@ -11,11 +11,16 @@
  *   own) and lets that estimate decay to nothing within one window: the first
  *   unit after a short, jittered gap (a probe), the rest linearly. A probe that
  *   gets through proves room: it is taken at once. Probes that keep failing
- *   space out (doubling, capped), since others are replacing what leaves;
+ *   space out (growing, capped), since others are replacing what leaves, and
+ *   one that gets through does not shorten the next gap: contention lasts
+ *   until a quiet spell;
  * - learns a shorter window than the configured one only from evidence that
  *   the window was its own (what it alone held at the 429 matches the
  *   configured average rate over the candidate window), and keeps nothing
- *   learned from contention beyond one window;
+ *   learned from contention beyond one window. It probes at the time its own
+ *   requests predict (if the window held only them) until such a prediction,
+ *   made after it took room that others' requests left, is refused: then
+ *   others take what leaves too, and it probes by the gap until a quiet spell;
  * - pauses everyone while the server is unavailable (502/503/504, no answer),
  *   once, with the one back-off formula of `retry.ts`.
  *
@@ -309,13 +314,15 @@ export class Pacer {
     const others = Math.max(0, window.capacity - own);
     const longestGap = Math.min(window.windowMs, PROBE_GAP_CAP * window.spacing);
     // Refusals space probes out while contention lasts; quiet forgets them.
+    const predictedAt = window.predictedAt;
     const starting = this.#refusals.block(now, longestGap);
-    const prediction = window.predict(
-      now,
-      starting,
-      entry.sentAt,
-      () => this.#own.answeredBySent(),
-    );
+    if (predictedAt !== undefined && entry.sentAt >= predictedAt) {
+      this.#refusals.predictionRefused();
+    }
+    if (!this.#refusals.predicting) window.forgetPrediction();
+    const prediction = this.#refusals.predicting
+      ? window.predict(now, starting, entry.sentAt, () => this.#own.answeredBySent())
+      : undefined;
     // Never early (it would be refused and teach nothing), a little late at random.
     const gap = prediction !== undefined
       ? (prediction - now) * (1 + PROBE_JITTER / 2 * this.#random())

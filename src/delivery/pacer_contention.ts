@@ -77,6 +77,12 @@ export class Refusals {
   failedProbes = 0;
   /** Others in the window at the last 429: requests beyond `capacity - this` are probes. */
   othersAtLimit = 0;
+  /** Whether the block began after probes got through, taking room as others' requests left. */
+  afterTakingRoom = false;
+  /** Probes got through since the last refusal. */
+  #tookRoom = false;
+  /** A prediction made after taking room was refused: none until a quiet spell. */
+  #predictionsOff = false;
 
   /**
    * A request sent at `sentAt` was refused: whether that says something new (a request sent
@@ -90,13 +96,19 @@ export class Refusals {
   /**
    * A refusal at `now` that says something new: begins the block (the return value says
    * whether it did) or continues it. Refusals within `2 * longestGap` of the last one count
-   * as failed probes; a quiet spell forgets them.
+   * as failed probes; a quiet spell forgets them, and turns predictions back on.
    */
   block(now: number, longestGap: number): boolean {
     const starting = !this.blocked;
-    if (starting) this.blockedSince = now;
-    if (now - this.limitedAt > 2 * longestGap) this.failedProbes = 0;
-    else this.failedProbes++;
+    if (starting) {
+      this.blockedSince = now;
+      this.afterTakingRoom = this.#tookRoom;
+    }
+    this.#tookRoom = false;
+    if (now - this.limitedAt > 2 * longestGap) {
+      this.failedProbes = 0;
+      this.#predictionsOff = false;
+    } else this.failedProbes++;
     this.blocked = true;
     this.limitedAt = now;
     return starting;
@@ -112,10 +124,29 @@ export class Refusals {
     return true;
   }
 
-  /** A probe got through: one of the others left, and probing succeeded once. */
+  /**
+   * A probe got through: one of the others left. The failed probes stay counted: one request
+   * got in, the others are still there (a client that takes the room freed in a window and is
+   * refused at its end would otherwise probe again at once, into the window it just filled).
+   */
   probeGranted(): void {
     this.othersAtLimit = Math.max(0, this.othersAtLimit - 1);
-    this.failedProbes = Math.max(0, this.failedProbes - 1);
+    this.#tookRoom = true;
+  }
+
+  /**
+   * A request sent on the prediction of room (when the window would have room if it held only
+   * this client's requests) was refused. After taking room others' requests left, that says
+   * the window is shared with clients who take what leaves as well: predictions from this
+   * client's own requests would keep failing, so none are made until a quiet spell.
+   */
+  predictionRefused(): void {
+    if (this.afterTakingRoom) this.#predictionsOff = true;
+  }
+
+  /** Whether a refusal may predict room from this client's own requests. */
+  get predicting(): boolean {
+    return !this.#predictionsOff;
   }
 
   /**

@@ -113,7 +113,12 @@ export class WindowLearning {
     return at !== undefined && at > now ? at : undefined;
   }
 
-  /** The block ended: the prediction is spent. */
+  /** When the current prediction expects room, if there is one. */
+  get predictedAt(): number | undefined {
+    return this.#prediction?.at;
+  }
+
+  /** The block ended (or predictions are off): the prediction is spent. */
   forgetPrediction(): void {
     this.#prediction = undefined;
   }

@@ -128,7 +128,7 @@ describe("Refusals", () => {
     assert.equal(refusals.failedProbes, 0);
   });
 
-  test("only a request sent since the block began ends it; a probe through undoes one failure", () => {
+  test("only a request sent since the block began ends it; a probe through leaves the failures counted", () => {
     const refusals = new Refusals();
     refusals.block(100, 1_000);
     refusals.block(200, 1_000);
@@ -138,7 +138,26 @@ describe("Refusals", () => {
     assert.equal(refusals.granted(100), true);
     assert.equal(refusals.blocked, false);
     refusals.probeGranted();
-    assert.deepEqual([refusals.othersAtLimit, refusals.failedProbes], [1, 0]);
+    assert.deepEqual([refusals.othersAtLimit, refusals.failedProbes], [1, 1]);
+  });
+
+  test("a refused prediction turns predictions off only after taking room; a quiet spell turns them on", () => {
+    const refusals = new Refusals();
+    refusals.block(0, 100);
+    assert.equal(refusals.afterTakingRoom, false, "the first refusal: nothing taken yet");
+    refusals.predictionRefused();
+    assert.equal(refusals.predicting, true, "its burst's prediction: the window may be its own");
+    refusals.granted(50);
+    refusals.probeGranted();
+    refusals.block(150, 100);
+    assert.equal(refusals.afterTakingRoom, true);
+    assert.equal(refusals.predicting, true);
+    refusals.predictionRefused();
+    assert.equal(refusals.predicting, false, "others take what leaves too");
+    refusals.block(300, 100);
+    assert.equal(refusals.predicting, false, "a refusal within the gap is no quiet spell");
+    refusals.block(501, 100);
+    assert.equal(refusals.predicting, true);
   });
 
   test("beyond proven: more than it held at the 429 plus its probes, within two windows", () => {

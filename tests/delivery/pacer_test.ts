@@ -147,6 +147,41 @@ describe("Pacer", () => {
     assert.deepEqual(windows, [5_650, 5_900, 60_000]);
   });
 
+  test("beside clients that take room as it leaves: after one refused prediction, probes go by the gap", async () => {
+    // The configured window (240 per 60 s) is longer than the server's, as in the emulator's
+    // 20 per 5 s, so only refusals and probes tell the pacer when room comes.
+    const { tryTake, at } = setup({ requests: 240, windowMs: 60_000 });
+    let now = 0;
+    /** Steps the clock 10 ms at a time to the next free slot (within `withinMs`). */
+    const nextSlot = async (withinMs: number): Promise<Slot> => {
+      for (const end = now + withinMs; now <= end; at(now += 10)) {
+        const slot = await tryTake();
+        if (slot) return slot;
+      }
+      assert.fail(`no slot within ${withinMs} ms`);
+    };
+    for (let i = 0; i < 5; i++) (await take(tryTake)).settle({ status: 202 });
+    (await take(tryTake)).settle({ status: 429 }); // others hold the rest of the window
+    (await nextSlot(2_000)).settle({ status: 429 }); // its burst's prediction, 1.25 s: refused
+    const through = await nextSlot(2_000); // a probe through, then the room that left
+    const runStart = now;
+    through.settle({ status: 202 });
+    for (let i = 0; i < 3; i++) (await take(tryTake)).settle({ status: 202 });
+    (await take(tryTake)).settle({ status: 429 }); // the window is full again
+    // The first time after taking room, it still predicts: 4 x 250 ms after the run began.
+    (await nextSlot(2_000)).settle({ status: 429 });
+    assert.ok(now - runStart < 1_200, `predicted at ${now - runStart} ms after the run`);
+    (await nextSlot(6_000)).settle({ status: 202 }); // by the gap: through
+    (await take(tryTake)).settle({ status: 429 });
+    const refusedAt = now;
+    // Before this change, the next probe went at its own prediction (250 ms for one request,
+    // or at once by a shortened gap); now it waits the probing gap, up to 5 s.
+    at(now += 2_000);
+    assert.equal(await tryTake(), undefined, "no prediction from its own requests");
+    await nextSlot(4_000);
+    assert.ok(now - refusedAt >= 4_000, `probed ${now - refusedAt} ms after the refusal`);
+  });
+
   test("a refusal of a request sent before the refusal that began the pause changes nothing", async () => {
     const { pacer, tryTake, at } = setup({ requests: 20, windowMs: 5_000 });
     for (let i = 0; i < 10; i++) (await take(tryTake)).settle({ status: 202 });
