@@ -10,9 +10,12 @@ import { type HostIdentity, processExists } from "./process_common.ts";
 async function createAppend(path: string): Promise<AppendFile> {
   const file = await Deno.open(path, { createNew: true, write: true, append: true, mode: 0o600 });
   return {
+    // Synchronously, to the page cache: copying a group there costs the event loop less than
+    // handing it to a thread and waiting a turn for the answer; the slow part, sync(), stays
+    // asynchronous (decision 94).
     async write(bytes) {
       let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     },
     // fdatasync: the data and the size that reaches it, without the timestamps fsync adds.
     sync: () => file.syncData(),
