@@ -24,10 +24,15 @@ async function createAppend(path: string): Promise<AppendFile> {
     // Synchronously, to the page cache: copying a group there costs the event loop less than
     // handing it to a thread and waiting a turn for the answer; the slow part, sync(), stays
     // asynchronous (decision 94).
-    async write(bytes) {
-      let written = 0;
-      while (written < bytes.length) {
-        written += writeSync(file.fd, bytes, written, bytes.length - written);
+    write(bytes) {
+      try {
+        let written = 0;
+        while (written < bytes.length) {
+          written += writeSync(file.fd, bytes, written, bytes.length - written);
+        }
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
       }
     },
     // fdatasync: the data and the size that reaches it, without the timestamps fsync adds.
