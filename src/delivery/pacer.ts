@@ -319,10 +319,10 @@ export class Pacer {
     if (predictedAt !== undefined && entry.sentAt >= predictedAt) {
       this.#refusals.predictionRefused();
     }
-    if (!this.#refusals.predicting) window.forgetPrediction();
-    const prediction = this.#refusals.predicting
-      ? window.predict(now, starting, entry.sentAt, () => this.#own.answeredBySent())
-      : undefined;
+    let prediction: number | undefined;
+    if (this.#refusals.predicting) {
+      prediction = window.predict(now, starting, entry.sentAt, () => this.#own.answeredBySent());
+    } else window.forgetPrediction();
     // Never early (it would be refused and teach nothing), a little late at random.
     const gap = prediction !== undefined
       ? (prediction - now) * (1 + PROBE_JITTER / 2 * this.#random())
